@@ -1,0 +1,277 @@
+"""Training of the expression CNN on FER2013-format splits.
+
+Run through ``flask --app wsgi model train`` or, where Flask is not installed (a lent GPU
+machine), ``python -m app.training.train``. Writes into ``--out``:
+
+- ``best.weights.h5``: the classifier's weights at the best validation accuracy so far,
+  rewritten whenever it improves (the checkpoint a killed run leaves);
+- ``last.weights.h5`` and ``state.json``: the latest epoch, for ``--resume``;
+- ``history.json``, ``metrics.json`` and ``model.keras`` (best weights) at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from app.inference.fer_data import load_split  # noqa: E402
+from app.inference.labels import EMOTIONS  # noqa: E402
+from app.training.architecture import build_augmenter, build_classifier  # noqa: E402
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; saved next to the weights so that a run can be repeated."""
+
+    data_dir: str = "../shared/fer2013"
+    out_dir: str = "instance/training"
+    epochs: int = 120
+    time_budget_s: float = 0.0  # > 0: fit the epoch count to this many seconds of training
+    batch_size: int = 128
+    optimizer: str = "adamw"  # adamw | sgd
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_epochs: int = 3
+    label_smoothing: float = 0.1
+    class_weight_clip: tuple[float, float] = (0.5, 3.0)
+    widths: tuple[int, ...] = (64, 128, 256, 512)
+    dense_units: int = 256
+    patience: int = 30
+    seed: int = 1
+    mixed_precision: bool = False
+    ema: bool = False
+    resume: str = ""
+    limit: int = 0  # > 0: use only this many training images (smoke tests)
+    publish: str = ""  # also keep <publish>.npz (best weights, float16) and <publish>.json current
+
+
+def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
+    """Square-root inverse-frequency weights, clipped: lifts the rare ``disgust`` class without
+    letting it dominate the loss."""
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    weights = np.sqrt(len(labels) / (len(EMOTIONS) * np.maximum(counts, 1.0)))
+    return np.clip(weights, *clip).astype(np.float32)
+
+
+def lr_at(epoch: int, total: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak at the last epoch."""
+    peak = cfg.learning_rate
+    if epoch < cfg.warmup_epochs:
+        return peak * (epoch + 1) / cfg.warmup_epochs
+    span = max(1, total - cfg.warmup_epochs)
+    progress = min(1.0, (epoch - cfg.warmup_epochs) / span)
+    return peak * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def to_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 48, 48) -> float32 (N, 48, 48, 1) in [0, 1], the serving normalisation."""
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+class Supervisor(keras.callbacks.Callback):
+    """Schedule, progress lines, best/last checkpoints, early stopping and the time budget."""
+
+    def __init__(self, classifier: keras.Model, cfg: TrainConfig, start_epoch: int, best: float):
+        super().__init__()
+        self.classifier = classifier
+        self.cfg = cfg
+        self.total = cfg.epochs
+        self.best = best
+        self.best_epoch = start_epoch - 1
+        self.history: list[dict] = []
+        self.started = time.monotonic()
+        self.epoch_started = self.started
+        self.epoch_times: list[float] = []
+        self.out = Path(cfg.out_dir)
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.epoch_started = time.monotonic()
+        self.model.optimizer.learning_rate.assign(lr_at(epoch, self.total, self.cfg))
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        now = time.monotonic()
+        self.epoch_times.append(now - self.epoch_started)
+        if self.cfg.time_budget_s > 0 and len(self.epoch_times) == 2:
+            # The first epoch includes compilation: size the run from the second one.
+            remaining = self.cfg.time_budget_s - (now - self.started)
+            fit = epoch + 1 + int(remaining / self.epoch_times[-1])
+            self.total = max(epoch + 2, min(self.cfg.epochs, fit))
+        val_acc = float(logs.get("val_accuracy", 0.0))
+        row = {
+            "epoch": epoch + 1,
+            "loss": round(float(logs.get("loss", 0.0)), 4),
+            "accuracy": round(float(logs.get("accuracy", 0.0)), 4),
+            "val_loss": round(float(logs.get("val_loss", 0.0)), 4),
+            "val_accuracy": round(val_acc, 4),
+            "lr": float(self.model.optimizer.learning_rate),
+            "seconds": round(self.epoch_times[-1], 1),
+        }
+        self.history.append(row)
+        if val_acc > self.best:
+            self.best, self.best_epoch = val_acc, epoch
+            self.classifier.save_weights(self.out / "best.weights.h5")
+            if self.cfg.publish:
+                save_weights_npz(self.classifier, Path(self.cfg.publish + ".npz"))
+        self.classifier.save_weights(self.out / "last.weights.h5")
+        state = {"epoch": epoch + 1, "best_val_accuracy": self.best, "total_epochs": self.total}
+        (self.out / "state.json").write_text(json.dumps(state))
+        if self.cfg.publish:
+            report = {"state": state, "config": asdict(self.cfg), "history": self.history}
+            Path(self.cfg.publish + ".json").write_text(json.dumps(report))
+        recent = self.epoch_times[1:] or self.epoch_times
+        eta = (self.total - epoch - 1) * (sum(recent[-5:]) / len(recent[-5:]))
+        print(
+            f"epoch {epoch + 1}/{self.total} loss {row['loss']:.4f} acc {row['accuracy']:.4f} "
+            f"val_acc {val_acc:.4f} best {self.best:.4f}@{self.best_epoch + 1} lr {row['lr']:.2e} "
+            f"{row['seconds']:.1f}s left ~{eta:.0f}s",
+            flush=True,
+        )
+        if epoch + 1 >= self.total or epoch - self.best_epoch >= self.cfg.patience:
+            self.model.stop_training = True
+
+
+def save_weights_npz(model: keras.Model, path: Path) -> None:
+    """Weights as float16 arrays in model order: half the size of an ``.h5`` checkpoint, and
+    exact enough for serving and for resuming."""
+    arrays = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(model.get_weights())}
+    np.savez(path, **arrays)
+
+
+def load_weights_npz(model: keras.Model, path: Path) -> None:
+    """Inverse of :func:`save_weights_npz`."""
+    with np.load(path) as archive:
+        model.set_weights([archive[k].astype(np.float32) for k in sorted(archive.files)])
+
+
+def predict_with_flip(classifier: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Average of the scores of the image and of its mirror, as the serving path does."""
+    plain = classifier.predict(x, batch_size=batch_size, verbose=0)
+    mirrored = classifier.predict(x[:, :, ::-1, :], batch_size=batch_size, verbose=0)
+    return (plain + mirrored) / 2.0
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train, keep the best weights by validation accuracy, return the final metrics."""
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    data = Path(cfg.data_dir)
+    pick = lambda stem: data / f"{stem}.npz.xz" if (data / f"{stem}.npz.xz").exists() else data / f"{stem}.npz"  # noqa: E731
+    train_split, val_split = load_split(pick("train")), load_split(pick("val"))
+    x_train, y_train = to_input(train_split.images), train_split.labels
+    if cfg.limit:  # a random subset: the split files are sorted by class
+        keep = np.random.default_rng(cfg.seed).permutation(len(y_train))[: cfg.limit]
+        x_train, y_train = x_train[keep], y_train[keep]
+    x_val, y_val = to_input(val_split.images), val_split.labels
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)
+    sample_weight = class_weights(y_train, cfg.class_weight_clip)[y_train]
+    print(f"train {len(y_train)} images, val {len(y_val)}; backend {keras.backend.backend()}", flush=True)
+
+    classifier = build_classifier(widths=tuple(cfg.widths), dense_units=cfg.dense_units)
+    start_epoch, best = 0, 0.0
+    if cfg.resume.endswith(".npz"):
+        load_weights_npz(classifier, Path(cfg.resume))
+    elif cfg.resume:
+        classifier.load_weights(cfg.resume)
+        state_file = Path(cfg.resume).with_name("state.json")
+        if state_file.exists() and Path(cfg.resume).name == "last.weights.h5":
+            state = json.loads(state_file.read_text())
+            start_epoch, best = int(state["epoch"]), float(state["best_val_accuracy"])
+        print(f"resumed from {cfg.resume} at epoch {start_epoch}", flush=True)
+
+    inputs = keras.Input(classifier.input_shape[1:])
+    trainer = keras.Model(inputs, classifier(build_augmenter(cfg.seed)(inputs)), name="trainer")
+    if cfg.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(
+            cfg.learning_rate, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay, use_ema=cfg.ema
+        )
+    else:
+        optimizer = keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay, use_ema=cfg.ema)
+    trainer.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    supervisor = Supervisor(classifier, cfg, start_epoch, best)
+    trainer.fit(
+        x_train,
+        onehot[y_train],
+        sample_weight=sample_weight,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        initial_epoch=start_epoch,
+        validation_data=(x_val, onehot[y_val]),
+        callbacks=[supervisor],
+        verbose=0,
+    )
+    (out / "history.json").write_text(json.dumps(supervisor.history, indent=1))
+
+    best_path = out / "best.weights.h5"
+    if best_path.exists():
+        classifier.load_weights(best_path)
+    keras.mixed_precision.set_global_policy("float32")
+    final = build_classifier(widths=tuple(cfg.widths), dense_units=cfg.dense_units)
+    final.set_weights(classifier.get_weights())
+    final.save(out / "model.keras")
+    plain = final.predict(x_val, batch_size=512, verbose=0).argmax(1)
+    flipped = predict_with_flip(final, x_val).argmax(1)
+    metrics = {
+        "val_accuracy": float((plain == y_val).mean()),
+        "val_accuracy_flip": float((flipped == y_val).mean()),
+        "best_epoch": supervisor.best_epoch + 1,
+        "epochs_run": len(supervisor.history),
+        "train_seconds": round(time.monotonic() - supervisor.started, 1),
+        "params": int(final.count_params()),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if cfg.publish:
+        report = json.loads(Path(cfg.publish + ".json").read_text())
+        report["metrics"] = metrics
+        Path(cfg.publish + ".json").write_text(json.dumps(report))
+    print(json.dumps(metrics), flush=True)
+    return metrics
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    d = TrainConfig()
+    p.add_argument("--data", dest="data_dir", default=d.data_dir)
+    p.add_argument("--out", dest="out_dir", default=d.out_dir)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--time-budget", dest="time_budget_s", type=float, default=d.time_budget_s)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--optimizer", choices=["adamw", "sgd"], default=d.optimizer)
+    p.add_argument("--lr", dest="learning_rate", type=float, default=d.learning_rate)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs)
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")), default=d.widths)
+    p.add_argument("--dense-units", type=int, default=d.dense_units)
+    p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--mixed-precision", action="store_true")
+    p.add_argument("--ema", action="store_true")
+    p.add_argument("--resume", default="")
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--publish", default="")
+    return TrainConfig(**vars(p.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    train(parse_args(sys.argv[1:]))
