@@ -1,0 +1,59 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import INSTANCE_DIR, Config
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app; ``config`` is a Config class or a dict of overrides (the test hook)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    from app.celery_app import celery_init_app
+    from app.errors import register_error_handlers
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from app.i18n import select_locale
+    from app.realtime import register_namespaces
+    from app.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    celery_init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"] if app.config["TASK_MODE"] == "celery" else None,
+        cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or [app.config["PUBLIC_URL"]],
+        max_http_buffer_size=app.config["MAX_FRAME_BYTES"] + 64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+    init_security(app)
+    register_error_handlers(app)
+
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
+    from app.cli import register_cli
+    from app.live import bp as live_bp
+    from app.main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp, live_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
+    register_namespaces(socketio)
+    register_cli(app)
+    return app

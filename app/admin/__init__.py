@@ -1,0 +1,7 @@
+"""Admin pages: sites, cameras, users, API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.admin import routes  # noqa: E402,F401

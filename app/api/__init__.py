@@ -1,0 +1,7 @@
+"""JSON API under /api/v1 (the public contract of ARCHITECTURE.md)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.api import accounts, auth, cameras, observations, openapi, sites  # noqa: E402,F401

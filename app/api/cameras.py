@@ -1,0 +1,85 @@
+"""Cameras and capture tokens."""
+
+from flask import current_app, request
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from app.api import bp
+from app.api.serializers import camera_dict
+from app.api.validation import Field, json_body, query_int, validate
+from app.models import Camera, Site
+from app.realtime.emit import disconnect_camera
+from app.services import cameras
+from app.services.errors import ServiceError
+from app.services.pagination import paginate
+from app.tenancy import admin_required, check_role, get_for_tenant, member_required, scoped
+
+CAMERA = {"site_id": Field(int, required=True), "name": Field(str, required=True, max_len=120),
+          "fps": Field(int, minimum=1, maximum=cameras.MAX_FPS)}
+
+
+def _site(site_id: int) -> Site:
+    try:
+        return get_for_tenant(Site, site_id)
+    except NotFound:  # a site of another tenant is a bad field, not a missing camera
+        raise ServiceError("unknown_site", "The site does not exist.", fields={"site_id": "unknown"}) from None
+
+
+def _with_token(camera: Camera, token: str) -> dict:
+    url = cameras.capture_url(camera, token)
+    return {**camera_dict(camera), "capture_token": token, "capture_url": url, "qr_svg": cameras.qr_data_uri(url)}
+
+
+@bp.get("/cameras")
+@member_required
+def list_cameras():
+    limit = query_int("limit", current_app.config["PAGE_SIZE"], maximum=current_app.config["PAGE_SIZE_MAX"])
+    stmt = scoped(select(Camera), Camera)
+    site_id = query_int("site_id")
+    if site_id is not None:
+        stmt = stmt.where(Camera.site_id == site_id)
+    items, cursor = paginate(stmt, Camera.id, request.args.get("cursor"), limit)
+    return {"items": [camera_dict(c) for c in items], "next_cursor": cursor}
+
+
+@bp.post("/cameras")
+@admin_required
+def create_camera():
+    data = validate(json_body(), CAMERA)
+    camera, token = cameras.create_camera(_site(data["site_id"]), data["name"], data.get("fps") or 5)
+    return _with_token(camera, token), 201
+
+
+@bp.get("/cameras/<camera_id>")
+@member_required
+def get_camera(camera_id):
+    return camera_dict(get_for_tenant(Camera, camera_id))
+
+
+@bp.patch("/cameras/<camera_id>")
+def update_camera(camera_id):
+    camera = get_for_tenant(Camera, camera_id)
+    check_role("admin")
+    data = validate(json_body(), CAMERA, partial=True)
+    site = _site(data["site_id"]) if "site_id" in data else None
+    return camera_dict(cameras.update_camera(camera, data.get("name"), data.get("fps"), site))
+
+
+@bp.post("/cameras/<camera_id>/rotate-token")
+def rotate_token(camera_id):
+    camera = get_for_tenant(Camera, camera_id)
+    check_role("admin")
+    token = cameras.rotate_token(camera)
+    disconnect_camera(camera.id)
+    body = _with_token(camera, token)
+    return {"capture_token": body["capture_token"], "capture_url": body["capture_url"], "qr_svg": body["qr_svg"]}
+
+
+@bp.delete("/cameras/<camera_id>")
+def delete_camera(camera_id):
+    camera = get_for_tenant(Camera, camera_id)
+    check_role("admin")
+    camera_id = camera.id
+    cameras.delete_camera(camera)
+    disconnect_camera(camera_id)
+    return "", 204

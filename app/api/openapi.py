@@ -1,0 +1,95 @@
+"""The OpenAPI 3.1 document of the public API, built from a compact table."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from app.api import bp
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_LIST = {"type": "object", "required": ["items", "next_cursor"],
+         "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                        "next_cursor": {"type": ["string", "null"]}}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}}}}},
+    "Signup": {"type": "object", "required": ["organisation", "email", "password"], "properties": {
+        "organisation": {"type": "string", "maxLength": 120}, "email": {"type": "string", "format": "email"},
+        "password": {"type": "string", "minLength": 8, "maxLength": 200}}},
+    "Credentials": {"type": "object", "required": ["email", "password"], "properties": {
+        "email": {"type": "string"}, "password": {"type": "string"}, "name": {"type": "string"},
+        "ttl_days": {"type": "integer", "minimum": 1, "maximum": 365}}},
+    "UserIn": {"type": "object", "required": ["email", "role"], "properties": {
+        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8},
+        "role": {"type": "string", "enum": ["admin", "manager", "staff"]},
+        "site_ids": {"type": "array", "items": {"type": "integer"}}}},
+    "SiteIn": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "maxLength": 120}, "timezone": {"type": "string", "example": "Europe/Paris"}}},
+    "CameraIn": {"type": "object", "required": ["site_id", "name"], "properties": {
+        "site_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 120},
+        "fps": {"type": "integer", "minimum": 1, "maximum": 15}}},
+    "List": _LIST,
+}
+
+# path -> method -> (summary, request schema or None, success status, roles note)
+OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
+    "/signup": {"post": ("Create an organisation and its admin; returns an API token", "Signup", 201)},
+    "/tokens": {"post": ("Exchange e-mail and password for an API token", "Credentials", 200),
+                "get": ("List your live API tokens", None, 200)},
+    "/tokens/current": {"delete": ("Revoke the token of this request", None, 204)},
+    "/tokens/{id}": {"delete": ("Revoke one of your tokens", None, 204)},
+    "/me": {"get": ("The calling user and tenant", None, 200), "patch": ("Change your language or password", None, 200)},
+    "/users": {"get": ("List users (admin)", None, 200), "post": ("Create or invite a user (admin)", "UserIn", 201)},
+    "/users/{id}": {"get": ("A user (admin)", None, 200), "patch": ("Change a user (admin)", "UserIn", 200),
+                    "delete": ("Remove a user (admin)", None, 204)},
+    "/sites": {"get": ("List sites", None, 200), "post": ("Create a site (admin)", "SiteIn", 201)},
+    "/sites/{id}": {"get": ("A site", None, 200), "patch": ("Rename a site (admin)", "SiteIn", 200),
+                    "delete": ("Delete a site and its cameras (admin)", None, 204)},
+    "/cameras": {"get": ("List cameras (?site_id=)", None, 200),
+                 "post": ("Create a camera; the capture token is shown only now (admin)", "CameraIn", 201)},
+    "/cameras/{id}": {"get": ("A camera", None, 200), "patch": ("Change a camera (admin)", "CameraIn", 200),
+                      "delete": ("Delete a camera (admin)", None, 204)},
+    "/cameras/{id}/rotate-token": {"post": ("New capture token; the old one stops at once (admin)", None, 200)},
+    "/observations": {"get": ("Stored observations (?camera_id=&since=&until=)", None, 200)},
+}
+
+
+def _operation(path: str, method: str, summary: str, schema: str | None, status: int) -> dict:
+    op: dict = {"summary": summary, "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('-', '_')}",
+                "responses": {str(status): {"description": "Success"} if status == 204 else {
+                    "description": "Success", "content": {"application/json": {"schema": _LIST if method == "get" and not path.endswith("}") and path not in ("/me",) else {"type": "object"}}}}}}
+    for code in (400, 401, 403, 404, 413, 429):
+        op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
+    if schema:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    if "{id}" in path:
+        op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    if method == "get" and not path.endswith("}") and path not in ("/me", "/tokens"):
+        op.setdefault("parameters", []).extend([
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])
+    if path in ("/signup", "/tokens") and method == "post":
+        op["security"] = []
+    return op
+
+
+def build_document(server_url: str) -> dict:
+    paths = {path: {m: _operation(path, m, *spec) for m, spec in methods.items()} for path, methods in OPERATIONS.items()}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "EmotiScan API", "version": "1.0.0",
+                 "description": "Facial expression analytics. Scores describe facial expressions, not inner states."},
+        "servers": [{"url": server_url + "/api/v1"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return build_document(current_app.config["PUBLIC_URL"])

@@ -1,0 +1,34 @@
+"""JSON shapes of the API's objects; ids are integers here and in Socket.IO events alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.models import ApiToken, Camera, Site, Tenant, User
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def tenant_dict(tenant: Tenant) -> dict:
+    return {"id": tenant.id, "name": tenant.name}
+
+
+def user_dict(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites],
+            "locale": user.locale, "created_at": iso(user.created_at)}
+
+
+def site_dict(site: Site) -> dict:
+    return {"id": site.id, "name": site.name, "timezone": site.timezone, "created_at": iso(site.created_at)}
+
+
+def camera_dict(camera: Camera) -> dict:
+    return {"id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps,
+            "last_seen_at": iso(camera.last_seen_at), "created_at": iso(camera.created_at)}
+
+
+def token_dict(token: ApiToken) -> dict:
+    return {"id": token.id, "name": token.name, "created_at": iso(token.created_at),
+            "expires_at": iso(token.expires_at), "last_used_at": iso(token.last_used_at)}

@@ -1,0 +1,52 @@
+"""Sites."""
+
+from flask import current_app, request
+from sqlalchemy import select
+
+from app.api import bp
+from app.api.serializers import site_dict
+from app.api.validation import Field, json_body, query_int, validate
+from app.models import Site
+from app.services import sites
+from app.services.pagination import paginate
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
+
+SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, max_len=64)}
+
+
+@bp.get("/sites")
+@member_required
+def list_sites():
+    limit = query_int("limit", current_app.config["PAGE_SIZE"], maximum=current_app.config["PAGE_SIZE_MAX"])
+    items, cursor = paginate(scoped(select(Site), Site), Site.id, request.args.get("cursor"), limit)
+    return {"items": [site_dict(s) for s in items], "next_cursor": cursor}
+
+
+@bp.post("/sites")
+@admin_required
+def create_site():
+    data = validate(json_body(), SITE)
+    site = sites.create_site(current_actor().tenant_id, data["name"], data.get("timezone") or "Europe/Paris")
+    return site_dict(site), 201
+
+
+@bp.get("/sites/<site_id>")
+@member_required
+def get_site(site_id):
+    return site_dict(get_for_tenant(Site, site_id))
+
+
+@bp.patch("/sites/<site_id>")
+def update_site(site_id):
+    site = get_for_tenant(Site, site_id)
+    check_role("admin")
+    data = validate(json_body(), SITE, partial=True)
+    return site_dict(sites.update_site(site, data.get("name"), data.get("timezone")))
+
+
+@bp.delete("/sites/<site_id>")
+def delete_site(site_id):
+    site = get_for_tenant(Site, site_id)
+    check_role("admin")
+    sites.delete_site(site)
+    return "", 204

@@ -1,0 +1,34 @@
+"""Celery bound to the Flask app (Flask's documented pattern): tasks run in an app context."""
+
+from __future__ import annotations
+
+from celery import Task
+from flask import Flask
+
+from app.extensions import celery
+
+
+def celery_init_app(app: Flask):
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config["REDIS_URL"] or "memory://"
+    celery.conf.update(
+        broker_url=broker,
+        result_backend=None,  # tasks keep no results: no frame can land in a result backend
+        task_ignore_result=True,
+        task_serializer="msgpack",
+        accept_content=["msgpack", "json"],
+        task_acks_late=False,
+        worker_prefetch_multiplier=1,  # a worker takes one frame at a time: fresh frames, fair share
+        task_always_eager=app.config["TASK_MODE"] != "celery",
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_default_queue="frames",
+    )
+    celery.Task = FlaskTask
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

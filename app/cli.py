@@ -1,0 +1,110 @@
+"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+model_cli = AppGroup("model", help="Train and evaluate the expression classifier.")
+
+
+@click.command("demo")
+@click.option("--email", default="demo@emotiscan.local", show_default=True)
+@click.option("--password", default="demo-password", show_default=True)
+def demo_command(email: str, password: str) -> None:
+    """Create a demo organisation with a site and a camera, and print how to use them."""
+    from app.models import User
+    from app.services import accounts, cameras, sites
+
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        click.echo(f"{email} exists already; sign in with its password.")
+        return
+    tenant, _user = accounts.signup("Démo EmotiScan", email, password, locale="fr")
+    site = sites.create_site(tenant.id, "Entrée principale", "Europe/Paris")
+    camera, token = cameras.create_camera(site, "Tablette de l'entrée")
+    click.echo(f"Sign in at {current_app.config['PUBLIC_URL']}/auth/login as {email} / {password}")
+    click.echo(f"Capture page for the camera: {cameras.capture_url(camera, token)}")
+
+
+@click.command("analyze")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per face instead of text.")
+@click.option("--every", default=1, show_default=True, help="Videos: analyse every Nth frame.")
+def analyze_command(path: str, as_csv: bool, every: int) -> None:
+    """Faces and expressions of an image or a video, with the workers' analysis."""
+    from app.inference.files import analyze_file
+    from app.inference.labels import EMOTIONS
+    from app.inference.registry import get_models
+    from app.services.analysis import quality_limits
+
+    models = get_models(current_app.config["MODEL_DIR"])
+    writer = csv.writer(sys.stdout) if as_csv else None
+    if writer:
+        writer.writerow(["frame", "time_s", "face", "x", "y", "w", "h", "emotion", "confidence", "reason", *EMOTIONS])
+    for frame_no, time_s, analysis in analyze_file(Path(path), models, quality_limits(), every=max(1, every)):
+        if writer:
+            for i, face in enumerate(analysis.faces):
+                scores = [face.scores[e] if face.scores else "" for e in EMOTIONS]
+                writer.writerow([frame_no, f"{time_s:.3f}", i, *face.box, face.emotion or "",
+                                 face.confidence if face.confidence is not None else "", face.reason or "", *scores])
+            continue
+        summary = ", ".join(
+            f"{f.emotion} {f.confidence:.0%} at {list(f.box)}" if f.emotion else f"({f.reason}) at {list(f.box)}"
+            for f in analysis.faces) or "no face"
+        click.echo(f"frame {frame_no} t={time_s:.2f}s: {len(analysis.faces)} face(s): {summary}")
+
+
+@model_cli.command("train")
+@click.option("--data", default="../shared/fer2013", show_default=True, help="Folder with train/val .npz(.xz).")
+@click.option("--epochs", default=120, show_default=True)
+@click.option("--out", default="instance/training", show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--resume", default="", help="Weights (.weights.h5 or .npz) to continue from.")
+@click.option("--time-budget", default=0.0, help="Seconds: fit the epoch count (and schedule) to this budget.")
+@click.option("--widths", default="32,64,128,256", show_default=True)
+@click.option("--lr", default=2e-3, show_default=True)
+def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> None:
+    """Train the CNN (needs requirements-train.txt); prints progress per epoch."""
+    try:
+        from app.training.train import parse_args, train
+    except ImportError as exc:
+        raise click.ClickException(f"training needs the training extra: pip install -r requirements-train.txt ({exc})")
+    args = ["--data", data, "--epochs", str(epochs), "--out", out, "--seed", str(seed), "--widths", widths,
+            "--lr", str(lr), "--time-budget", str(time_budget)]
+    if resume:
+        args += ["--resume", resume]
+    train(parse_args(args))
+
+
+@model_cli.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--confusion", type=click.Path(dir_okay=False), help="Also write a confusion-matrix PNG.")
+def evaluate_command(path: str, confusion: str | None) -> None:
+    """Accuracy of the served model on a FER2013-format split; the last line is JSON."""
+    from app.inference.evaluation import confusion_png, evaluate_split
+    from app.inference.fer_data import load_split
+    from app.inference.registry import get_models
+
+    models = get_models(current_app.config["MODEL_DIR"])
+    report = evaluate_split(load_split(path), models.classifier)
+    if confusion:
+        Path(confusion).write_bytes(confusion_png(report["confusion"]))
+        click.echo(f"confusion matrix written to {confusion}")
+    report.pop("confusion")
+    click.echo(json.dumps(report))
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(analyze_command)
+    app.cli.add_command(model_cli)

@@ -1,0 +1,63 @@
+"""The expression classifier served through LiteRT (no TensorFlow in the workers)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.inference.labels import EMOTIONS
+from app.inference.runtime import make_interpreter
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What ``model.json`` beside the weights says about them."""
+
+    version: str
+    file: str
+    flip_tta: bool = True
+
+
+def read_card(model_dir: str | Path) -> ModelCard:
+    data = json.loads((Path(model_dir) / "model.json").read_text())
+    if tuple(data.get("classes", EMOTIONS)) != EMOTIONS:
+        raise ValueError("model.json lists classes in another order than app.inference.labels.EMOTIONS")
+    return ModelCard(version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)))
+
+
+class ExpressionClassifier:
+    """Scores for a batch of 48x48 crops; the whole batch goes through one interpreter call."""
+
+    def __init__(self, model_dir: str | Path):
+        self.card = read_card(model_dir)
+        self.interpreter = make_interpreter(Path(model_dir) / self.card.file)
+        self.input = self.interpreter.get_input_details()[0]
+        self.output_index = self.interpreter.get_output_details()[0]["index"]
+        self._batch = int(self.input["shape"][0])
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[0] != self._batch:
+            self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
+            self.interpreter.allocate_tensors()
+            self._batch = x.shape[0]
+        self.interpreter.set_tensor(self.input["index"], x.astype(np.float32, copy=False))
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_index).copy()
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """float32 (N, 48, 48, 1) in [0, 1] -> probabilities (N, 7); mirrored copies averaged in
+        the same batch when the model card asks for it (it was validated that way)."""
+        if x.shape[0] == 0:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+        if not self.card.flip_tta:
+            return self._run(x)
+        scores = self._run(np.concatenate([x, x[:, :, ::-1, :]], axis=0))
+        n = x.shape[0]
+        return (scores[:n] + scores[n:]) / 2.0

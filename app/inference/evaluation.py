@@ -1,0 +1,59 @@
+"""Evaluation of the served classifier on FER2013-format splits (no Keras: the serving path)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from app.inference.classifier import ExpressionClassifier
+from app.inference.fer_data import FerSplit
+from app.inference.labels import EMOTIONS
+from app.inference.preprocessing import to_model_input
+
+
+def predict_split(split: FerSplit, classifier: ExpressionClassifier, batch: int = 256) -> np.ndarray:
+    preds = [classifier.predict(to_model_input(split.images[i : i + batch])) for i in range(0, len(split), batch)]
+    return np.concatenate(preds).argmax(1) if preds else np.zeros(0, dtype=np.int64)
+
+
+def metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
+    k = len(EMOTIONS)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    support, predicted_count, correct = confusion.sum(1), confusion.sum(0), np.diag(confusion)
+    recall = np.divide(correct, support, out=np.zeros(k), where=support > 0)
+    precision = np.divide(correct, predicted_count, out=np.zeros(k), where=predicted_count > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=(precision + recall) > 0)
+    return {
+        "accuracy": round(float(correct.sum() / max(1, len(labels))), 4),
+        "macro_f1": round(float(f1.mean()), 4),
+        "per_class_recall": {e: round(float(r), 4) for e, r in zip(EMOTIONS, recall, strict=True)},
+        "n": int(len(labels)),
+        "confusion": confusion.tolist(),
+    }
+
+
+def evaluate_split(split: FerSplit, classifier: ExpressionClassifier) -> dict:
+    report = metrics(split.labels, predict_split(split, classifier))
+    report["model_version"] = classifier.version
+    return report
+
+
+def confusion_png(confusion: list[list[int]], cell: int = 64) -> bytes:
+    """A row-normalised confusion matrix drawn with OpenCV (no plotting library needed)."""
+    matrix = np.asarray(confusion, dtype=np.float64)
+    norm = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    k, margin = len(EMOTIONS), 90
+    image = np.full((margin + k * cell + 10, margin + k * cell + 10, 3), 255, np.uint8)
+    for i in range(k):
+        for j in range(k):
+            shade = int(255 * (1 - norm[i, j]))
+            x, y = margin + j * cell, margin + i * cell
+            cv2.rectangle(image, (x, y), (x + cell, y + cell), (255, shade, shade), -1)
+            color = (255, 255, 255) if norm[i, j] > 0.5 else (0, 0, 0)
+            cv2.putText(image, f"{norm[i, j]:.2f}", (x + 8, y + cell // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1)
+        cv2.putText(image, EMOTIONS[i][:7], (4, margin + i * cell + cell // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+        cv2.putText(image, EMOTIONS[i][:7], (margin + i * cell + 4, margin - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1)
+    cv2.putText(image, "true (rows) / predicted (columns)", (margin, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+    ok, png = cv2.imencode(".png", image)
+    return png.tobytes()

@@ -1,0 +1,57 @@
+"""Cheap checks of JPEG bytes before anything decodes them (size bombs, non-images)."""
+
+from __future__ import annotations
+
+_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+class FrameError(ValueError):
+    """A frame refused before analysis; ``code`` goes into the capture acknowledgement."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def jpeg_dimensions(data: bytes) -> tuple[int, int]:
+    """(width, height) from the JPEG header, or FrameError('bad_image') when it is no JPEG."""
+    if len(data) < 4 or data[:2] != b"\xff\xd8":
+        raise FrameError("bad_image", "not a JPEG image")
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            raise FrameError("bad_image", "corrupt JPEG header")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2:
+            raise FrameError("bad_image", "corrupt JPEG header")
+        if marker in _SOF_MARKERS:
+            if i + 9 > n:
+                break
+            height = int.from_bytes(data[i + 5 : i + 7], "big")
+            width = int.from_bytes(data[i + 7 : i + 9], "big")
+            if width == 0 or height == 0:
+                raise FrameError("bad_image", "JPEG without dimensions")
+            return width, height
+        if marker == 0xDA:  # start of scan before any frame header
+            break
+        i += 2 + length
+    raise FrameError("bad_image", "truncated or corrupt JPEG")
+
+
+def check_frame(data: bytes, max_bytes: int, max_pixels: int) -> tuple[int, int]:
+    """Validate a frame's size and header; returns its (width, height)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FrameError("bad_request", "the frame must be binary JPEG data")
+    if len(data) > max_bytes:
+        raise FrameError("too_large", f"frame over {max_bytes} bytes")
+    width, height = jpeg_dimensions(bytes(data[:65536]))
+    if width * height > max_pixels:
+        raise FrameError("too_large", f"frame of {width}x{height} pixels is too large")
+    return width, height

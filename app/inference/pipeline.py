@@ -1,0 +1,98 @@
+"""One frame in, faces with expression scores out: decode, detect, gate, classify."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from app.inference.classifier import ExpressionClassifier
+from app.inference.detector import FaceDetector
+from app.inference.jpeg import FrameError
+from app.inference.labels import EMOTIONS
+from app.inference.preprocessing import QualityLimits, crop_face, quality_reason, to_model_input
+
+MAX_ANALYSIS_WIDTH = 1280  # larger frames are reduced first: detection works at 192 px anyway
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """One face: box [x, y, w, h] in pixels of the submitted frame, and scores or a reason."""
+
+    box: tuple[int, int, int, int]
+    detection_score: float
+    scores: dict[str, float] | None
+    emotion: str | None
+    confidence: float | None
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        data = {"box": list(self.box), "emotion": self.emotion, "confidence": self.confidence, "scores": self.scores}
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass
+class FrameAnalysis:
+    faces: list[FaceResult]
+    width: int
+    height: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """BGR uint8 image, or FrameError('bad_image')."""
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise FrameError("bad_image", "the image could not be decoded")
+    return image
+
+
+def analyze_image(bgr: np.ndarray, detector: FaceDetector, classifier: ExpressionClassifier,
+                  limits: QualityLimits = QualityLimits()) -> FrameAnalysis:
+    """Faces of a BGR image, best detection first; all faces classified in one batch."""
+    t0 = time.perf_counter()
+    height, width = bgr.shape[:2]
+    scale = 1.0
+    if width > MAX_ANALYSIS_WIDTH:
+        scale = MAX_ANALYSIS_WIDTH / width
+        bgr = cv2.resize(bgr, (MAX_ANALYSIS_WIDTH, round(height * scale)), interpolation=cv2.INTER_AREA)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    detections = detector.detect(rgb)
+    t1 = time.perf_counter()
+    crops, reasons = [], []
+    for det in detections:
+        crop = crop_face(gray, det.box)
+        crops.append(crop)
+        # The size gate speaks of the face as submitted, before any reduction.
+        original = tuple(round(v / scale) for v in det.box)
+        reasons.append(quality_reason(crop, original, limits))
+    usable = [i for i, reason in enumerate(reasons) if reason is None]
+    probs = classifier.predict(to_model_input(np.stack([crops[i] for i in usable]))) if usable else None
+    t2 = time.perf_counter()
+    faces: list[FaceResult] = []
+    row = {index: k for k, index in enumerate(usable)}
+    for i, det in enumerate(detections):
+        box = tuple(round(v / scale) for v in det.box)
+        if i in row:
+            p = probs[row[i]]
+            scores = {name: round(float(v), 4) for name, v in zip(EMOTIONS, p, strict=True)}
+            best = int(np.argmax(p))
+            faces.append(FaceResult(box, round(det.score, 3), scores, EMOTIONS[best], round(float(p[best]), 4)))
+        else:
+            faces.append(FaceResult(box, round(det.score, 3), None, None, None, reasons[i]))
+    return FrameAnalysis(faces, width, height, {"detect": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000})
+
+
+def analyze_jpeg(data: bytes, detector: FaceDetector, classifier: ExpressionClassifier,
+                 limits: QualityLimits = QualityLimits()) -> FrameAnalysis:
+    t0 = time.perf_counter()
+    image = decode_jpeg(data)
+    decoded = time.perf_counter()
+    result = analyze_image(image, detector, classifier, limits)
+    result.timings_ms["decode"] = (decoded - t0) * 1000
+    return result

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.main import bp
+from app.models import Camera, Observation, Tenant
+from app.services.state import store
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("live.room"))
+    return render_template("main/index.html")
+
+
+@bp.post("/language")
+def set_language():
+    locale = request.form.get("locale")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    target = request.form.get("next") or "/"
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+def readiness() -> dict[str, bool]:
+    checks: dict[str, bool] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        checks["database"] = False
+    if current_app.config["REDIS_URL"]:
+        checks["redis"] = store().ping()
+    if current_app.config["TASK_MODE"] == "celery":
+        checks["workers"] = checks.get("redis", False) and store().alive("worker:") > 0
+    return checks
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = readiness()
+    ready = all(checks.values())
+    return {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text format; aggregate figures only, no tenant names."""
+    counters = store().counters()
+    lines = []
+
+    def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP emotiscan_{name} {help_text}")
+        lines.append(f"# TYPE emotiscan_{name} {kind}")
+        lines.extend(f"emotiscan_{name}{labels} {value}" for labels, value in samples)
+
+    metric("frames_received_total", "counter", "Frames accepted on /capture.", [("", counters.get("frames_received", 0))])
+    metric("frames_analyzed_total", "counter", "Frames analysed and stored.", [("", counters.get("frames_analyzed", 0))])
+    metric("frames_stale_total", "counter", "Frames dropped as stale before analysis.", [("", counters.get("frames_stale", 0))])
+    rejected = sorted((k.removeprefix("frames_rejected_"), v) for k, v in counters.items() if k.startswith("frames_rejected_"))
+    metric("frames_rejected_total", "counter", "Frames refused on /capture, by reason.",
+           [(f'{{reason="{reason}"}}', v) for reason, v in rejected] or [('{reason="none"}', 0)])
+    metric("analysis_latency_ms_sum", "counter", "Sum of receipt-to-emit latencies.", [("", counters.get("analysis_ms_total", 0))])
+    metric("capture_connections_refused_total", "counter", "Capture connections with a bad token.",
+           [("", counters.get("capture_refused", 0))])
+    try:
+        metric("tenants", "gauge", "Organisations.", [("", db.session.scalar(select(func.count()).select_from(Tenant)))])
+        metric("cameras", "gauge", "Cameras.", [("", db.session.scalar(select(func.count()).select_from(Camera)))])
+        metric("observations", "gauge", "Stored observations (estimate).",
+               [("", db.session.scalar(select(func.max(Observation.id))) or 0)])
+    except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
+        db.session.rollback()
+    return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

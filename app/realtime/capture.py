@@ -1,0 +1,124 @@
+"""Namespace /capture: a camera browser sends JPEG frames; each gets an acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from flask import current_app, request
+from flask_socketio import Namespace, join_room
+from sqlalchemy import select
+
+from app.extensions import db
+from app.inference.jpeg import FrameError, check_frame
+from app.models import Camera
+from app.models.base import utcnow
+from app.services.cameras import camera_for_token
+from app.services.state import store
+from app.tasks.dispatch import dispatch_frame
+from app.tenancy import camera_room
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CaptureSession:
+    camera_id: int
+    tenant_id: int
+    site_id: int
+    fps: int
+    token_hash: str
+    tokens: float = 0.0
+    refilled: float = field(default_factory=time.monotonic)
+    seen_written: float = 0.0
+
+    def take(self) -> bool:
+        """Token bucket: the camera's rate with 50% slack and a burst of one second."""
+        now = time.monotonic()
+        rate = self.fps * 1.5
+        self.tokens = min(rate, self.tokens + (now - self.refilled) * rate)
+        self.refilled = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+_sessions: dict[str, CaptureSession] = {}
+_lock = threading.Lock()
+
+
+def inflight_key(camera_id: int) -> str:
+    return f"inflight:{camera_id}"
+
+
+class CaptureNamespace(Namespace):
+    def on_connect(self, auth=None):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        camera = camera_for_token(token) if token else None
+        if camera is None:
+            store().count("capture_refused")
+            raise ConnectionRefusedError("invalid_token")
+        session = CaptureSession(camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash,
+                                 tokens=camera.fps * 1.5)
+        with _lock:
+            _sessions[request.sid] = session
+        join_room(camera_room(camera.id))
+        self.emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name,
+                            "fps": camera.fps}, to=request.sid)
+        db.session.remove()
+
+    def on_disconnect(self, reason=None):
+        with _lock:
+            _sessions.pop(request.sid, None)
+
+    def on_frame(self, data=None):
+        try:
+            return self._frame(data)
+        except Exception:  # noqa: BLE001 - a frame must never take the connection down
+            log.exception("capture frame failed")
+            return {"ok": False, "error": "server_error"}
+        finally:
+            db.session.remove()
+
+    def _frame(self, data) -> dict:
+        received_at = time.time()
+        session = _sessions.get(request.sid)
+        if session is None:
+            return {"ok": False, "error": "unauthorized"}
+        current = db.session.execute(select(Camera.token_hash).where(Camera.id == session.camera_id)).scalar()
+        if current != session.token_hash:  # rotated or deleted: the old token stops at once
+            self.emit("revoked", {"camera_id": session.camera_id}, to=request.sid)
+            return {"ok": False, "error": "token_revoked"}
+        counters = store()
+        if not isinstance(data, dict) or "jpeg" not in data:
+            counters.count("frames_rejected_bad_request")
+            return {"ok": False, "error": "bad_request"}
+        cfg = current_app.config
+        try:
+            check_frame(data["jpeg"], cfg["MAX_FRAME_BYTES"], cfg["MAX_FRAME_PIXELS"])
+        except FrameError as exc:
+            counters.count(f"frames_rejected_{exc.code}")
+            return {"ok": False, "error": exc.code}
+        if not session.take():
+            counters.count("frames_rejected_rate_limited")
+            return {"ok": False, "error": "rate_limited"}
+        key = inflight_key(session.camera_id)
+        if counters.incr(key, ttl_s=int(cfg["STALE_FRAME_S"] * 5) + 1) > cfg["MAX_FRAMES_IN_FLIGHT"]:
+            counters.decr(key)
+            counters.count("frames_rejected_busy")
+            return {"ok": False, "error": "busy"}
+        frame_id = uuid.uuid4().hex
+        client_ts = data.get("ts") if isinstance(data.get("ts"), (int, float)) else None
+        counters.count("frames_received")
+        if received_at - session.seen_written > 5:
+            session.seen_written = received_at
+            db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id)
+                               .values(last_seen_at=utcnow()))
+            db.session.commit()
+        dispatch_frame(session.tenant_id, session.site_id, session.camera_id, frame_id, received_at,
+                       bytes(data["jpeg"]), client_ts)
+        return {"ok": True, "frame_id": frame_id}

@@ -1,0 +1,1 @@
+"""Business operations on ids and a tenant; no request or response objects here."""

@@ -1,0 +1,136 @@
+"""Organisations, users and passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ROLES, Site, Tenant, User
+from app.services.errors import ServiceError
+
+MIN_PASSWORD = 8
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError("weak_password", f"The password needs at least {MIN_PASSWORD} characters.",
+                           fields={"password": "too_short"})
+
+
+def email_taken(email: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
+
+
+def signup(organisation: str, email: str, password: str, locale: str | None = None) -> tuple[Tenant, User]:
+    """A new organisation and its first admin."""
+    organisation = organisation.strip()
+    if not organisation:
+        raise ServiceError("validation_error", "The organisation needs a name.", fields={"organisation": "required"})
+    check_password_strength(password)
+    if email_taken(email):
+        raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
+    tenant = Tenant(name=organisation[:120])
+    user = User(tenant=tenant, email=normalise_email(email), role="admin", locale=locale)
+    user.set_password(password)
+    db.session.add_all([tenant, user])
+    db.session.commit()
+    return tenant, user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        # Same work as a real check, so that timing does not reveal which e-mails exist.
+        User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
+    ids = {int(s) for s in site_ids}
+    sites = list(db.session.scalars(select(Site).where(Site.tenant_id == tenant_id, Site.id.in_(ids))))
+    if len(sites) != len(ids):
+        raise ServiceError("unknown_site", "One of the sites does not exist.", fields={"site_ids": "unknown"})
+    return sites
+
+
+def create_user(tenant_id: int, email: str, role: str, password: str | None = None,
+                site_ids: Iterable[int] = ()) -> User:
+    """A user of the tenant; without a password the user sets one from the invitation e-mail."""
+    if role not in ROLES:
+        raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
+    if email_taken(email):
+        raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
+    user = User(tenant_id=tenant_id, email=normalise_email(email), role=role)
+    if password:
+        check_password_strength(password)
+        user.set_password(password)
+    user.sites = _sites_of_tenant(tenant_id, site_ids) if role != "admin" else []
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _admin_count(tenant_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == tenant_id,
+                                                                           User.role == "admin")) or 0
+
+
+def update_user(user: User, *, role: str | None = None, password: str | None = None,
+                site_ids: Iterable[int] | None = None, email: str | None = None) -> User:
+    if role is not None:
+        if role not in ROLES:
+            raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
+        if user.role == "admin" and role != "admin" and _admin_count(user.tenant_id) <= 1:
+            raise ServiceError("last_admin", "The organisation needs at least one admin.", status=409)
+        user.role = role
+    if email is not None and normalise_email(email) != user.email:
+        if email_taken(email):
+            raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
+        user.email = normalise_email(email)
+    if password is not None:
+        check_password_strength(password)
+        user.set_password(password)
+    if site_ids is not None:
+        user.sites = _sites_of_tenant(user.tenant_id, site_ids)
+    if user.role == "admin":
+        user.sites = []
+    db.session.commit()
+    return user
+
+
+def delete_user(user: User, actor: User) -> None:
+    if user.id == actor.id:
+        raise ServiceError("self_delete", "You cannot remove your own account.", status=409)
+    if user.role == "admin" and _admin_count(user.tenant_id) <= 1:
+        raise ServiceError("last_admin", "The organisation needs at least one admin.", status=409)
+    db.session.delete(user)
+    db.session.commit()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def password_reset_token(user: User) -> str:
+    """Signed, time-limited, and void once used: it carries a fingerprint of the current hash."""
+    return _reset_serializer().dumps({"u": user.id, "h": user.password_hash[-12:]})
+
+
+def user_from_reset_token(token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_TTL_S"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, int(data.get("u", 0)))
+    if user is None or user.password_hash[-12:] != data.get("h"):
+        return None
+    return user

@@ -1,0 +1,73 @@
+"""One frame through the pipeline: staleness, inference, storage, smoothing, fan-out.
+
+Runs in a Celery worker, the embedded thread pool, or the test's thread, always inside an app
+context. The JPEG bytes exist only in this call's memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from app.extensions import db
+from app.inference.jpeg import FrameError
+from app.inference.pipeline import analyze_jpeg
+from app.inference.preprocessing import QualityLimits
+from app.inference.registry import get_models
+from app.inference.smoothing import ema, frame_mean
+from app.realtime.emit import emit_frame_error, emit_observation
+from app.services import observations
+from app.services.state import store
+
+log = logging.getLogger(__name__)
+
+
+def quality_limits() -> QualityLimits:
+    cfg = current_app.config
+    return QualityLimits(cfg["MIN_FACE_PX"], cfg["MIN_FACE_SHARPNESS"], cfg["MIN_FACE_BRIGHTNESS"])
+
+
+def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes,
+                  client_ts: float | None = None) -> dict | None:
+    """Analyse, store and emit; returns the emitted payload, or None when the frame was dropped."""
+    state = store()
+    cfg = current_app.config
+    try:
+        age = time.time() - received_at
+        if age > cfg["STALE_FRAME_S"]:
+            state.count("frames_stale")
+            return None
+        models = get_models(cfg["MODEL_DIR"])
+        try:
+            analysis = analyze_jpeg(jpeg, models.detector, models.classifier, quality_limits())
+        except FrameError as exc:
+            state.count(f"frames_failed_{exc.code}")
+            emit_frame_error(camera_id, frame_id, exc.code)
+            return None
+        del jpeg
+        faces = [face.as_dict() for face in analysis.faces]
+        latency_ms = (time.time() - received_at) * 1000.0
+        ts = datetime.fromtimestamp(received_at, UTC)
+        obs = observations.record(tenant_id, site_id, camera_id, ts, models.version, faces, latency_ms)
+        if obs is None:
+            return None
+        key = f"smooth:{camera_id}"
+        smoothed = ema(state.get_json(key), frame_mean(faces), cfg["SMOOTHING_ALPHA"])
+        if smoothed is not None:
+            state.set_json(key, smoothed, ttl_s=30)
+        payload = {
+            "observation_id": obs.id, "frame_id": frame_id, "camera_id": camera_id, "site_id": site_id,
+            "ts": int(received_at * 1000), "client_ts": client_ts, "model_version": models.version,
+            "faces": faces, "latency_ms": round(latency_ms, 1), "smoothed": smoothed,
+            "width": analysis.width, "height": analysis.height,
+        }
+        emit_observation(tenant_id, site_id, camera_id, payload)
+        state.count("frames_analyzed")
+        state.count("analysis_ms_total", int(latency_ms))
+        return payload
+    finally:
+        state.decr(f"inflight:{camera_id}")
+        db.session.remove()

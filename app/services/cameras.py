@@ -1,0 +1,79 @@
+"""Cameras and their capture tokens."""
+
+from __future__ import annotations
+
+import base64
+
+import segno
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Camera, Site
+from app.models.base import utcnow
+from app.services.errors import ServiceError
+from app.services.secrets import new_token, token_hash
+
+MAX_FPS = 15
+
+
+def capture_url(camera: Camera, token: str) -> str:
+    """The capture page's address; the token rides in the fragment, which browsers never send
+    to the server nor put in Referer headers or access logs."""
+    return f"{current_app.config['PUBLIC_URL']}/capture/{camera.id}#token={token}"
+
+
+def qr_data_uri(url: str) -> str:
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _check(name: str | None, fps: int | None) -> None:
+    if name is not None and not name.strip():
+        raise ServiceError("validation_error", "The camera needs a name.", fields={"name": "required"})
+    if fps is not None and not 1 <= fps <= MAX_FPS:
+        raise ServiceError("validation_error", f"Frames per second must be between 1 and {MAX_FPS}.",
+                           fields={"fps": "out_of_range"})
+
+
+def create_camera(site: Site, name: str, fps: int = 5) -> tuple[Camera, str]:
+    """A camera and its capture token (plain, returned only now)."""
+    _check(name, fps)
+    token = new_token("cam")
+    camera = Camera(tenant_id=site.tenant_id, site_id=site.id, name=name.strip()[:120], fps=fps,
+                    token_hash=token_hash(token))
+    db.session.add(camera)
+    db.session.commit()
+    return camera, token
+
+
+def update_camera(camera: Camera, name: str | None = None, fps: int | None = None, site: Site | None = None) -> Camera:
+    _check(name, fps)
+    if name is not None:
+        camera.name = name.strip()[:120]
+    if fps is not None:
+        camera.fps = fps
+    if site is not None:
+        camera.site_id = site.id
+    db.session.commit()
+    return camera
+
+
+def rotate_token(camera: Camera) -> str:
+    """A new token; the old one stops at once (connected captures are dropped by the caller)."""
+    token = new_token("cam")
+    camera.token_hash = token_hash(token)
+    camera.token_rotated_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def delete_camera(camera: Camera) -> None:
+    db.session.delete(camera)
+    db.session.commit()
+
+
+def camera_for_token(token: str) -> Camera | None:
+    if not isinstance(token, str) or not token.startswith("cam_") or len(token) > 100:
+        return None
+    return db.session.scalar(select(Camera).where(Camera.token_hash == token_hash(token)))

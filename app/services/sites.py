@@ -1,0 +1,45 @@
+"""Sites of a tenant."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from app.extensions import db
+from app.models import Site
+from app.services.errors import ServiceError
+
+_ZONES = available_timezones()
+
+
+def _check(name: str | None, timezone: str | None) -> None:
+    if name is not None and not name.strip():
+        raise ServiceError("validation_error", "The site needs a name.", fields={"name": "required"})
+    if timezone is not None and timezone not in _ZONES:
+        raise ServiceError("validation_error", "Unknown time zone.", fields={"timezone": "invalid"})
+
+
+def create_site(tenant_id: int, name: str, timezone: str = "Europe/Paris") -> Site:
+    _check(name, timezone)
+    site = Site(tenant_id=tenant_id, name=name.strip()[:120], timezone=timezone)
+    db.session.add(site)
+    db.session.commit()
+    return site
+
+
+def update_site(site: Site, name: str | None = None, timezone: str | None = None) -> Site:
+    _check(name, timezone)
+    if name is not None:
+        site.name = name.strip()[:120]
+    if timezone is not None:
+        site.timezone = timezone
+    db.session.commit()
+    return site
+
+
+def delete_site(site: Site) -> None:
+    db.session.delete(site)
+    db.session.commit()
+
+
+def timezone_names() -> list[str]:
+    return sorted(z for z in _ZONES if "/" in z and not z.startswith(("Etc/", "SystemV/")))

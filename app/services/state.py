@@ -1,0 +1,134 @@
+"""Small shared state of the real-time path: counters, frames in flight, smoothing.
+
+Redis when ``REDIS_URL`` is set (shared by web processes and Celery workers, updated
+atomically), else process memory (the embedded mode has one process). Numbers only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Protocol
+
+import redis
+from flask import current_app
+
+PREFIX = "emotiscan:"
+
+
+class StateStore(Protocol):
+    def incr(self, key: str, ttl_s: int) -> int: ...
+    def decr(self, key: str) -> int: ...
+    def count(self, name: str, amount: int = 1) -> None: ...
+    def counters(self) -> dict[str, int]: ...
+    def get_json(self, key: str) -> dict | None: ...
+    def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
+    def heartbeat(self, name: str, ttl_s: int) -> None: ...
+    def alive(self, prefix: str) -> int: ...
+    def ping(self) -> bool: ...
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, object]] = {}
+        self._counters: dict[str, int] = {}
+
+    def _get(self, key: str):
+        expires, value = self._values.get(key, (0.0, None))
+        return value if expires > time.monotonic() else None
+
+    def incr(self, key: str, ttl_s: int) -> int:
+        with self._lock:
+            value = int(self._get(key) or 0) + 1
+            self._values[key] = (time.monotonic() + ttl_s, value)
+            return value
+
+    def decr(self, key: str) -> int:
+        with self._lock:
+            expires, value = self._values.get(key, (0.0, 0))
+            value = max(0, int(value or 0) - 1)
+            self._values[key] = (expires, value)
+            return value
+
+    def count(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counters[name] = self._counters.get(name, 0) + amount
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counters)
+
+    def get_json(self, key: str) -> dict | None:
+        with self._lock:
+            return self._get(key)
+
+    def set_json(self, key: str, value: dict, ttl_s: int) -> None:
+        with self._lock:
+            self._values[key] = (time.monotonic() + ttl_s, value)
+
+    def heartbeat(self, name: str, ttl_s: int) -> None:
+        self.set_json("heartbeat:" + name, {"at": time.time()}, ttl_s)
+
+    def alive(self, prefix: str) -> int:
+        with self._lock:
+            return sum(1 for k in self._values if k.startswith("heartbeat:" + prefix) and self._get(k))
+
+    def ping(self) -> bool:
+        return True
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+
+    def incr(self, key: str, ttl_s: int) -> int:
+        pipe = self.redis.pipeline()
+        pipe.incr(PREFIX + key)
+        pipe.expire(PREFIX + key, ttl_s)
+        return int(pipe.execute()[0])
+
+    def decr(self, key: str) -> int:
+        # Never below zero, even when a frame finishes after its counter expired.
+        script = "local v = redis.call('DECR', KEYS[1]) if v < 0 then redis.call('SET', KEYS[1], 0) v = 0 end return v"
+        return int(self.redis.eval(script, 1, PREFIX + key))
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.redis.hincrby(PREFIX + "counters", name, amount)
+
+    def counters(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(PREFIX + "counters").items()}
+
+    def get_json(self, key: str) -> dict | None:
+        raw = self.redis.get(PREFIX + key)
+        return json.loads(raw) if raw else None
+
+    def set_json(self, key: str, value: dict, ttl_s: int) -> None:
+        self.redis.set(PREFIX + key, json.dumps(value), ex=ttl_s)
+
+    def heartbeat(self, name: str, ttl_s: int) -> None:
+        self.redis.set(PREFIX + "heartbeat:" + name, str(time.time()), ex=ttl_s)
+
+    def alive(self, prefix: str) -> int:
+        return sum(1 for _ in self.redis.scan_iter(PREFIX + "heartbeat:" + prefix + "*", count=100))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+
+_stores: dict[str, StateStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store() -> StateStore:
+    """The store of the current app's configuration (one per Redis URL per process)."""
+    url = current_app.config.get("REDIS_URL")
+    key = url or f"memory:{id(current_app._get_current_object())}"
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = RedisStore(url) if url else MemoryStore()
+        return _stores[key]

@@ -1,0 +1,75 @@
+// Live room: one tile per camera, updated only through the /live Socket.IO namespace.
+(function () {
+  "use strict";
+  var EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
+  var COLORS = { angry: "#d62728", disgust: "#8c564b", fear: "#9467bd", happy: "#2ca02c", sad: "#1f77b4", surprise: "#ff7f0e", neutral: "#7f7f7f" };
+  var i18n = JSON.parse(document.getElementById("i18n").textContent);
+  var tilesEl = document.getElementById("tiles");
+  var statusEl = document.getElementById("live-status");
+  var offlineAfter = tilesEl ? Number(tilesEl.dataset.offlineAfter || 10) * 1000 : 10000;
+  var history = {};  // camera id -> [{t, scores}]
+  var lastSeen = {};
+
+  function setStatus(key) { statusEl.textContent = statusEl.dataset[key]; statusEl.className = "status " + key; }
+
+  function draw(canvas, points) {
+    var ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, now = Date.now();
+    ctx.clearRect(0, 0, w, h);
+    EMOTIONS.forEach(function (e) {
+      ctx.strokeStyle = COLORS[e]; ctx.lineWidth = 1.5; ctx.beginPath();
+      var started = false;
+      points.forEach(function (p) {
+        var x = w - (now - p.t) / 60000 * w, y = h - p.scores[e] * (h - 2) - 1;
+        if (!started) { ctx.moveTo(x, y); started = true; } else { ctx.lineTo(x, y); }
+      });
+      ctx.stroke();
+    });
+  }
+
+  function update(ev) {
+    var tile = document.getElementById("camera-" + ev.camera_id);
+    if (!tile) { return; }
+    var now = Date.now();
+    lastSeen[ev.camera_id] = now;
+    tile.classList.remove("offline"); tile.classList.add("online");
+    tile.querySelector(".badge").textContent = i18n.online;
+    var classified = ev.faces.filter(function (f) { return f.scores; });
+    var shown = ev.smoothed || (classified[0] && classified[0].scores);
+    tile.querySelector(".count").textContent = ev.faces.length;
+    var reasons = ev.faces.filter(function (f) { return f.reason; }).map(function (f) { return i18n[f.reason] || f.reason; });
+    tile.querySelector(".reason").textContent = reasons.length ? "(" + reasons.join(", ") + ")" : "";
+    if (shown) {
+      var best = EMOTIONS.reduce(function (a, b) { return shown[a] >= shown[b] ? a : b; });
+      tile.querySelector(".emotion").textContent = i18n[best];
+      tile.querySelector(".confidence").textContent = Math.round(shown[best] * 100) + " %";
+      tile.dataset.emotion = best;
+      var list = history[ev.camera_id] = (history[ev.camera_id] || []).filter(function (p) { return now - p.t < 60000; });
+      list.push({ t: now, scores: shown });
+      draw(tile.querySelector("canvas.spark"), list);
+    } else {
+      tile.querySelector(".emotion").textContent = "—";
+      tile.querySelector(".confidence").textContent = "";
+    }
+    var time = tile.querySelector("time");
+    time.dateTime = new Date(ev.ts).toISOString();
+    time.textContent = new Date(ev.ts).toLocaleTimeString();
+  }
+
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll(".tile").forEach(function (tile) {
+      var id = tile.dataset.cameraId;
+      if (!lastSeen[id] || now - lastSeen[id] > offlineAfter) {
+        tile.classList.add("offline"); tile.classList.remove("online");
+        tile.querySelector(".badge").textContent = i18n.offline;
+      }
+    });
+  }, 1000);
+
+  var socket = io("/live", { transports: ["websocket", "polling"], withCredentials: true });
+  socket.on("connect", function () { setStatus("online"); });
+  socket.on("disconnect", function () { setStatus("offline"); });
+  socket.on("connect_error", function () { setStatus("offline"); });
+  socket.on("observation", update);
+  window.emotiscanLive = { socket: socket, received: function () { return Object.keys(lastSeen).length; } };
+})();

@@ -1,0 +1,40 @@
+"""Hands a frame to analysis: a Celery worker, a local thread pool (embedded), or the calling
+thread (tests)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+_executors: dict[int, ThreadPoolExecutor] = {}
+
+
+def _run_in_app(app: Flask, *args) -> None:
+    from app.services.analysis import process_frame
+
+    with app.app_context():
+        try:
+            process_frame(*args)
+        except Exception:  # noqa: BLE001 - keep the pool alive
+            log.exception("frame analysis failed")
+
+
+def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float,
+                   jpeg: bytes, client_ts: float | None) -> None:
+    mode = current_app.config["TASK_MODE"]
+    args = (tenant_id, site_id, camera_id, frame_id, received_at, jpeg, client_ts)
+    if mode == "celery":
+        from app.tasks.analyze import analyze_frame
+
+        analyze_frame.apply_async(args=args, serializer="msgpack")
+    elif mode == "thread":
+        app = current_app._get_current_object()
+        pool = _executors.get(id(app))
+        if pool is None:
+            pool = _executors[id(app)] = ThreadPoolExecutor(app.config["EMBEDDED_WORKER_THREADS"], "analysis")
+        pool.submit(_run_in_app, app, *args)
+    else:
+        _run_in_app(current_app._get_current_object(), *args)

@@ -1,0 +1,105 @@
+"""Configuration from the environment.
+
+The embedded default (no ``DATABASE_URL``/``REDIS_URL``) runs on SQLite with an in-process
+worker; setting both switches to PostgreSQL, Celery workers and the Redis message queue.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder
+    so that sessions survive restarts of ``make run``."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    PORT = int(os.environ.get("PORT", "5000"))
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'emotiscan.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # "celery" needs REDIS_URL; "thread" analyses frames in a pool inside the web process.
+    TASK_MODE = os.environ.get("TASK_MODE") or ("celery" if REDIS_URL else "thread")
+    EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "2"))
+
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024  # JSON and form bodies
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https" if SESSION_COOKIE_SECURE else "http"
+
+    LANGUAGES = ("fr", "en")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+    PASSWORD_RESET_TTL_S = 3600
+    PAGE_SIZE = 50
+    PAGE_SIZE_MAX = 200
+
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    FAILED_LOGIN_LIMIT = "10 per minute"
+    SIGNUP_LIMIT = "10 per minute"
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "EmotiScan <no-reply@emotiscan.local>")
+
+    # Real-time pipeline
+    MAX_FRAME_BYTES = int(os.environ.get("MAX_FRAME_BYTES", str(2 * 1024 * 1024)))
+    MAX_FRAME_PIXELS = int(os.environ.get("MAX_FRAME_PIXELS", str(4096 * 4096)))
+    STALE_FRAME_S = float(os.environ.get("STALE_FRAME_S", "2.0"))
+    MAX_FRAMES_IN_FLIGHT = 2
+    CAMERA_OFFLINE_S = 10
+    SMOOTHING_ALPHA = float(os.environ.get("SMOOTHING_ALPHA", "0.4"))
+    MODEL_DIR = os.environ.get("MODEL_DIR", str(BASE_DIR / "app" / "inference" / "weights"))
+    MIN_FACE_PX = int(os.environ.get("MIN_FACE_PX", "40"))
+    MIN_FACE_SHARPNESS = float(os.environ.get("MIN_FACE_SHARPNESS", "12.0"))
+    MIN_FACE_BRIGHTNESS = float(os.environ.get("MIN_FACE_BRIGHTNESS", "35.0"))
+
+    SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = None  # same origin as PUBLIC_URL
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = None
+    TASK_MODE = "eager"  # analyse in the calling thread: one test covers socket -> task -> emit
+    RATELIMIT_STORAGE_URI = "memory://"
+    SECRET_KEY = "testing"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
