@@ -18,6 +18,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
+    from flask_babel import format_datetime, get_locale
+
     from app.celery_app import celery_init_app
     from app.errors import register_error_handlers
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -42,6 +44,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engineio_logger=False,
     )
     init_security(app)
+    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime)
     register_error_handlers(app)
 
     from app.admin import bp as admin_bp

@@ -71,8 +71,9 @@ def app(request, tmp_path, sqlite_template):
         shutil.copy(sqlite_template, target)
         url = f"sqlite:///{target}"
     application = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": url, "PUBLIC_URL": "https://emotiscan.test"})
+    # No app context stays pushed: each request gets its own, as in production (g is per request).
+    yield application
     with application.app_context():
-        yield application
         db.session.remove()
         db.engine.dispose()
     if request.param == "postgresql":

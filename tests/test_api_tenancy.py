@@ -56,7 +56,7 @@ def test_sites_cross_tenant_404_and_roles(tenant_a, tenant_b):
     assert tenant_a.call("GET", path).status_code == 404
 
 
-def test_cameras_cross_tenant_404_roles_and_token_rotation(tenant_a, tenant_b):
+def test_cameras_cross_tenant_404_roles_and_token_rotation(app, tenant_a, tenant_b):
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
     assert cam["capture_url"].startswith("https://emotiscan.test/capture/") and "#token=cam_" in cam["capture_url"]
@@ -75,8 +75,9 @@ def test_cameras_cross_tenant_404_roles_and_token_rotation(tenant_a, tenant_b):
     assert rotated["capture_token"] != cam["capture_token"]
     from app.services.cameras import camera_for_token
 
-    assert camera_for_token(cam["capture_token"]) is None
-    assert camera_for_token(rotated["capture_token"]).id == cam["id"]
+    with app.app_context():
+        assert camera_for_token(cam["capture_token"]) is None
+        assert camera_for_token(rotated["capture_token"]).id == cam["id"]
 
 
 def test_users_admin_only_and_cross_tenant(tenant_a, tenant_b):

@@ -52,6 +52,8 @@ def check_frame(data: bytes, max_bytes: int, max_pixels: int) -> tuple[int, int]
     if len(data) > max_bytes:
         raise FrameError("too_large", f"frame over {max_bytes} bytes")
     width, height = jpeg_dimensions(bytes(data[:65536]))
+    if b"\xff\xd9" not in bytes(data[-64:]):
+        raise FrameError("bad_image", "truncated JPEG (no end-of-image marker)")
     if width * height > max_pixels:
         raise FrameError("too_large", f"frame of {width}x{height} pixels is too large")
     return width, height

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask import current_app, request
-from flask_socketio import Namespace, join_room
+from flask_socketio import Namespace, emit, join_room
 from sqlalchemy import select
 
 from app.extensions import db
@@ -67,8 +67,7 @@ class CaptureNamespace(Namespace):
         with _lock:
             _sessions[request.sid] = session
         join_room(camera_room(camera.id))
-        self.emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name,
-                            "fps": camera.fps}, to=request.sid)
+        emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps})
         db.session.remove()
 
     def on_disconnect(self, reason=None):
@@ -91,7 +90,7 @@ class CaptureNamespace(Namespace):
             return {"ok": False, "error": "unauthorized"}
         current = db.session.execute(select(Camera.token_hash).where(Camera.id == session.camera_id)).scalar()
         if current != session.token_hash:  # rotated or deleted: the old token stops at once
-            self.emit("revoked", {"camera_id": session.camera_id}, to=request.sid)
+            emit("revoked", {"camera_id": session.camera_id})
             return {"ok": False, "error": "token_revoked"}
         counters = store()
         if not isinstance(data, dict) or "jpeg" not in data:

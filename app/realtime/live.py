@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from flask_login import current_user
-from flask_socketio import Namespace, join_room
+from flask_socketio import Namespace, emit, join_room
 
 from app.extensions import db
 from app.services.tokens import resolve_token
@@ -27,6 +27,6 @@ class LiveNamespace(Namespace):
             for room in rooms:
                 join_room(room)
             g.live_user_id = user.id
-            self.emit("welcome", {"tenant_id": user.tenant_id, "role": user.role}, to=request.sid)
+            emit("welcome", {"tenant_id": user.tenant_id, "role": user.role})
         finally:
             db.session.remove()

@@ -1,0 +1,103 @@
+"""The inference package on real photos: face counts, crops, quality gate, runtime parity."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from app.inference.detector import FaceDetector, ssd_anchors
+from app.inference.jpeg import FrameError, check_frame
+from app.inference.labels import EMOTIONS
+from app.inference.pipeline import analyze_jpeg
+from app.inference.preprocessing import QualityLimits, crop_face, quality_reason, square_crop_box
+from app.inference.registry import get_models
+from tests.conftest import FACES
+from tests.images import face_jpeg
+
+# From ../shared/faces/README.md
+FACE_COUNTS = {"deepface_img1.jpg": 1, "deepface_img15.jpg": 1, "deepface_img11.jpg": 1, "deepface_img32.jpg": 1,
+               "deepface_couple.jpg": 2, "fc_test_image.jpg": 6}
+
+
+@pytest.fixture(scope="module")
+def models():
+    return get_models()
+
+
+@pytest.mark.parametrize("name,count", sorted(FACE_COUNTS.items()))
+def test_detector_counts_faces_on_real_photos(name, count):
+    image = cv2.cvtColor(cv2.imread(str(FACES / name)), cv2.COLOR_BGR2RGB)
+    detections = FaceDetector("full").detect(image)
+    assert len(detections) == count
+    for det in detections:
+        x, y, w, h = det.box
+        assert 0 <= x < image.shape[1] and 0 <= y < image.shape[0] and w > 0 and h > 0
+
+
+def test_pipeline_on_a_smiling_face(models):
+    result = analyze_jpeg(face_jpeg("deepface_img15.jpg"), models.detector, models.classifier)
+    assert len(result.faces) == 1
+    face = result.faces[0]
+    assert face.emotion in EMOTIONS and face.reason is None
+    assert abs(sum(face.scores.values()) - 1.0) < 1e-3
+    assert face.emotion == "happy"  # a broad grin, per the photo's README
+
+
+def test_small_faces_get_a_reason_not_a_guess(models):
+    # At 640 px wide the five standing people are far below 40 px; the close-up face is not.
+    result = analyze_jpeg(face_jpeg("fc_test_image.jpg"), models.detector, models.classifier, QualityLimits(min_face_px=40))
+    reasons = [f.reason for f in result.faces]
+    assert len(result.faces) == 6 and reasons.count("too_small") == 5 and reasons.count(None) == 1
+    for face in result.faces:
+        assert (face.emotion is None) == (face.reason is not None)
+
+
+def test_quality_gate_dark_and_blurred():
+    limits = QualityLimits()
+    dark = np.full((48, 48), 10, np.uint8)
+    assert quality_reason(dark, (0, 0, 100, 100), limits) == "dark"
+    flat = np.full((48, 48), 128, np.uint8)
+    assert quality_reason(flat, (0, 0, 100, 100), limits) == "blurred"
+    assert quality_reason(flat, (0, 0, 20, 20), limits) == "too_small"
+
+
+def test_crop_is_square_centred_and_padded_at_borders():
+    x, y, side = square_crop_box((100, 50, 40, 60), margin=0.25)
+    assert side == 75 and x == round(120 - 37.5) and y == round(80 - 37.5)
+    gray = np.arange(100 * 100, dtype=np.uint32).reshape(100, 100).astype(np.uint8)
+    assert crop_face(gray, (-10, -10, 50, 50)).shape == (48, 48)
+
+
+def test_anchor_count_matches_model_outputs():
+    assert ssd_anchors(192, (4,), False).shape == (2304, 2)
+    assert ssd_anchors(128, (8, 16, 16, 16), True).shape == (896, 2)
+
+
+@pytest.mark.parametrize("data,code", [
+    (b"not an image at all", "bad_image"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "bad_image"),
+    (b"\x00" * (3 * 1024 * 1024), "too_large"),
+])
+def test_frame_checks(data, code):
+    with pytest.raises(FrameError) as err:
+        check_frame(data, 2 * 1024 * 1024, 4096 * 4096)
+    assert err.value.code == code
+
+
+def test_frame_checks_accept_a_real_jpeg_and_refuse_truncation():
+    data = face_jpeg()
+    assert check_frame(data, 2 * 1024 * 1024, 4096 * 4096) == (640, cv2.imdecode(np.frombuffer(data, np.uint8), 1).shape[0])
+    with pytest.raises(FrameError):
+        check_frame(data[: len(data) // 2], 2 * 1024 * 1024, 4096 * 4096)
+    with pytest.raises(FrameError) as err:
+        check_frame(data, 2 * 1024 * 1024, 640 * 100)
+    assert err.value.code == "too_large"
+
+
+def test_batch_equals_single_predictions(models):
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 48, 48, 1), dtype=np.float32)
+    batch = models.classifier.predict(x)
+    singles = np.concatenate([models.classifier.predict(x[i : i + 1]) for i in range(5)])
+    np.testing.assert_allclose(batch, singles, atol=1e-5)

@@ -1,0 +1,133 @@
+"""/capture and /live in one process (eager analysis): socket -> task -> store -> emit."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db, socketio
+from app.models import Observation
+from tests.images import blank_jpeg, face_jpeg
+
+
+def capture_client(app, token: str | None):
+    return socketio.test_client(app, namespace="/capture", auth={"token": token} if token else None)
+
+
+def live_client(app, api_token: str):
+    return socketio.test_client(app, namespace="/live", auth={"token": api_token})
+
+
+def events(client, name: str, namespace: str = "/live") -> list[dict]:
+    return [e["args"][0] for e in client.get_received(namespace) if e["name"] == name]
+
+
+@pytest.fixture
+def camera(tenant_a):
+    site = tenant_a.site()
+    return tenant_a.camera(site["id"])
+
+
+def send(cap, jpeg, ts=None):
+    return cap.emit("frame", {"ts": ts or int(time.time() * 1000), "jpeg": jpeg}, namespace="/capture", callback=True)
+
+
+def test_frame_reaches_own_tenant_live_room_only(app, tenant_a, tenant_b, camera):
+    live_a, live_b = live_client(app, tenant_a.token), live_client(app, tenant_b.token)
+    assert live_a.is_connected("/live") and live_b.is_connected("/live")
+    cap = capture_client(app, camera["capture_token"])
+    assert cap.is_connected("/capture")
+    ack = send(cap, face_jpeg())
+    assert ack["ok"] is True and ack["frame_id"]
+    received = events(live_a, "observation")
+    assert len(received) == 1
+    obs = received[0]
+    assert obs["camera_id"] == camera["id"] and obs["site_id"] == camera["site_id"]
+    assert obs["model_version"] and obs["latency_ms"] >= 0
+    assert len(obs["faces"]) == 1
+    face = obs["faces"][0]
+    assert set(face["scores"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    assert len(face["box"]) == 4 and face["emotion"] in face["scores"]
+    assert events(live_b, "observation") == []
+    # The camera's own page gets the result to draw its boxes.
+    assert [e["frame_id"] for e in events(cap, "result", "/capture")] == [ack["frame_id"]]
+    with app.app_context():
+        stored = db.session.scalars(select(Observation)).all()
+        assert len(stored) == 1 and stored[0].faces == obs["faces"] and stored[0].happy is not None
+
+
+def test_site_limited_staff_gets_only_its_site(app, tenant_a):
+    gate, hall = tenant_a.site("Gate"), tenant_a.site("Hall")
+    cam_gate, cam_hall = tenant_a.camera(gate["id"]), tenant_a.camera(hall["id"])
+    _, staff_token = tenant_a.user("staff", site_ids=[hall["id"]])
+    live = live_client(app, staff_token)
+    send(capture_client(app, cam_gate["capture_token"]), face_jpeg())
+    send(capture_client(app, cam_hall["capture_token"]), face_jpeg())
+    assert [o["camera_id"] for o in events(live, "observation")] == [cam_hall["id"]]
+
+
+def test_live_refuses_without_credentials(app):
+    assert not socketio.test_client(app, namespace="/live").is_connected("/live")
+    assert not live_client(app, "es_wrong").is_connected("/live")
+
+
+def test_capture_refuses_missing_wrong_and_rotated_tokens(app, tenant_a, camera):
+    assert not capture_client(app, None).is_connected("/capture")
+    assert not capture_client(app, "cam_forged").is_connected("/capture")
+    cap = capture_client(app, camera["capture_token"])
+    assert send(cap, face_jpeg())["ok"] is True
+    tenant_a.call("POST", f"/api/v1/cameras/{camera['id']}/rotate-token")
+    assert send(cap, face_jpeg()) == {"ok": False, "error": "token_revoked"}
+    assert not capture_client(app, camera["capture_token"]).is_connected("/capture")
+
+
+def test_bad_input_gets_error_acks_and_next_good_frame_is_analysed(app, tenant_a, camera):
+    live = live_client(app, tenant_a.token)
+    cap = capture_client(app, camera["capture_token"])
+    good = face_jpeg()
+    cases = {
+        "bad_image": [b"this is no image", good[: len(good) // 2]],
+        "too_large": [b"\xff\xd8" + b"\x00" * (10 * 1024 * 1024)],
+        "bad_request": [None, "text", {"ts": 1}],
+    }
+    for code, payloads in cases.items():
+        for payload in payloads:
+            data = payload if isinstance(payload, (dict, type(None), str)) else {"ts": 1, "jpeg": payload}
+            ack = cap.emit("frame", data, namespace="/capture", callback=True)
+            assert ack == {"ok": False, "error": code}, (code, ack)
+    assert cap.is_connected("/capture")
+    assert send(cap, good)["ok"] is True
+    assert len(events(live, "observation")) == 1
+
+
+def test_flood_above_frame_rate_is_refused(app, tenant_a, camera):
+    cap = capture_client(app, camera["capture_token"])
+    acks = [send(cap, blank_jpeg()) for _ in range(40)]
+    refused = [a for a in acks if not a["ok"]]
+    assert refused and {a["error"] for a in refused} == {"rate_limited"}
+    assert sum(a["ok"] for a in acks) <= camera["fps"] * 2
+
+
+def test_stale_frames_are_dropped_and_counted(app, tenant_a, camera):
+    from app.services.analysis import process_frame
+    from app.services.state import store
+
+    live = live_client(app, tenant_a.token)
+    with app.app_context():
+        before = store().counters().get("frames_stale", 0)
+        result = process_frame(tenant_a.id, camera["site_id"], camera["id"], "f1", time.time() - 5, face_jpeg())
+        assert result is None
+        assert store().counters()["frames_stale"] == before + 1
+        assert db.session.scalar(select(func.count()).select_from(Observation)) == 0
+    assert events(live, "observation") == []
+
+
+def test_observations_api_lists_numbers_only(app, tenant_a, tenant_b, camera):
+    send(capture_client(app, camera["capture_token"]), face_jpeg())
+    items = tenant_a.call("GET", f"/api/v1/observations?camera_id={camera['id']}").get_json()["items"]
+    assert len(items) == 1 and items[0]["faces"][0]["scores"]
+    assert tenant_b.call("GET", f"/api/v1/observations?camera_id={camera['id']}").status_code == 404
+    assert tenant_b.call("GET", "/api/v1/observations").get_json()["items"] == []
+    assert tenant_a.call("GET", "/api/v1/observations?since=not-a-date").status_code == 400
