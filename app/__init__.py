@@ -12,6 +12,7 @@ from config import INSTANCE_DIR, Config
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     """Build the app; ``config`` is a Config class or a dict of overrides (the test hook)."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file of the embedded mode lives here
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

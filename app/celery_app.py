@@ -27,6 +27,7 @@ def celery_init_app(app: Flask):
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         task_default_queue="frames",
+        include=["app.tasks.analyze"],
     )
     celery.Task = FlaskTask
     celery.set_default()

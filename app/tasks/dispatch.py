@@ -29,7 +29,9 @@ def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, 
     if mode == "celery":
         from app.tasks.analyze import analyze_frame
 
-        analyze_frame.apply_async(args=args, serializer="msgpack")
+        # argsrepr keeps the JPEG bytes out of Celery's logs and events (frames never reach a log).
+        analyze_frame.apply_async(args=args, serializer="msgpack",
+                                  argsrepr=f"(tenant={tenant_id}, camera={camera_id}, frame={frame_id})")
     elif mode == "thread":
         app = current_app._get_current_object()
         pool = _executors.get(id(app))

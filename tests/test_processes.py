@@ -1,0 +1,172 @@
+"""The product as real processes, talked to only over HTTP and Socket.IO (WebSocket transport)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import redis
+import requests
+import socketio
+
+from tests.conftest import REDIS_URL, truncate_all
+from tests.images import face_jpeg
+from tests.processes import (
+    ApiClient,
+    Camera,
+    LiveListener,
+    Proc,
+    base_env,
+    free_port,
+    start_web,
+    start_worker,
+    wait_ready,
+    wait_worker,
+)
+
+pytestmark = pytest.mark.process
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """The app started exactly as `make run` starts it (CSRF, limits and headers on)."""
+    port = free_port()
+    env = base_env(tmp_path, port)
+    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=16"], env, tmp_path / "make-run.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        yield base, proc
+    finally:
+        proc.stop()
+
+
+def test_embedded_mode_end_to_end(embedded):
+    base, proc = embedded
+    assert requests.get(base + "/readyz", timeout=5).json()["checks"] == {"database": True}
+    page = requests.get(base + "/auth/login", timeout=5)
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    a, b = ApiClient(base, "Ecole A"), ApiClient(base, "Clinique B")
+    cam = a.camera()
+    live_a, live_b = LiveListener(base, a.token), LiveListener(base, b.token)
+    capture = Camera(base, cam["capture_token"])
+    try:
+        ack = capture.send(face_jpeg())
+        assert ack["ok"] is True, ack
+        assert live_a.wait(1, timeout=30), proc.output()
+        obs = live_a.observations[0]
+        assert obs["camera_id"] == cam["id"] and len(obs["faces"]) == 1 and obs["faces"][0]["scores"]
+        time.sleep(1)
+        assert live_b.observations == []
+        assert capture.send(b"garbage") == {"ok": False, "error": "bad_image"}
+        # The server stays up and keeps analysing.
+        time.sleep(0.5)
+        assert capture.send(face_jpeg())["ok"] is True
+        assert live_a.wait(2, timeout=30)
+    finally:
+        capture.close(), live_a.close(), live_b.close()
+    # CSRF is on for browser forms in this configuration.
+    s = requests.Session()
+    assert s.post(base + "/auth/login", data={"email": "x@y.example", "password": "whatever1"}, timeout=5).status_code == 400
+    assert "Traceback" not in proc.output()
+
+
+def test_signup_in_french_in_the_browser_flow(embedded):
+    base, _ = embedded
+    s = requests.Session()
+    page = s.get(base + "/auth/signup", headers={"Accept-Language": "fr"}, timeout=5)
+    assert "Créez votre organisation" in page.text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    r = s.post(base + "/auth/signup", data={"csrf_token": csrf, "organisation": "École Pasteur", "email": "d@pasteur.example",
+                                             "password": "secret-pass-1"}, headers={"Accept-Language": "fr"}, timeout=10)
+    assert r.status_code == 200 and "Bienvenue" in r.text and "Ajouter un site" in r.text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', r.text).group(1)
+    r = s.post(base + "/admin/sites", data={"csrf_token": csrf, "name": "Portail", "timezone": "Europe/Paris"}, timeout=10)
+    assert "Portail" in r.text and "Ajouter une caméra" in r.text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', r.text).group(1)
+    site_id = re.search(r'<option selected value="(\d+)">Portail', r.text) or re.search(r'value="(\d+)"[^>]*>Portail', r.text)
+    r = s.post(base + "/admin/cameras", data={"csrf_token": csrf, "name": "Tablette", "site_id": site_id.group(1), "fps": "5"},
+               timeout=10)
+    assert "data:image/svg+xml;base64," in r.text and "/capture/" in r.text and "#token=cam_" in r.text
+    # Another organisation sees none of it.
+    other = ApiClient(base, "Autre")
+    assert other.call("GET", "/api/v1/sites").json()["items"] == []
+    assert other.call("GET", "/api/v1/cameras").json()["items"] == []
+
+
+def test_sign_in_throttle_in_run_configuration(embedded):
+    base, _ = embedded
+    ApiClient(base, "Throttle")
+    codes = [requests.post(base + "/api/v1/tokens", json={"email": "nobody@x.example", "password": "bad-pass-1"},
+                           timeout=5).status_code for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+
+
+@pytest.fixture
+def distributed(tmp_path, pg_database):
+    """PostgreSQL, Redis message queue and a real Celery worker process."""
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    port = free_port()
+    env = base_env(tmp_path, port, DATABASE_URL=pg_database, REDIS_URL=REDIS_URL)
+    web = start_web(tmp_path, env, port)
+    worker = start_worker(tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, web)
+        wait_worker(worker)
+        yield base, web, worker, env
+    finally:
+        worker.stop()
+        web.stop()
+        truncate_all(pg_database)
+        r.flushdb()
+
+
+def test_distributed_mode_with_a_real_worker(distributed, tmp_path):
+    base, web, worker, env = distributed
+    deadline = time.monotonic() + 30
+    while requests.get(base + "/readyz", timeout=5).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert requests.get(base + "/readyz", timeout=5).json()["checks"] == {"database": True, "redis": True, "workers": True}
+    a, b = ApiClient(base, "Tenant A"), ApiClient(base, "Tenant B")
+    cam = a.camera()
+    live_a, live_b = LiveListener(base, a.token), LiveListener(base, b.token)
+    capture = Camera(base, cam["capture_token"])
+    try:
+        assert capture.send(face_jpeg())["ok"] is True
+        assert live_a.wait(1, timeout=30), worker.output()
+        assert live_a.observations[0]["faces"][0]["emotion"]
+        time.sleep(1)
+        assert live_b.observations == []
+        stored = a.call("GET", f"/api/v1/observations?camera_id={cam['id']}").json()["items"]
+        assert len(stored) == 1 and stored[0]["model_version"] == live_a.observations[0]["model_version"]
+        # Without a worker, frames are accepted (queued) but no observation arrives.
+        worker.stop()
+        seen = len(live_a.observations)
+        time.sleep(1)
+        assert capture.send(face_jpeg())["ok"] is True
+        time.sleep(4)
+        assert len(live_a.observations) == seen
+        # A worker that comes back drops the queued frame as stale instead of analysing it late.
+        worker2 = start_worker(tmp_path, env, "w2")
+        try:
+            wait_worker(worker2)
+            time.sleep(2)
+            assert len(live_a.observations) == seen
+            metrics = requests.get(base + "/metrics", timeout=5).text
+            assert re.search(r"emotiscan_frames_stale_total [1-9]", metrics), metrics
+        finally:
+            worker2.stop()
+    finally:
+        capture.close(), live_a.close(), live_b.close()
+    assert "Traceback" not in web.output()
+
+
+def test_bad_token_is_refused_over_websocket(embedded):
+    base, _ = embedded
+    sio = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(base, namespaces=["/capture"], auth={"token": "cam_nope"}, transports=["websocket"], wait_timeout=5)
+
