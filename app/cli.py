@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -18,6 +18,7 @@ model_cli = AppGroup("model", help="Train and evaluate the expression classifier
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--email", default="demo@emotiscan.local", show_default=True)
 @click.option("--password", default="demo-password", show_default=True)
 def demo_command(email: str, password: str) -> None:
@@ -37,12 +38,14 @@ def demo_command(email: str, password: str) -> None:
 
 
 @click.command("analyze")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--csv", "as_csv", is_flag=True, help="One CSV row per face instead of text.")
 @click.option("--every", default=1, show_default=True, help="Videos: analyse every Nth frame.")
 def analyze_command(path: str, as_csv: bool, every: int) -> None:
     """Faces and expressions of an image or a video, with the workers' analysis."""
     from app.inference.files import analyze_file
+    from app.inference.jpeg import FrameError
     from app.inference.labels import EMOTIONS
     from app.inference.registry import get_models
     from app.services.analysis import quality_limits
@@ -51,17 +54,26 @@ def analyze_command(path: str, as_csv: bool, every: int) -> None:
     writer = csv.writer(sys.stdout) if as_csv else None
     if writer:
         writer.writerow(["frame", "time_s", "face", "x", "y", "w", "h", "emotion", "confidence", "reason", *EMOTIONS])
-    for frame_no, time_s, analysis in analyze_file(Path(path), models, quality_limits(), every=max(1, every)):
-        if writer:
-            for i, face in enumerate(analysis.faces):
-                scores = [face.scores[e] if face.scores else "" for e in EMOTIONS]
-                writer.writerow([frame_no, f"{time_s:.3f}", i, *face.box, face.emotion or "",
-                                 face.confidence if face.confidence is not None else "", face.reason or "", *scores])
-            continue
-        summary = ", ".join(
-            f"{f.emotion} {f.confidence:.0%} at {list(f.box)}" if f.emotion else f"({f.reason}) at {list(f.box)}"
-            for f in analysis.faces) or "no face"
-        click.echo(f"frame {frame_no} t={time_s:.2f}s: {len(analysis.faces)} face(s): {summary}")
+    try:
+        for frame_no, time_s, analysis in analyze_file(Path(path), models, quality_limits(), every=max(1, every)):
+            _print_frame(frame_no, time_s, analysis, writer)
+    except FrameError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _print_frame(frame_no: int, time_s: float, analysis, writer) -> None:
+    from app.inference.labels import EMOTIONS
+
+    if writer:
+        for i, face in enumerate(analysis.faces):
+            scores = [face.scores[e] if face.scores else "" for e in EMOTIONS]
+            writer.writerow([frame_no, f"{time_s:.3f}", i, *face.box, face.emotion or "",
+                             face.confidence if face.confidence is not None else "", face.reason or "", *scores])
+        return
+    summary = ", ".join(
+        f"{f.emotion} {f.confidence:.0%} at {list(f.box)}" if f.emotion else f"({f.reason}) at {list(f.box)}"
+        for f in analysis.faces) or "no face"
+    click.echo(f"frame {frame_no} t={time_s:.2f}s: {len(analysis.faces)} face(s): {summary}")
 
 
 @model_cli.command("train")

@@ -1,0 +1,120 @@
+"""Browser pages: password reset by e-mail (a real local SMTP server), invitations, roles on pages."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.processes import free_port
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def wait(self, count: int = 1, timeout: float = 5) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, "no e-mail arrived"
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()
+
+
+def sign_in(client, email, password):
+    return client.post("/auth/login", data={"email": email, "password": password})
+
+
+def link_from(raw: str) -> str:
+    text = email.message_from_string(raw, policy=email.policy.default).get_content()
+    return re.search(r"https?://\S+/auth/reset/\S+", text).group(0)
+
+
+def test_password_reset_by_email(client, tenant_a, smtp):
+    r = client.post("/auth/forgot", data={"email": tenant_a.email})
+    assert r.status_code == 302
+    smtp.wait()
+    to, body = smtp.messages[0]
+    assert to == tenant_a.email
+    path = link_from(body).split("://", 1)[1].split("/", 1)[1]
+    r = client.post("/" + path, data={"password": "brand-new-pass", "confirm": "brand-new-pass"})
+    assert r.status_code == 302
+    client.post("/auth/logout")
+    assert sign_in(client, tenant_a.email, "secret-pass-1").status_code == 401
+    assert sign_in(client, tenant_a.email, "brand-new-pass").status_code == 302
+    # The link works once only.
+    client.post("/auth/logout")
+    r = client.get("/" + path)
+    assert r.status_code == 302 and "/auth/forgot" in r.headers["Location"]
+
+
+def test_unknown_address_gets_the_same_answer_and_no_mail(client, smtp):
+    r = client.post("/auth/forgot", data={"email": "nobody@nowhere.example"})
+    assert r.status_code == 302
+    time.sleep(0.3)
+    assert smtp.messages == []
+
+
+def test_invitation_mail_lets_the_user_choose_a_password(client, tenant_a, smtp):
+    r = tenant_a.call("POST", "/api/v1/users", json={"email": "new@alpha.example", "role": "staff"})
+    assert r.status_code == 201
+    smtp.wait()
+    to, body = smtp.messages[0]
+    assert to == "new@alpha.example" and "Alpha School" in email.message_from_string(body, policy=email.policy.default).get_content()
+    path = link_from(body).split("://", 1)[1].split("/", 1)[1]
+    assert client.post("/" + path, data={"password": "chosen-pass-1", "confirm": "chosen-pass-1"}).status_code == 302
+
+
+def test_pages_respect_roles_and_tenants(client, tenant_a, tenant_b):
+    site = tenant_a.site("Gate")
+    cam = tenant_a.camera(site["id"])
+    staff, _ = tenant_a.user("staff")
+    sign_in(client, staff["email"], "secret-pass-2")
+    assert client.get("/admin/users").status_code == 403
+    assert client.get(f"/admin/sites/{site['id']}/delete").status_code == 403
+    assert client.get("/live").status_code == 200
+    assert client.get(f"/admin/cameras/{cam['id']}").status_code == 200
+    client.post("/auth/logout")
+    sign_in(client, tenant_b.email, "secret-pass-1")
+    for path in (f"/admin/sites/{site['id']}", f"/admin/cameras/{cam['id']}", f"/admin/cameras/{cam['id']}/delete",
+                 f"/live?site_id={site['id']}", f"/admin/users/{staff['id']}"):
+        assert client.get(path).status_code == 404, path
+    live = client.get("/live").get_data(as_text=True)
+    assert "Gate" not in live and "Tablet" not in live
+
+
+def test_admin_pages_create_and_delete_with_confirmation(client, tenant_a):
+    sign_in(client, tenant_a.email, "secret-pass-1")
+    r = client.post("/admin/sites", data={"name": "Hall", "timezone": "Europe/Paris"})
+    assert r.status_code == 302
+    site_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = client.post("/admin/cameras", data={"name": "Desk", "site_id": site_id, "fps": 5})
+    assert "data:image/svg+xml;base64," in r.get_data(as_text=True)
+    confirm = client.get(f"/admin/sites/{site_id}/delete").get_data(as_text=True)
+    assert "Hall" in confirm and "1" in confirm
+    assert client.post(f"/admin/sites/{site_id}/delete").status_code == 302
+    assert client.get(f"/admin/sites/{site_id}").status_code == 404
+
+
+def test_empty_states(client, tenant_a):
+    sign_in(client, tenant_a.email, "secret-pass-1")
+    assert "No site yet" in client.get("/admin/sites", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "No camera to show yet" in client.get("/live", headers={"Accept-Language": "en"}).get_data(as_text=True)

@@ -1,0 +1,68 @@
+"""The command line: analyze (image, video, CSV), model evaluate, demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from app.inference.fer_data import load_split
+from tests.conftest import FACES, FER
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_analyze_image_prints_faces(runner):
+    result = runner.invoke(args=["analyze", str(FACES / "deepface_couple.jpg")])
+    assert result.exit_code == 0, result.output
+    assert "2 face(s)" in result.output
+
+
+def test_analyze_video_as_csv(runner, tmp_path):
+    video = tmp_path / "clip.avi"
+    frame = cv2.imread(str(FACES / "deepface_img15.jpg"))
+    frame = cv2.resize(frame, (640, round(frame.shape[0] * 640 / frame.shape[1])))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (frame.shape[1], frame.shape[0]))
+    for _ in range(4):
+        writer.write(frame)
+    writer.release()
+    result = runner.invoke(args=["analyze", str(video), "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [int(r["frame"]) for r in rows] == [0, 1, 2, 3]
+    assert all(r["emotion"] and abs(sum(float(r[e]) for e in ("angry", "disgust", "fear", "happy", "sad", "surprise",
+                                                                 "neutral")) - 1) < 1e-2 for r in rows)
+
+
+def test_analyze_refuses_a_non_image(runner, tmp_path):
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("hello")
+    result = runner.invoke(args=["analyze", str(bogus)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_model_evaluate_prints_json_and_confusion(runner, tmp_path):
+    split = load_split(FER / "val.npz.xz")
+    small = tmp_path / "small.npz"
+    np.savez(small, images=split.images[:200], labels=split.labels[:200])
+    png = tmp_path / "confusion.png"
+    result = runner.invoke(args=["model", "evaluate", str(small), "--confusion", str(png)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["n"] == 200 and 0 <= report["accuracy"] <= 1 and set(report["per_class_recall"]) >= {"happy", "disgust"}
+    assert cv2.imread(str(png)) is not None
+
+
+def test_demo_creates_a_tenant_with_a_camera(runner):
+    result = runner.invoke(args=["demo", "--email", "demo@x.example"])
+    assert result.exit_code == 0, result.output
+    assert "/capture/" in result.output and "#token=cam_" in result.output
+    again = runner.invoke(args=["demo", "--email", "demo@x.example"])
+    assert "exists already" in again.output
