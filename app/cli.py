@@ -90,7 +90,8 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> N
     try:
         from app.training.train import parse_args, train
     except ImportError as exc:
-        raise click.ClickException(f"training needs the training extra: pip install -r requirements-train.txt ({exc})")
+        raise click.ClickException(
+            f"training needs the training extra: pip install -r requirements-train.txt ({exc})") from None
     args = ["--data", data, "--epochs", str(epochs), "--out", out, "--seed", str(seed), "--widths", widths,
             "--lr", str(lr), "--time-budget", str(time_budget)]
     if resume:

@@ -67,7 +67,8 @@ def limited_client(tmp_path, sqlite_template):
 
 def test_failed_token_requests_are_throttled_per_account(limited_client):
     c = limited_client
-    assert c.post("/api/v1/signup", json={"organisation": "A", "email": "a@a.example", "password": "secret-pass-1"}).status_code == 201
+    signup = {"organisation": "A", "email": "a@a.example", "password": "secret-pass-1"}
+    assert c.post("/api/v1/signup", json=signup).status_code == 201
     for _ in range(10):
         assert c.post("/api/v1/tokens", json={"email": "a@a.example", "password": "wrong-pass"}).status_code == 401
     r = c.post("/api/v1/tokens", json={"email": "a@a.example", "password": "secret-pass-1"})

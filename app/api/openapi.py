@@ -56,17 +56,27 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
 }
 
 
+def _is_list(path: str, method: str) -> bool:
+    return method == "get" and not path.endswith("}") and path not in ("/me", "/tokens")
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
 def _operation(path: str, method: str, summary: str, schema: str | None, status: int) -> dict:
-    op: dict = {"summary": summary, "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('-', '_')}",
-                "responses": {str(status): {"description": "Success"} if status == 204 else {
-                    "description": "Success", "content": {"application/json": {"schema": _LIST if method == "get" and not path.endswith("}") and path not in ("/me",) else {"type": "object"}}}}}}
+    op_id = method + "_" + "".join(c if c.isalnum() else "_" for c in path.strip("/").replace("{", "").replace("}", ""))
+    success: dict = {"description": "Success"}
+    if status != 204:
+        success["content"] = _json(_LIST if _is_list(path, method) else {"type": "object"})
+    op: dict = {"summary": summary, "operationId": op_id, "responses": {str(status): success}}
     for code in (400, 401, 403, 404, 413, 429):
-        op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
+        op["responses"][str(code)] = {"description": "Error", "content": _json(_ERROR)}
     if schema:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+        op["requestBody"] = {"required": True, "content": _json({"$ref": f"#/components/schemas/{schema}"})}
     if "{id}" in path:
         op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    if method == "get" and not path.endswith("}") and path not in ("/me", "/tokens"):
+    if _is_list(path, method):
         op.setdefault("parameters", []).extend([
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])

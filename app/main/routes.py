@@ -73,7 +73,8 @@ def metrics():
     rejected = sorted((k.removeprefix("frames_rejected_"), v) for k, v in counters.items() if k.startswith("frames_rejected_"))
     metric("frames_rejected_total", "counter", "Frames refused on /capture, by reason.",
            [(f'{{reason="{reason}"}}', v) for reason, v in rejected] or [('{reason="none"}', 0)])
-    metric("analysis_latency_ms_sum", "counter", "Sum of receipt-to-emit latencies.", [("", counters.get("analysis_ms_total", 0))])
+    metric("analysis_latency_ms_sum", "counter", "Sum of receipt-to-emit latencies.",
+           [("", counters.get("analysis_ms_total", 0))])
     metric("capture_connections_refused_total", "counter", "Capture connections with a bad token.",
            [("", counters.get("capture_refused", 0))])
     try:
