@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.extensions import db
 from config import TestingConfig
+from tests.processes import Proc, base_env, free_port, wait_ready
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -132,3 +133,19 @@ def tenant_a(client):
 @pytest.fixture
 def tenant_b(client):
     return Tenant(client, "Beta Clinic")
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """The app started exactly as `make run` starts it (CSRF, limits and headers on)."""
+    port = free_port()
+    env = base_env(tmp_path, port)
+    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=16"], env, tmp_path / "make-run.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        yield base, proc
+    finally:
+        proc.stop()
+
+

@@ -103,6 +103,7 @@ class ApiClient:
                                                           "password": "secret-pass-1"}, timeout=10)
         assert r.status_code == 201, r.text
         self.token = r.json()["token"]
+        self.email = email
         self.tenant_id = r.json()["tenant"]["id"]
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:

@@ -16,7 +16,6 @@ from tests.processes import (
     ApiClient,
     Camera,
     LiveListener,
-    Proc,
     base_env,
     free_port,
     start_web,
@@ -26,20 +25,6 @@ from tests.processes import (
 )
 
 pytestmark = pytest.mark.process
-
-
-@pytest.fixture
-def embedded(tmp_path):
-    """The app started exactly as `make run` starts it (CSRF, limits and headers on)."""
-    port = free_port()
-    env = base_env(tmp_path, port)
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=16"], env, tmp_path / "make-run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
-        yield base, proc
-    finally:
-        proc.stop()
 
 
 def test_embedded_mode_end_to_end(embedded):

@@ -1,0 +1,203 @@
+"""`make bench`: prints pipeline, latency, memory and model figures (no assertions).
+
+Needs ../shared (real photos, FER2013 validation split), PostgreSQL and Redis for the
+distributed figures, like the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("INFERENCE_THREADS", "1")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.inference.detector import FaceDetector  # noqa: E402
+from app.inference.fer_data import load_split  # noqa: E402
+from app.inference.pipeline import analyze_jpeg  # noqa: E402
+from app.inference.registry import DEFAULT_MODEL_DIR, get_models  # noqa: E402
+from tests.conftest import FACES, FER, PG_URL, REDIS_URL  # noqa: E402
+from tests.processes import (  # noqa: E402,E501
+    ApiClient,
+    Camera,
+    LiveListener,
+    Proc,
+    base_env,
+    free_port,
+    start_web,
+    start_worker,
+    wait_ready,
+    wait_worker,
+)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children (make -> gunicorn -> worker)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += rss_mb(p)
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        todo.extend(int(c) for c in children)
+    return total
+
+
+def frame_640(name: str) -> bytes:
+    image = cv2.imread(str(FACES / name))
+    h, w = image.shape[:2]
+    scale = min(640 / w, 480 / h)
+    resized = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((480, 640, 3), np.uint8)
+    canvas[: resized.shape[0], : resized.shape[1]] = resized
+    return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+
+
+def six_faces_640() -> bytes:
+    """A 640x480 mosaic of six real faces (3 x 2 tiles), all large enough to be classified."""
+    names = ["deepface_img1.jpg", "deepface_img15.jpg", "deepface_img11.jpg", "deepface_img32.jpg", "deepface_img1.jpg",
+             "deepface_img15.jpg"]
+    canvas = np.zeros((480, 640, 3), np.uint8)
+    detector = FaceDetector("full")
+    for i, name in enumerate(names):
+        image = cv2.imread(str(FACES / name))
+        x, y, w, h = detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))[0].box
+        pad = int(max(w, h) * 0.6)
+        crop = image[max(0, y - pad): y + h + pad, max(0, x - pad): x + w + pad]
+        tile = cv2.resize(crop, (213, 240), interpolation=cv2.INTER_AREA)
+        r, c = divmod(i, 3)
+        canvas[r * 240:(r + 1) * 240, c * 213:c * 213 + 213] = tile
+    return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+
+
+def bench_pipeline() -> None:
+    models = get_models()
+    print("## Pipeline per 640x480 frame, one core (INFERENCE_THREADS=1)")
+    for label, jpeg in (("1 face", frame_640("deepface_img15.jpg")), ("6 faces", six_faces_640())):
+        for _ in range(5):
+            analyze_jpeg(jpeg, models.detector, models.classifier)
+        runs = [analyze_jpeg(jpeg, models.detector, models.classifier) for _ in range(50)]
+        parts = {k: statistics.median(r.timings_ms[k] for r in runs) for k in ("decode", "detect", "classify")}
+        faces = len(runs[0].faces)
+        total = sum(parts.values())
+        print(f"{label:8s} ({faces} found): decode {parts['decode']:.1f} ms, detect {parts['detect']:.1f} ms, "
+              f"classify {parts['classify']:.1f} ms, total {total:.1f} ms (median of 50)")
+
+
+def bench_model() -> None:
+    models = get_models()
+    clf = models.classifier
+    print("## Classifier (LiteRT, float16 weights, flip averaging in the batch)")
+    size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.glob("*.tflite"))
+    print(f"model {clf.version}: {size / 1e6:.2f} MB on disk")
+    for batch in (1, 32):
+        x = np.random.default_rng(0).random((batch, 48, 48, 1), dtype=np.float32)
+        clf.predict(x)
+        t0, n = time.perf_counter(), 0
+        while time.perf_counter() - t0 < 2.0:
+            clf.predict(x)
+            n += batch
+        print(f"batch {batch:2d}: {n / (time.perf_counter() - t0):.0f} faces/s on one core")
+    from app.inference.evaluation import evaluate_split
+
+    report = evaluate_split(load_split(FER / "val.npz.xz"), clf)
+    print(f"validation accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} (n={report['n']})")
+
+
+def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
+    tenant = ApiClient(base, "Bench")
+    cams = [tenant.camera() for _ in range(cameras)]
+    listener = LiveListener(base, tenant.token)
+    jpeg = frame_640("deepface_img15.jpg")
+    sent: dict[str, float] = {}
+    errors, lock = [0], threading.Lock()
+
+    def run(cam: dict) -> None:
+        client = Camera(base, cam["capture_token"])
+        period, next_at, end = 1.0 / fps, time.monotonic(), time.monotonic() + seconds
+        while time.monotonic() < end:
+            ack = client.send(jpeg)
+            with lock:
+                if ack.get("ok"):
+                    sent[ack["frame_id"]] = time.time()
+                else:
+                    errors[0] += 1
+            next_at += period
+            time.sleep(max(0.0, next_at - time.monotonic()))
+        client.close()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in cams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(2.5)
+    received = {o["frame_id"]: o for o in listener.observations}
+    listener.close()
+    latencies = sorted(o["latency_ms"] for fid, o in received.items() if fid in sent)
+    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")  # noqa: E731
+    return {"sent": len(sent), "received": len(received), "refused": errors[0], "p50": pct(0.5), "p95": pct(0.95)}
+
+
+def bench_end_to_end() -> None:
+    print("## End to end, frame received -> observation emitted (5 frames/s per camera, 15 s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        port = free_port()
+        proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}"], base_env(tmp, port), tmp / "run.log")
+        try:
+            wait_ready(f"http://127.0.0.1:{port}", proc)
+            for n in (1, 10):
+                r = drive_cameras(f"http://127.0.0.1:{port}", n, 5, 15)
+                print(f"embedded    {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+                      f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)")
+            print(f"embedded web process (analysis inside): {tree_rss_mb(proc.popen.pid):.0f} MB resident")
+        finally:
+            proc.stop()
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        port = free_port()
+        env = base_env(tmp, port, DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
+        web = start_web(tmp, env, port)
+        worker = start_worker(tmp, env)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}", web)
+            wait_worker(worker)
+            for n in (1, 10):
+                r = drive_cameras(f"http://127.0.0.1:{port}", n, 5, 15)
+                print(f"distributed {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+                      f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)")
+            counters = redis.Redis.from_url(REDIS_URL).hgetall("emotiscan:counters")
+            print(f"stale frames dropped: {int(counters.get(b'frames_stale', 0))}")
+            print(f"resident memory: web {tree_rss_mb(web.popen.pid):.0f} MB, worker {tree_rss_mb(worker.popen.pid):.0f} MB")
+        finally:
+            worker.stop()
+            web.stop()
+
+
+if __name__ == "__main__":
+    bench_pipeline()
+    bench_model()
+    bench_end_to_end()

@@ -1,0 +1,81 @@
+"""The capture page in headless Chromium with a fake webcam (a Y4M made from a real photo),
+and the live room in a second page of the same browser, against the app run as `make run`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import FACES
+from tests.processes import ApiClient
+
+pytestmark = [pytest.mark.browser, pytest.mark.process]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def write_y4m(path: Path, photo: Path, frames: int = 10, size: tuple[int, int] = (640, 480)) -> Path:
+    """Y4M: a text header, then raw I420 frames; Chromium loops it as the webcam."""
+    image = cv2.imread(str(photo))
+    w, h = size
+    scale = min(w / image.shape[1], h / image.shape[0])
+    resized = cv2.resize(image, (int(image.shape[1] * scale) // 2 * 2, int(image.shape[0] * scale) // 2 * 2))
+    canvas = np.full((h, w, 3), 40, np.uint8)
+    y0, x0 = (h - resized.shape[0]) // 2, (w - resized.shape[1]) // 2
+    canvas[y0 : y0 + resized.shape[0], x0 : x0 + resized.shape[1]] = resized
+    i420 = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420).tobytes()
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F5:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + i420)
+    return path
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    video = write_y4m(tmp_path / "face.y4m", FACES / "deepface_img15.jpg")
+    profile = tmp_path / "profile"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-quic"])
+        try:
+            yield b
+        finally:
+            b.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_capture_page_streams_and_live_room_shows_the_expression(embedded, browser):
+    base, proc = embedded
+    tenant = ApiClient(base, "Browser School")
+    camera = tenant.camera()
+    context = browser.new_context(locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
+    live = context.new_page()
+    live.goto(base + "/auth/login")
+    live.fill("#email", tenant.email)
+    live.fill("#password", "secret-pass-1")
+    live.click("input[type=submit]")
+    live.wait_for_url(base + "/live")
+    live.wait_for_selector("#live-status.online", timeout=15000)
+    capture = context.new_page()
+    capture.goto(camera["capture_url"])
+    assert "aucune image n'est conservée" in capture.inner_text(".analysis-on")
+    capture.click("#start")
+    capture.wait_for_selector("#capture-status.online", timeout=15000)
+    tile = f"#camera-{camera['id']}"
+    live.wait_for_selector(f"{tile}.online", timeout=30000)
+    emotion = live.inner_text(f"{tile} .emotion")
+    assert emotion in {"colère", "dégoût", "peur", "joie", "tristesse", "surprise", "neutre"}, emotion
+    assert live.inner_text(f"{tile} .count") == "1"
+    capture.wait_for_function("Number(document.getElementById('fps').textContent) > 0", timeout=15000)
+    assert "Traceback" not in proc.output()
