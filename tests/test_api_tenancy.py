@@ -161,3 +161,34 @@ def test_openapi_lists_the_contract(client):
     for path in ("/signup", "/tokens", "/tokens/current", "/users", "/users/{id}", "/sites", "/sites/{id}", "/cameras",
                  "/cameras/{id}", "/cameras/{id}/rotate-token", "/observations"):
         assert path in doc["paths"], path
+
+
+WRITE_CALLS = [
+    ("POST", "/api/v1/signup"), ("POST", "/api/v1/tokens"), ("POST", "/api/v1/users"), ("PATCH", "/api/v1/users/{user}"),
+    ("POST", "/api/v1/sites"), ("PATCH", "/api/v1/sites/{site}"), ("POST", "/api/v1/cameras"),
+    ("PATCH", "/api/v1/cameras/{camera}"), ("PATCH", "/api/v1/me"),
+]
+
+
+@pytest.mark.parametrize("method,template", WRITE_CALLS)
+def test_every_json_call_refuses_bad_bodies_in_the_error_format(tenant_a, method, template):
+    site = tenant_a.site()
+    camera = tenant_a.camera(site["id"])
+    path = template.format(user=tenant_a.admin_id, site=site["id"], camera=camera["id"])
+    bodies = [
+        {"data": "{broken", "content_type": "application/json"},
+        {"data": "[]", "content_type": "application/json"},
+        {"json": {"name": {"x": 1}, "email": 5, "password": [], "organisation": 1, "site_id": "a", "role": 3, "locale": 9}},
+        {"data": b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}', "content_type": "application/json"},
+    ]
+    for body in bodies:
+        r = tenant_a.call(method, path, **body)
+        assert 400 <= r.status_code < 500, (path, r.status_code)
+        error = r.get_json()["error"]
+        assert error["code"] and error["message"]
+
+
+def test_tokens_of_another_user_cannot_be_revoked(client, tenant_a, tenant_b):
+    other = tenant_b.call("GET", "/api/v1/tokens").get_json()["items"][0]
+    assert tenant_a.call("DELETE", f"/api/v1/tokens/{other['id']}").status_code == 404
+    assert tenant_b.call("GET", "/api/v1/sites").status_code == 200

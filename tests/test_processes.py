@@ -49,6 +49,18 @@ def test_embedded_mode_end_to_end(embedded):
         time.sleep(0.5)
         assert capture.send(face_jpeg())["ok"] is True
         assert live_a.wait(2, timeout=30)
+        # A 10 MB payload: the server closes that connection (over its message limit)...
+        try:
+            answer = capture.send(b"\xff\xd8" + b"\x00" * (10 * 1024 * 1024), timeout=5)
+            assert answer == {"ok": False, "error": "too_large"}
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
+            pass
+        # ...and a reconnecting camera is analysed again.
+        capture.close()
+        capture = Camera(base, cam["capture_token"])
+        time.sleep(0.5)
+        assert capture.send(face_jpeg())["ok"] is True
+        assert live_a.wait(3, timeout=30)
     finally:
         capture.close(), live_a.close(), live_b.close()
     # CSRF is on for browser forms in this configuration.
