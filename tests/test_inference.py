@@ -63,8 +63,9 @@ def test_quality_gate_dark_and_blurred():
 
 
 def test_crop_is_square_centred_and_padded_at_borders():
-    x, y, side = square_crop_box((100, 50, 40, 60), margin=0.25)
+    x, y, side = square_crop_box((100, 50, 40, 60), margin=0.25, shift_y=0.0)
     assert side == 75 and x == round(120 - 37.5) and y == round(80 - 37.5)
+    assert square_crop_box((100, 50, 40, 60), margin=0.25, shift_y=-0.1)[1] == round(80 - 6 - 37.5)
     gray = np.arange(100 * 100, dtype=np.uint32).reshape(100, 100).astype(np.uint8)
     assert crop_face(gray, (-10, -10, 50, 50)).shape == (48, 48)
 
@@ -101,3 +102,30 @@ def test_batch_equals_single_predictions(models):
     batch = models.classifier.predict(x)
     singles = np.concatenate([models.classifier.predict(x[i : i + 1]) for i in range(5)])
     np.testing.assert_allclose(batch, singles, atol=1e-5)
+
+
+def test_serving_crop_matches_training_framing(models):
+    """FER2013 faces drawn into 640x480 frames, found by the detector and cropped by the serving
+    path, get the classes that direct classification of the FER crops gives (as in evaluation);
+    a deliberately wrong framing agrees less."""
+    from app.inference.fer_data import load_split
+    from app.inference.preprocessing import to_model_input
+    from tests.conftest import FER
+
+    split = load_split(FER / "val.npz.xz")
+    idx = np.random.default_rng(0).permutation(len(split))[:200]
+    direct = models.classifier.predict(to_model_input(split.images[idx])).argmax(1)
+    found, agree, agree_wrong = 0, 0, 0
+    for k, i in enumerate(idx):
+        canvas = np.full((480, 640), 110, np.uint8)
+        canvas[144:336, 224:416] = cv2.resize(split.images[i], (192, 192), interpolation=cv2.INTER_CUBIC)
+        detections = models.detector.detect(cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB))
+        if not detections:
+            continue
+        found += 1
+        served = crop_face(canvas, detections[0].box)
+        wrong = crop_face(canvas, detections[0].box, margin=0.6, shift_y=0.15)
+        agree += models.classifier.predict(to_model_input(served[None])).argmax(1)[0] == direct[k]
+        agree_wrong += models.classifier.predict(to_model_input(wrong[None])).argmax(1)[0] == direct[k]
+    assert found >= 120
+    assert agree / found >= 0.7 and agree > agree_wrong, (agree / found, agree_wrong / found)

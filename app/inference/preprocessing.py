@@ -14,7 +14,11 @@ import cv2
 import numpy as np
 
 INPUT_SIZE = 48
-CROP_MARGIN = 0.25  # fraction of the box side added around it
+# Measured on FER2013 validation faces drawn into frames and found by BlazeFace: a FER crop is
+# about 1.15-1.2 box sides wide and centred 4% of a side above the box centre (best agreement
+# between serving on such frames and direct classification of the crops: 0.15 and -0.04).
+CROP_MARGIN = 0.15  # fraction of the box side added around it
+CROP_SHIFT_Y = -0.04  # vertical shift of the crop centre, in box sides
 
 
 @dataclass(frozen=True)
@@ -24,17 +28,19 @@ class QualityLimits:
     min_brightness: float = 35.0  # mean gray level, 0..255
 
 
-def square_crop_box(box: tuple[int, int, int, int], margin: float = CROP_MARGIN) -> tuple[int, int, int]:
+def square_crop_box(box: tuple[int, int, int, int], margin: float = CROP_MARGIN,
+                    shift_y: float = CROP_SHIFT_Y) -> tuple[int, int, int]:
     """(x, y, side) of the square around a (x, y, w, h) box, enlarged by ``margin``."""
     x, y, w, h = box
     side = max(w, h) * (1.0 + margin)
-    cx, cy = x + w / 2.0, y + h / 2.0
+    cx, cy = x + w / 2.0, y + h / 2.0 + shift_y * max(w, h)
     return round(cx - side / 2.0), round(cy - side / 2.0), max(1, round(side))
 
 
-def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = CROP_MARGIN) -> np.ndarray:
+def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = CROP_MARGIN,
+              shift_y: float = CROP_SHIFT_Y) -> np.ndarray:
     """uint8 48x48 crop; parts outside the image are filled by replicating its border."""
-    x0, y0, side = square_crop_box(box, margin)
+    x0, y0, side = square_crop_box(box, margin, shift_y)
     height, width = gray.shape
     pad = max(0, -x0, -y0, x0 + side - width, y0 + side - height)
     if pad:
