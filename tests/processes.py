@@ -122,12 +122,14 @@ class LiveListener:
 
     def __init__(self, base: str, token: str):
         self.observations: list[dict] = []
+        self.arrivals: dict[str, float] = {}
         self.event = threading.Event()
         self.sio = socketio.Client(reconnection=True)
         self.sio.on("observation", self._on, namespace="/live")
         self.sio.connect(base, namespaces=["/live"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def _on(self, data):
+        self.arrivals[data.get("frame_id")] = time.time()
         self.observations.append(data)
         self.event.set()
 
