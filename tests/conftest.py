@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
 from config import TestingConfig
-from tests.processes import Proc, base_env, free_port, wait_ready
+from tests.processes import Proc, base_env, free_port, start_web, start_worker, wait_ready, wait_worker
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -149,3 +150,24 @@ def embedded(tmp_path):
         proc.stop()
 
 
+
+
+@pytest.fixture
+def distributed(tmp_path, pg_database):
+    """PostgreSQL, Redis message queue and a real Celery worker process."""
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    port = free_port()
+    env = base_env(tmp_path, port, DATABASE_URL=pg_database, REDIS_URL=REDIS_URL)
+    web = start_web(tmp_path, env, port)
+    worker = start_worker(tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, web)
+        wait_worker(worker)
+        yield base, web, worker, env
+    finally:
+        worker.stop()
+        web.stop()
+        truncate_all(pg_database)
+        r.flushdb()

@@ -6,21 +6,15 @@ import re
 import time
 
 import pytest
-import redis
 import requests
 import socketio
 
-from tests.conftest import REDIS_URL, truncate_all
 from tests.images import face_jpeg
 from tests.processes import (
     ApiClient,
     Camera,
     LiveListener,
-    base_env,
-    free_port,
-    start_web,
     start_worker,
-    wait_ready,
     wait_worker,
 )
 
@@ -98,27 +92,6 @@ def test_sign_in_throttle_in_run_configuration(embedded):
     codes = [requests.post(base + "/api/v1/tokens", json={"email": "nobody@x.example", "password": "bad-pass-1"},
                            timeout=5).status_code for _ in range(11)]
     assert codes[:10] == [401] * 10 and codes[10] == 429
-
-
-@pytest.fixture
-def distributed(tmp_path, pg_database):
-    """PostgreSQL, Redis message queue and a real Celery worker process."""
-    r = redis.Redis.from_url(REDIS_URL)
-    r.flushdb()
-    port = free_port()
-    env = base_env(tmp_path, port, DATABASE_URL=pg_database, REDIS_URL=REDIS_URL)
-    web = start_web(tmp_path, env, port)
-    worker = start_worker(tmp_path, env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, web)
-        wait_worker(worker)
-        yield base, web, worker, env
-    finally:
-        worker.stop()
-        web.stop()
-        truncate_all(pg_database)
-        r.flushdb()
 
 
 def test_distributed_mode_with_a_real_worker(distributed, tmp_path):
