@@ -66,16 +66,16 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     live.fill("#password", "secret-pass-1")
     live.click("input[type=submit]")
     live.wait_for_url(base + "/live")
-    live.wait_for_selector("#live-status.online", timeout=15000)
+    live.wait_for_selector("#live-status.online", timeout=45000)
     capture = context.new_page()
     capture.goto(camera["capture_url"])
     assert "aucune image n'est conservée" in capture.inner_text(".analysis-on")
     capture.click("#start")
-    capture.wait_for_selector("#capture-status.online", timeout=15000)
+    capture.wait_for_selector("#capture-status.online", timeout=45000)
     tile = f"#camera-{camera['id']}"
-    live.wait_for_selector(f"{tile}.online", timeout=30000)
+    live.wait_for_selector(f"{tile}.online", timeout=60000)
     emotion = live.inner_text(f"{tile} .emotion")
     assert emotion in {"colère", "dégoût", "peur", "joie", "tristesse", "surprise", "neutre"}, emotion
     assert live.inner_text(f"{tile} .count") == "1"
-    capture.wait_for_function("Number(document.getElementById('fps').textContent) > 0", timeout=15000)
+    capture.wait_for_function("Number(document.getElementById('fps').textContent) > 0", timeout=45000)
     assert "Traceback" not in proc.output()
