@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.api import bp
 from app.api.serializers import iso, tenant_dict, token_dict, user_dict
-from app.api.validation import Field, json_body, query_int, validate
+from app.api.validation import Field, json_body, page_of, validate
 from app.extensions import db, limiter
 from app.models import User
 from app.security import account_key, failed_auth
 from app.services import accounts, tokens
 from app.services.errors import ServiceError
 from app.services.mail import send_mail
-from app.services.pagination import paginate
 from app.tenancy import admin_required, current_actor, get_for_tenant, scoped
 
 SIGNUP = {"organisation": Field(str, required=True, max_len=120), "email": Field(str, required=True, email=True),
@@ -78,9 +77,7 @@ def revoke_token(token_id: int):
 @bp.get("/users")
 @admin_required
 def list_users():
-    limit = query_int("limit", current_app.config["PAGE_SIZE"], maximum=current_app.config["PAGE_SIZE_MAX"])
-    items, cursor = paginate(scoped(select(User), User), User.id, request.args.get("cursor"), limit)
-    return {"items": [user_dict(u) for u in items], "next_cursor": cursor}
+    return page_of(scoped(select(User), User), User.id, user_dict)
 
 
 @bp.post("/users")

@@ -1,17 +1,15 @@
 """Cameras and capture tokens."""
 
-from flask import current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.api import bp
 from app.api.serializers import camera_dict
-from app.api.validation import Field, json_body, query_int, validate
+from app.api.validation import Field, json_body, page_of, query_int, validate
 from app.models import Camera, Site
 from app.realtime.emit import disconnect_camera
 from app.services import cameras
 from app.services.errors import ServiceError
-from app.services.pagination import paginate
 from app.tenancy import admin_required, check_role, get_for_tenant, member_required, scoped
 
 CAMERA = {"site_id": Field(int, required=True), "name": Field(str, required=True, max_len=120),
@@ -33,13 +31,11 @@ def _with_token(camera: Camera, token: str) -> dict:
 @bp.get("/cameras")
 @member_required
 def list_cameras():
-    limit = query_int("limit", current_app.config["PAGE_SIZE"], maximum=current_app.config["PAGE_SIZE_MAX"])
     stmt = scoped(select(Camera), Camera)
     site_id = query_int("site_id")
     if site_id is not None:
         stmt = stmt.where(Camera.site_id == site_id)
-    items, cursor = paginate(stmt, Camera.id, request.args.get("cursor"), limit)
-    return {"items": [camera_dict(c) for c in items], "next_cursor": cursor}
+    return page_of(stmt, Camera.id, camera_dict)
 
 
 @bp.post("/cameras")

@@ -1,14 +1,12 @@
 """Sites."""
 
-from flask import current_app, request
 from sqlalchemy import select
 
 from app.api import bp
 from app.api.serializers import site_dict
-from app.api.validation import Field, json_body, query_int, validate
+from app.api.validation import Field, json_body, page_of, validate
 from app.models import Site
 from app.services import sites
-from app.services.pagination import paginate
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
 
 SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, max_len=64)}
@@ -17,9 +15,7 @@ SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, m
 @bp.get("/sites")
 @member_required
 def list_sites():
-    limit = query_int("limit", current_app.config["PAGE_SIZE"], maximum=current_app.config["PAGE_SIZE_MAX"])
-    items, cursor = paginate(scoped(select(Site), Site), Site.id, request.args.get("cursor"), limit)
-    return {"items": [site_dict(s) for s in items], "next_cursor": cursor}
+    return page_of(scoped(select(Site), Site), Site.id, site_dict)
 
 
 @bp.post("/sites")

@@ -116,3 +116,15 @@ def query_datetime(name: str) -> datetime | None:
     except ValueError:
         raise ServiceError("validation_error", f"'{name}' must be an ISO 8601 date-time.", fields={name: "invalid"}) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def page_of(stmt, id_column, serialize) -> dict:
+    """A list answer ``{"items", "next_cursor"}`` from ``?cursor=`` and ``?limit=``."""
+    from flask import current_app
+
+    from app.services.pagination import paginate
+
+    cfg = current_app.config
+    limit = query_int("limit", cfg["PAGE_SIZE"], maximum=cfg["PAGE_SIZE_MAX"])
+    items, cursor = paginate(stmt, id_column, request.args.get("cursor"), limit)
+    return {"items": [serialize(item) for item in items], "next_cursor": cursor}
