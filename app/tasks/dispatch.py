@@ -12,6 +12,12 @@ log = logging.getLogger(__name__)
 _executors: dict[int, ThreadPoolExecutor] = {}
 
 
+def _load_models(model_dir: str) -> None:
+    from app.inference.registry import get_models
+
+    get_models(model_dir)
+
+
 def _run_in_app(app: Flask, *args) -> None:
     from app.services.analysis import process_frame
 
@@ -36,7 +42,9 @@ def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, 
         app = current_app._get_current_object()
         pool = _executors.get(id(app))
         if pool is None:
-            pool = _executors[id(app)] = ThreadPoolExecutor(app.config["EMBEDDED_WORKER_THREADS"], "analysis")
+            # Each analysis thread loads its models before it takes a frame.
+            pool = _executors[id(app)] = ThreadPoolExecutor(app.config["EMBEDDED_WORKER_THREADS"], "analysis",
+                                                            initializer=_load_models, initargs=(app.config["MODEL_DIR"],))
         pool.submit(_run_in_app, app, *args)
     else:
         _run_in_app(current_app._get_current_object(), *args)
