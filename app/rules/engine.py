@@ -1,0 +1,132 @@
+"""Sliding-window alert rules with minimum share, hysteresis and cooldown.
+
+A rule holds at time ``t`` when the camera's samples of the last ``duration_s`` seconds cover
+that window and at least ``min_share`` of them are hits (a hit: at least ``min_faces`` classified
+faces, and the highest face score for the rule's expression at or above ``threshold``). An alert
+starts when the rule holds, no alert is open and the cooldown since the last start is over; it
+ends only when the share falls below ``release_share`` (hysteresis), so that flickering scores
+neither spam nor end alerts.
+
+Samples may arrive out of order (several workers). Decisions are taken in timestamp order, only
+up to a watermark ``LATENESS_S`` behind the newest sample: any arrival order whose disorder
+stays within that bound gives exactly the decisions of in-order processing (no duplicate, none
+lost), at the cost of that delay. Later samples are ignored, as the workers drop stale frames.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from app.rules.registry import score_of
+
+COVERAGE = 0.9  # the samples must span 90% of the window before a rule may hold
+LATENESS_S = 2.0  # as the stale-frame limit: older frames are never analysed
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: int
+    emotion: str
+    threshold: float
+    duration_s: float
+    min_share: float = 0.6
+    min_faces: int = 1
+    cooldown_s: float = 300.0
+    release_share: float | None = None  # default: half of min_share
+    active_from: str | None = None  # "HH:MM", site time
+    active_to: str | None = None
+    timezone: str = "UTC"
+
+    @property
+    def release(self) -> float:
+        return self.min_share / 2 if self.release_share is None else self.release_share
+
+    def active_at(self, ts: float) -> bool:
+        if not self.active_from or not self.active_to:
+            return True
+        local = datetime.fromtimestamp(ts, ZoneInfo(self.timezone)).time()
+        start, end = time.fromisoformat(self.active_from), time.fromisoformat(self.active_to)
+        return start <= local < end if start <= end else local >= start or local < end  # overnight span
+
+
+@dataclass(frozen=True, order=True)
+class Sample:
+    ts: float
+    hit: bool
+    value: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True)
+class AlertStarted:
+    rule_id: int
+    ts: float
+    value: float
+
+
+@dataclass(frozen=True)
+class AlertEnded:
+    rule_id: int
+    ts: float
+
+
+@dataclass(frozen=True)
+class RuleState:
+    samples: tuple[Sample, ...] = ()
+    open_since: float | None = None
+    last_started: float | None = None
+    decided_until: float = float("-inf")
+
+    def to_dict(self) -> dict:
+        return {"s": [[s.ts, int(s.hit), s.value] for s in self.samples], "o": self.open_since, "l": self.last_started,
+                "d": self.decided_until if self.decided_until != float("-inf") else None}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> RuleState:
+        if not data:
+            return cls()
+        decided = data.get("d")
+        return cls(tuple(Sample(ts, bool(hit), value) for ts, hit, value in data["s"]), data["o"], data["l"],
+                   float("-inf") if decided is None else decided)
+
+
+def sample_from_faces(rule: RuleSpec, ts: float, faces: list[dict]) -> Sample:
+    """One frame's sample for a rule: the highest face score, and whether it is a hit."""
+    scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]
+    value = max(scored, default=0.0)
+    return Sample(ts, len(scored) >= rule.min_faces and value >= rule.threshold, round(value, 4))
+
+
+def _decide(rule: RuleSpec, state: RuleState, samples: list[Sample], now: float) -> tuple[RuleState, list]:
+    """The decision at one sample time, from the samples up to it."""
+    window = [s for s in samples if now - rule.duration_s <= s.ts <= now]
+    covered = bool(window) and now - window[0].ts >= COVERAGE * rule.duration_s
+    share = sum(s.hit for s in window) / len(window) if window else 0.0
+    if state.open_since is None:
+        cooled = state.last_started is None or now - state.last_started >= rule.cooldown_s
+        if covered and share >= rule.min_share and cooled and rule.active_at(now):
+            value = max((s.value for s in window if s.hit), default=0.0)
+            return replace(state, open_since=now, last_started=now), [AlertStarted(rule.id, now, value)]
+    elif share < rule.release or not rule.active_at(now):
+        return replace(state, open_since=None), [AlertEnded(rule.id, now)]
+    return state, []
+
+
+def evaluate(rule: RuleSpec, state: RuleState, sample: Sample) -> tuple[RuleState, list[AlertStarted | AlertEnded]]:
+    """The new state and the events that one more sample causes."""
+    if sample.ts <= state.decided_until:
+        return state, []  # too late: that moment was decided already
+    samples = list(state.samples)
+    if sample not in samples:
+        insort(samples, sample)
+    watermark = samples[-1].ts - LATENESS_S
+    events: list[AlertStarted | AlertEnded] = []
+    for index, current in enumerate(samples):
+        if state.decided_until < current.ts <= watermark:
+            state, new = _decide(rule, state, samples[: index + 1], current.ts)
+            state = replace(state, decided_until=current.ts)
+            events += new
+    keep_from = samples[-1].ts - 2 * rule.duration_s - LATENESS_S  # bounded memory
+    return replace(state, samples=tuple(s for s in samples if s.ts >= keep_from)), events
