@@ -30,6 +30,20 @@ SCHEMAS = {
     "CameraIn": {"type": "object", "required": ["site_id", "name"], "properties": {
         "site_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 120},
         "fps": {"type": "integer", "minimum": 1, "maximum": 15}}},
+    "RuleIn": {"type": "object", "required": ["emotion", "threshold", "duration_s"], "properties": {
+        "camera_id": {"type": ["integer", "null"]}, "site_id": {"type": ["integer", "null"]}, "name": {"type": "string"},
+        "emotion": {"type": "string", "enum": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
+                                               "distress", "frustration", "joy"]},
+        "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "duration_s": {"type": "integer", "minimum": 1, "maximum": 3600},
+        "min_share": {"type": "number", "minimum": 0.05, "maximum": 1, "default": 0.6},
+        "min_faces": {"type": "integer", "minimum": 1, "maximum": 50, "default": 1},
+        "cooldown_s": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 300},
+        "active_from": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+        "active_to": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+        "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
+        "enabled": {"type": "boolean", "default": True}}},
+    "AckIn": {"type": "object", "properties": {"note": {"type": ["string", "null"], "maxLength": 2000}}},
     "List": _LIST,
 }
 
@@ -53,6 +67,11 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
                       "delete": ("Delete a camera (admin)", None, 204)},
     "/cameras/{id}/rotate-token": {"post": ("New capture token; the old one stops at once (admin)", None, 200)},
     "/observations": {"get": ("Stored observations (?camera_id=&since=&until=)", None, 200)},
+    "/alert-rules": {"get": ("List alert rules", None, 200), "post": ("Create an alert rule (admin)", "RuleIn", 201)},
+    "/alert-rules/{id}": {"get": ("An alert rule", None, 200), "patch": ("Change an alert rule (admin)", "RuleIn", 200),
+                          "delete": ("Delete an alert rule (admin)", None, 204)},
+    "/alerts": {"get": ("Alerts (?status=&camera_id=&since=), all statuses by default", None, 200)},
+    "/alerts/{id}/ack": {"post": ("Acknowledge an alert, with an optional note", "AckIn", 200)},
 }
 
 

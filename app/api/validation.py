@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ class Field:
     email: bool = False
     item_kind: type | None = None
     nullable: bool = False
+    pattern: str | None = None
 
 
 def _check(name: str, value: Any, spec: Field) -> Any:
@@ -60,6 +62,8 @@ def _check(name: str, value: Any, spec: Field) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
             return ServiceError("validation_error", f"'{name}' is out of range.", fields={name: "out_of_range"})
+    if spec.pattern is not None and isinstance(value, str) and not re.fullmatch(spec.pattern, value):
+        return ServiceError("validation_error", f"'{name}' has the wrong format.", fields={name: "invalid"})
     if spec.choices is not None and value not in spec.choices:
         return ServiceError("validation_error", f"'{name}' must be one of {', '.join(map(str, spec.choices))}.",
                             fields={name: "invalid"})

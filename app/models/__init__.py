@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; no web or ML code here."""
 
+from app.models.alert import Alert, AlertRule
 from app.models.camera import Camera
 from app.models.observation import EMOTION_COLUMNS, Observation
 from app.models.site import Site
@@ -7,4 +8,5 @@ from app.models.tenant import Tenant
 from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
 
-__all__ = ["ApiToken", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant", "User", "user_sites"]
+__all__ = ["Alert", "AlertRule", "ApiToken", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant", "User",
+           "user_sites"]

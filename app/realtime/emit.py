@@ -17,6 +17,10 @@ def emit_observation(tenant_id: int, site_id: int, camera_id: int, payload: dict
     socketio.emit("result", payload, namespace="/capture", to=camera_room(camera_id))
 
 
+def emit_alert(tenant_id: int, site_id: int, payload: dict) -> None:
+    socketio.emit("alert", payload, namespace="/live", to=[tenant_room(tenant_id), site_room(site_id)])
+
+
 def emit_frame_error(camera_id: int, frame_id: str, code: str) -> None:
     socketio.emit("frame_error", {"frame_id": frame_id, "error": code}, namespace="/capture", to=camera_room(camera_id))
 

@@ -18,8 +18,8 @@ from app.inference.pipeline import analyze_jpeg
 from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
-from app.realtime.emit import emit_frame_error, emit_observation
-from app.services import observations
+from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
+from app.services import alerts, observations
 from app.services.state import store
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
             "width": analysis.width, "height": analysis.height,
         }
         emit_observation(tenant_id, site_id, camera_id, payload)
+        for alert in alerts.evaluate_observation(tenant_id, site_id, camera_id, received_at, faces):
+            emit_alert(tenant_id, site_id, alerts.alert_dict(alert))
         state.count("frames_analyzed")
         state.count("analysis_ms_total", int(latency_ms))
         return payload

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import redis
@@ -24,6 +25,7 @@ class StateStore(Protocol):
     def counters(self) -> dict[str, int]: ...
     def get_json(self, key: str) -> dict | None: ...
     def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
+    def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict: ...
     def heartbeat(self, name: str, ttl_s: int) -> None: ...
     def alive(self, prefix: str) -> int: ...
     def ping(self) -> bool: ...
@@ -68,6 +70,13 @@ class MemoryStore:
         with self._lock:
             self._values[key] = (time.monotonic() + ttl_s, value)
 
+    def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict:
+        """Read-modify-write under the store's lock: one update at a time per process."""
+        with self._lock:
+            value = fn(self._get(key))
+            self._values[key] = (time.monotonic() + ttl_s, value)
+            return value
+
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.set_json("heartbeat:" + name, {"at": time.time()}, ttl_s)
 
@@ -106,6 +115,23 @@ class RedisStore:
 
     def set_json(self, key: str, value: dict, ttl_s: int) -> None:
         self.redis.set(PREFIX + key, json.dumps(value), ex=ttl_s)
+
+    def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict:
+        """Optimistic transaction (WATCH/MULTI): when another process changed the key meanwhile,
+        ``fn`` runs again on the new value, so that concurrent workers never lose an update."""
+        full = PREFIX + key
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(full)
+                    raw = pipe.get(full)
+                    value = fn(json.loads(raw) if raw else None)
+                    pipe.multi()
+                    pipe.set(full, json.dumps(value), ex=ttl_s)
+                    pipe.execute()
+                    return value
+                except redis.WatchError:
+                    continue
 
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.redis.set(PREFIX + "heartbeat:" + name, str(time.time()), ex=ttl_s)

@@ -1,0 +1,123 @@
+"""Alert rules, their evaluation on each observation, and the alert lifecycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Alert, AlertRule, Camera, Site, User
+from app.models.base import utcnow
+from app.rules import AlertEnded, AlertStarted, RuleSpec, RuleState, evaluate, sample_from_faces
+from app.services.errors import ServiceError
+from app.services.state import store
+
+RULE_FIELDS = ("name", "emotion", "threshold", "duration_s", "min_share", "min_faces", "cooldown_s", "active_from",
+               "active_to", "severity", "enabled")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def rule_dict(rule: AlertRule) -> dict:
+    return {"id": rule.id, "site_id": rule.site_id, "camera_id": rule.camera_id,
+            **{f: getattr(rule, f) for f in RULE_FIELDS}, "created_at": _iso(rule.created_at)}
+
+
+def alert_dict(alert: Alert) -> dict:
+    return {"id": alert.id, "rule_id": alert.rule_id, "camera_id": alert.camera_id, "site_id": alert.site_id,
+            "emotion": alert.emotion, "severity": alert.severity, "value": alert.value, "status": alert.status,
+            "started_at": _iso(alert.started_at), "acknowledged_at": _iso(alert.acknowledged_at),
+            "acknowledged_by": alert.acknowledged_by, "note": alert.note, "resolved_at": _iso(alert.resolved_at)}
+
+
+def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None) -> AlertRule:
+    """Create or change a rule; a camera rule belongs to the camera's site."""
+    if camera is not None:
+        rule.camera_id, rule.site_id = camera.id, camera.site_id
+    elif site is not None:
+        rule.camera_id, rule.site_id = None, site.id
+    if rule.site_id is None:
+        raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
+    for name in RULE_FIELDS:
+        if name in data:
+            setattr(rule, name, data[name])
+    if bool(rule.active_from) != bool(rule.active_to):
+        db.session.rollback()
+        raise ServiceError("validation_error", "Give both active_from and active_to, or neither.",
+                           fields={"active_to": "required"})
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def delete_rule(rule: AlertRule) -> None:
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def spec_of(rule: AlertRule, timezone: str) -> RuleSpec:
+    return RuleSpec(id=rule.id, emotion=rule.emotion, threshold=rule.threshold, duration_s=rule.duration_s,
+                    min_share=rule.min_share, min_faces=rule.min_faces, cooldown_s=rule.cooldown_s,
+                    active_from=rule.active_from, active_to=rule.active_to, timezone=timezone)
+
+
+def rules_for_camera(tenant_id: int, site_id: int, camera_id: int) -> list[AlertRule]:
+    return list(db.session.scalars(select(AlertRule).where(
+        AlertRule.tenant_id == tenant_id, AlertRule.enabled.is_(True),
+        or_(AlertRule.camera_id == camera_id, (AlertRule.camera_id.is_(None)) & (AlertRule.site_id == site_id)))))
+
+
+def evaluate_observation(tenant_id: int, site_id: int, camera_id: int, ts: float, faces: list[dict]) -> list[Alert]:
+    """Feed one observation to the camera's rules; returns the alerts that started or ended.
+
+    Each (rule, camera) state is updated atomically in the shared store, so that workers given
+    interleaved frames of one camera produce each alert exactly once.
+    """
+    rules = rules_for_camera(tenant_id, site_id, camera_id)
+    if not rules:
+        return []
+    timezone = db.session.scalar(select(Site.timezone).where(Site.id == site_id)) or "UTC"
+    changed: list[Alert] = []
+    for rule in rules:
+        spec = spec_of(rule, timezone)
+        sample = sample_from_faces(spec, ts, faces)
+        produced: list = []
+
+        def step(data: dict | None, spec=spec, sample=sample, produced=produced) -> dict:
+            produced.clear()
+            state, events = evaluate(spec, RuleState.from_dict(data), sample)
+            produced.extend(events)
+            return state.to_dict()
+
+        store().update_json(f"rule:{rule.id}:camera:{camera_id}", step, ttl_s=int(3 * rule.duration_s + rule.cooldown_s + 60))
+        for event in produced:
+            if isinstance(event, AlertStarted):
+                alert = Alert(tenant_id=tenant_id, rule_id=rule.id, site_id=site_id, camera_id=camera_id,
+                              emotion=rule.emotion, severity=rule.severity, value=event.value, status="open",
+                              started_at=datetime.fromtimestamp(event.ts, UTC))
+                db.session.add(alert)
+                changed.append(alert)
+            elif isinstance(event, AlertEnded):
+                alert = db.session.scalar(select(Alert).where(
+                    Alert.rule_id == rule.id, Alert.camera_id == camera_id, Alert.resolved_at.is_(None))
+                    .order_by(Alert.id.desc()).limit(1))
+                if alert is not None:
+                    alert.resolved_at = datetime.fromtimestamp(event.ts, UTC)
+                    alert.status = "resolved"
+                    changed.append(alert)
+    db.session.commit()
+    return changed
+
+
+def acknowledge(alert: Alert, user: User, note: str | None) -> Alert:
+    if alert.status == "open":
+        alert.status = "acknowledged"
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = user.id
+    if note:
+        alert.note = note[:2000]
+    db.session.commit()
+    return alert
