@@ -57,8 +57,8 @@ bench: setup-dev
 	$(BIN)/python -m benchmarks.run
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location -o app/translations/messages.pot .
-	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -4,6 +4,7 @@ and the live room in a second page of the same browser, against the app run as `
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import cv2
@@ -59,6 +60,9 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     base, proc = embedded
     tenant = ApiClient(base, "Browser School")
     camera = tenant.camera()
+    rule = tenant.call("POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "joy", "threshold": 0.3,
+                                                             "duration_s": 3, "severity": "critical"})
+    assert rule.status_code == 201, rule.text
     context = browser.new_context(locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
     live = context.new_page()
     live.goto(base + "/auth/login")
@@ -77,5 +81,17 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     emotion = live.inner_text(f"{tile} .emotion")
     assert emotion in {"colère", "dégoût", "peur", "joie", "tristesse", "surprise", "neutre"}, emotion
     assert live.inner_text(f"{tile} .count") == "1"
-    capture.wait_for_function("Number(document.getElementById('fps').textContent) > 0", timeout=45000)
+    # Polled from Python: wait_for_function would evaluate a string, which our CSP forbids.
+    deadline = time.monotonic() + 45
+    while float(capture.inner_text("#fps") or 0) <= 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert float(capture.inner_text("#fps")) > 0
+    # The smile held for the rule's window raises an alert on the live room; one tap acknowledges it.
+    live.wait_for_selector("#alerts li.alert", timeout=60000)
+    assert "joie" in live.inner_text("#alerts li.alert")
+    assert "alerting" in live.get_attribute(tile, "class")
+    live.click("#alerts li.alert button")
+    live.wait_for_selector("#alerts li.alert", state="detached", timeout=15000)
+    acknowledged = tenant.call("GET", "/api/v1/alerts?status=acknowledged").json()["items"]
+    assert len(acknowledged) == 1 and acknowledged[0]["acknowledged_by"] is not None
     assert "Traceback" not in proc.output()
