@@ -133,3 +133,38 @@ def test_state_updates_are_atomic_across_threads():
         t.join()
     assert store.get_json("atomic-test") == {"n": 200}
     store.redis.delete("emotiscan:atomic-test")
+
+
+def sign_in(client, email, password="secret-pass-1"):
+    return client.post("/auth/login", data={"email": email, "password": password})
+
+
+def test_rule_pages_presets_roles_and_history(client, tenant_a, tenant_b):
+    site = tenant_a.site("Gate")
+    cam = tenant_a.camera(site["id"], "Entrance tablet")
+    sign_in(client, tenant_a.email)
+    page = client.get("/admin/rules?preset=distress", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Distress at the entrance" in page and 'value="20"' in page
+    r = client.post("/admin/rules", data={"name": "Gate distress", "target": f"camera:{cam['id']}", "emotion": "distress",
+                                          "threshold": "0.6", "duration_s": "20", "min_share": "0.6", "min_faces": "1",
+                                          "cooldown_s": "300", "severity": "critical", "enabled": "y"})
+    assert r.status_code == 302
+    rules = tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"]
+    assert len(rules) == 1 and rules[0]["camera_id"] == cam["id"] and rules[0]["severity"] == "critical"
+    bad = client.post("/admin/rules", data={"target": f"camera:{cam['id']}", "emotion": "distress", "threshold": "3",
+                                            "duration_s": "20", "min_share": "0.6", "min_faces": "1", "cooldown_s": "0",
+                                            "severity": "info", "active_from": "8h"})
+    assert bad.status_code == 400
+    history = client.get("/admin/alerts?status=open&period=week", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Aucune alerte" in history
+    client.post("/auth/logout")
+    _, _ = tenant_a.user("staff")
+    staff = tenant_a.call("GET", "/api/v1/users").get_json()["items"][-1]
+    sign_in(client, staff["email"], "secret-pass-2")
+    assert client.get("/admin/rules").status_code == 200
+    assert client.post("/admin/rules", data={"target": f"site:{site['id']}"}).status_code == 403
+    assert client.get(f"/admin/rules/{rules[0]['id']}").status_code == 403
+    client.post("/auth/logout")
+    sign_in(client, tenant_b.email)
+    assert client.get(f"/admin/rules/{rules[0]['id']}").status_code == 404
+    assert "Gate distress" not in client.get("/admin/rules").get_data(as_text=True)

@@ -22,11 +22,13 @@ def decode_cursor(cursor: str) -> int:
         raise ServiceError("invalid_cursor", "The cursor is not valid.") from None
 
 
-def paginate(stmt: Select, id_column, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    """One page of ``stmt`` ordered by id and the cursor of the next page, if any."""
+def paginate(stmt: Select, id_column, cursor: str | None, limit: int, newest_first: bool = False) -> tuple[list, str | None]:
+    """One page of ``stmt`` ordered by id (or newest first) and the cursor of the next page, if any."""
     if cursor:
-        stmt = stmt.where(id_column > decode_cursor(cursor))
-    rows = list(db.session.scalars(stmt.order_by(id_column).limit(limit + 1)))
+        last = decode_cursor(cursor)
+        stmt = stmt.where(id_column < last if newest_first else id_column > last)
+    order = id_column.desc() if newest_first else id_column
+    rows = list(db.session.scalars(stmt.order_by(order).limit(limit + 1)))
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1].id)
     return rows, None

@@ -1,0 +1,124 @@
+"""Alert rule pages (admins edit; everyone in the tenant reads) and the alert history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+
+from app.admin import bp
+from app.admin.forms import ConfirmForm
+from app.admin.rule_forms import PRESETS, RuleForm
+from app.extensions import db
+from app.models import Alert, AlertRule, Camera, Site
+from app.models.base import utcnow
+from app.services import alerts
+from app.services.errors import ServiceError
+from app.services.pagination import paginate
+from app.tenancy import check_role, get_for_tenant, scoped
+
+
+def _targets() -> list[tuple[str, str]]:
+    sites = list(db.session.scalars(scoped(select(Site), Site).order_by(Site.name)))
+    cams = list(db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)))
+    return ([(f"site:{s.id}", gettext("Site: %(name)s (all its cameras)", name=s.name)) for s in sites]
+            + [(f"camera:{c.id}", gettext("Camera: %(name)s (%(site)s)", name=c.name, site=c.site.name)) for c in cams])
+
+
+def _rule_form(rule: AlertRule | None = None) -> RuleForm:
+    form = RuleForm(obj=rule)
+    form.target.choices = _targets()
+    if rule is not None and not form.is_submitted():
+        form.target.data = f"camera:{rule.camera_id}" if rule.camera_id else f"site:{rule.site_id}"
+    preset = PRESETS.get(request.args.get("preset", ""))
+    if rule is None and preset and not form.is_submitted():
+        for key, value in preset.items():
+            getattr(form, key).data = value
+    return form
+
+
+def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
+    kind, _, target_id = form.target.data.partition(":")
+    site = get_for_tenant(Site, target_id) if kind == "site" else None
+    camera = get_for_tenant(Camera, target_id) if kind == "camera" else None
+    data = {name: getattr(form, name).data for name in alerts.RULE_FIELDS}
+    data["threshold"], data["min_share"] = float(data["threshold"]), float(data["min_share"])
+    data["active_from"], data["active_to"] = data["active_from"] or None, data["active_to"] or None
+    data["name"] = data["name"] or ""
+    return alerts.save_rule(rule, data, site, camera)
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+def rules_list():
+    user = check_role("admin", "manager", "staff")
+    form = _rule_form()
+    if request.method == "POST":
+        check_role("admin")
+        if form.validate_on_submit():
+            try:
+                _save(form, AlertRule(tenant_id=user.tenant_id))
+            except ServiceError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(gettext("Rule saved."), "success")
+                return redirect(url_for("admin.rules_list"))
+    rules = list(db.session.scalars(scoped(select(AlertRule), AlertRule).order_by(AlertRule.id)))
+    return render_template("admin/rules.html", rules=rules, form=form, presets=PRESETS,
+                           targets=dict(_targets())), 400 if form.errors else 200
+
+
+@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+def rule_detail(rule_id: int):
+    rule = get_for_tenant(AlertRule, rule_id)
+    check_role("admin")
+    form = _rule_form(rule)
+    if form.validate_on_submit():
+        try:
+            _save(form, rule)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(gettext("Rule saved."), "success")
+            return redirect(url_for("admin.rules_list"))
+    return render_template("admin/rule_detail.html", rule=rule, form=form)
+
+
+@bp.route("/rules/<int:rule_id>/delete", methods=["GET", "POST"])
+def rule_delete(rule_id: int):
+    rule = get_for_tenant(AlertRule, rule_id)
+    check_role("admin")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        alerts.delete_rule(rule)
+        flash(gettext("Rule deleted."), "success")
+        return redirect(url_for("admin.rules_list"))
+    title = gettext("Delete the rule “%(name)s”?", name=rule.name or rule.id)
+    return render_template("admin/confirm.html", form=form, title=title,
+                           detail=gettext("Its past alerts are deleted too."), back=url_for("admin.rules_list"))
+
+
+PERIODS = {"day": 1, "week": 7, "month": 31}
+
+
+@bp.get("/alerts")
+def alert_history():
+    check_role("admin", "manager", "staff")
+    stmt = scoped(select(Alert), Alert)
+    filters = {k: request.args.get(k, "") for k in ("site_id", "camera_id", "rule_id", "status", "period")}
+    for key, column in (("site_id", Alert.site_id), ("camera_id", Alert.camera_id), ("rule_id", Alert.rule_id)):
+        if filters[key].isdigit():
+            stmt = stmt.where(column == int(filters[key]))
+    if filters["status"] in ("open", "acknowledged", "resolved"):
+        stmt = stmt.where(Alert.status == filters["status"])
+    if filters["period"] in PERIODS:
+        stmt = stmt.where(Alert.started_at >= utcnow() - timedelta(days=PERIODS[filters["period"]]))
+    items, cursor = paginate(stmt, Alert.id, request.args.get("cursor"), 50, newest_first=True)
+    sites = {s.id: s for s in db.session.scalars(scoped(select(Site), Site))}
+    cams = {c.id: c for c in db.session.scalars(scoped(select(Camera), Camera))}
+    rules = {r.id: r for r in db.session.scalars(scoped(select(AlertRule), AlertRule))}
+    users = {u.id: u for u in db.session.scalars(scoped(select(alerts.User), alerts.User))}
+    query = {k: v for k, v in filters.items() if v}
+    return render_template("admin/alert_history.html", alerts=items, next_cursor=cursor, sites=sites, cameras=cams,
+                           rules=rules, users=users, filters=filters, query=query, now=datetime.now())
