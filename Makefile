@@ -41,7 +41,7 @@ run-distributed: setup
 	$(BIN)/gunicorn --workers 1 --threads $(THREADS) --bind 0.0.0.0:$(PORT) --timeout 60 wsgi:app
 
 worker: setup
-	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames
+	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames,notifications
 
 demo: setup
 	$(BIN)/flask --app wsgi db upgrade

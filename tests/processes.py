@@ -77,7 +77,7 @@ def start_web(tmp: Path, env: dict, port: int, threads: int = 16) -> Proc:
 
 
 def start_worker(tmp: Path, env: dict, name: str = "w1") -> Proc:
-    return Proc([str(BIN / "celery"), "-A", "celery_worker", "worker", "--pool", "solo", "--queues", "frames",
+    return Proc([str(BIN / "celery"), "-A", "celery_worker", "worker", "--pool", "solo", "--queues", "frames,notifications",
                  "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
                 env, tmp / f"worker-{name}.log")
 

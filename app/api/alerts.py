@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.validation import Field, json_body, page_of, query_datetime, query_int, validate
 from app.models import Alert, AlertRule, Camera, Site
 from app.rules import RULE_TYPES
-from app.services import alerts
+from app.services import alerts, webhooks
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
 
@@ -100,4 +100,6 @@ def acknowledge_alert(alert_id):
     alert = get_for_tenant(Alert, alert_id)
     user = check_role("admin", "manager", "staff")
     data = validate(json_body() if request.get_data() else {}, {"note": Field(str, max_len=2000, nullable=True)})
-    return alerts.alert_dict(alerts.acknowledge(alert, user, data.get("note")))
+    body = alerts.alert_dict(alerts.acknowledge(alert, user, data.get("note")))
+    webhooks.notify(alert.tenant_id, "alert.acknowledged", body)
+    return body

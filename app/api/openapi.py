@@ -43,6 +43,7 @@ SCHEMAS = {
         "active_to": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
         "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
         "enabled": {"type": "boolean", "default": True}}},
+    "WebhookIn": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}}},
     "AckIn": {"type": "object", "properties": {"note": {"type": ["string", "null"], "maxLength": 2000}}},
     "List": _LIST,
 }
@@ -72,6 +73,10 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
                           "delete": ("Delete an alert rule (admin)", None, 204)},
     "/alerts": {"get": ("Alerts (?status=&camera_id=&since=), all statuses by default", None, 200)},
     "/alerts/{id}/ack": {"post": ("Acknowledge an alert, with an optional note", "AckIn", 200)},
+    "/webhooks": {"get": ("List webhooks (admin)", None, 200),
+                  "post": ("Add a webhook; its signing secret is shown only now (admin)", "WebhookIn", 201)},
+    "/webhooks/{id}": {"delete": ("Remove a webhook (admin)", None, 204)},
+    "/webhooks/{id}/deliveries": {"get": ("Delivery log of a webhook (admin)", None, 200)},
 }
 
 

@@ -7,6 +7,7 @@ from app.models.site import Site
 from app.models.tenant import Tenant
 from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
+from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = ["Alert", "AlertRule", "ApiToken", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant", "User",
-           "user_sites"]
+           "Webhook", "WebhookDelivery", "user_sites"]

@@ -19,7 +19,7 @@ from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
 from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
-from app.services import alerts, observations
+from app.services import alerts, observations, webhooks
 from app.services.state import store
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         }
         emit_observation(tenant_id, site_id, camera_id, payload)
         for alert in alerts.evaluate_observation(tenant_id, site_id, camera_id, received_at, faces):
-            emit_alert(tenant_id, site_id, alerts.alert_dict(alert))
+            body = alerts.alert_dict(alert)
+            emit_alert(tenant_id, site_id, body)
+            webhooks.notify(tenant_id, f"alert.{alert.status}", body)
         state.count("frames_analyzed")
         state.count("analysis_ms_total", int(latency_ms))
         return payload

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
-_executors: dict[int, ThreadPoolExecutor] = {}
+_executors: dict = {}
 
 
 def _load_models(model_dir: str) -> None:
@@ -48,3 +48,23 @@ def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, 
         pool.submit(_run_in_app, app, *args)
     else:
         _run_in_app(current_app._get_current_object(), *args)
+
+
+def run_in_background(fn, *args) -> None:
+    """Run ``fn(*args)`` in the app's background pool (embedded mode) or now (eager tests)."""
+    app = current_app._get_current_object()
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - keep the pool alive
+                log.exception("background job failed")
+
+    if app.config["TASK_MODE"] == "eager":
+        job()
+        return
+    pool = _executors.get(("jobs", id(app)))
+    if pool is None:
+        pool = _executors[("jobs", id(app))] = ThreadPoolExecutor(2, "jobs")
+    pool.submit(job)

@@ -1,0 +1,100 @@
+"""Alert webhooks: JSON signed with HMAC-SHA256, retried with exponential backoff, logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from urllib.parse import urlparse
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Webhook, WebhookDelivery
+from app.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-EmotiScan-Signature"
+MAX_ATTEMPTS = 5
+
+
+def signature(secret: str, body: bytes) -> str:
+    """``sha256=<hex>`` of the body; receivers recompute it with their copy of the secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def create_webhook(tenant_id: int, url: str) -> Webhook:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ServiceError("validation_error", "The URL must start with http:// or https://.", fields={"url": "invalid"})
+    hook = Webhook(tenant_id=tenant_id, url=url, secret=secrets.token_hex(24))
+    db.session.add(hook)
+    db.session.commit()
+    return hook
+
+
+def webhook_dict(hook: Webhook, with_secret: bool = False) -> dict:
+    data = {"id": hook.id, "url": hook.url, "enabled": hook.enabled,
+            "created_at": hook.created_at.isoformat().replace("+00:00", "Z")}
+    if with_secret:
+        data["secret"] = hook.secret
+    return data
+
+
+def delivery_dict(d: WebhookDelivery) -> dict:
+    return {"id": d.id, "webhook_id": d.webhook_id, "alert_id": d.alert_id, "event": d.event, "attempt": d.attempt,
+            "status_code": d.status_code, "ok": d.ok, "error": d.error,
+            "created_at": d.created_at.isoformat().replace("+00:00", "Z")}
+
+
+def attempt(webhook_id: int, event: str, payload: dict, number: int) -> bool:
+    """One delivery attempt, logged; True when the receiver answered 2xx."""
+    hook = db.session.get(Webhook, webhook_id)
+    if hook is None or not hook.enabled:
+        return True  # nothing left to deliver to
+    body = json.dumps({"event": event, "data": payload}, separators=(",", ":")).encode()
+    record = WebhookDelivery(tenant_id=hook.tenant_id, webhook_id=hook.id, alert_id=payload.get("id"), event=event,
+                             attempt=number)
+    try:
+        response = requests.post(hook.url, data=body, timeout=5, allow_redirects=False, headers={
+            "Content-Type": "application/json", SIGNATURE_HEADER: signature(hook.secret, body),
+            "X-EmotiScan-Event": event, "X-EmotiScan-Attempt": str(number)})
+        record.status_code, record.ok = response.status_code, 200 <= response.status_code < 300
+    except requests.RequestException as exc:
+        record.error = type(exc).__name__
+    db.session.add(record)
+    db.session.commit()
+    return record.ok
+
+
+def backoff_s(number: int) -> float:
+    return current_app.config.get("WEBHOOK_BACKOFF_S", 2.0) * 2 ** (number - 1)
+
+
+def deliver_with_retries(webhook_id: int, event: str, payload: dict) -> None:
+    """Embedded and test modes: retry in this thread (Celery retries in the distributed mode)."""
+    for number in range(1, MAX_ATTEMPTS + 1):
+        if attempt(webhook_id, event, payload, number):
+            return
+        if number < MAX_ATTEMPTS:
+            time.sleep(backoff_s(number))
+
+
+def notify(tenant_id: int, event: str, payload: dict) -> None:
+    """Send an alert event to each of the tenant's enabled webhooks, in the background."""
+    hooks = list(db.session.scalars(select(Webhook.id).where(Webhook.tenant_id == tenant_id, Webhook.enabled.is_(True))))
+    mode = current_app.config["TASK_MODE"]
+    for hook_id in hooks:
+        if mode == "celery":
+            from app.tasks.notify import deliver_webhook
+
+            deliver_webhook.delay(hook_id, event, payload)
+        else:
+            from app.tasks.dispatch import run_in_background
+
+            run_in_background(deliver_with_retries, hook_id, event, payload)
