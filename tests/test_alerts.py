@@ -168,3 +168,45 @@ def test_rule_pages_presets_roles_and_history(client, tenant_a, tenant_b):
     sign_in(client, tenant_b.email)
     assert client.get(f"/admin/rules/{rules[0]['id']}").status_code == 404
     assert "Gate distress" not in client.get("/admin/rules").get_data(as_text=True)
+
+
+def test_simulator_replays_stored_observations_without_storing_alerts(app, tenant_a, tenant_b):
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Observation
+
+    site = tenant_a.site()
+    cam = tenant_a.camera(site["id"])
+    happy = {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.9, "sad": 0.0, "surprise": 0.05, "neutral": 0.05}
+    calm = {**happy, "happy": 0.1, "neutral": 0.85}
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    with app.app_context():
+        for i in range(240):  # 2 minutes at 2 frames/s: 1 min calm, then 1 min smiling
+            scores = happy if i >= 120 else calm
+            db.session.add(Observation(tenant_id=tenant_a.id, site_id=site["id"], camera_id=cam["id"],
+                                       ts=start + timedelta(seconds=i / 2), model_version="t", face_count=1,
+                                       faces=[{"box": [0, 0, 50, 50], "scores": scores, "emotion": "happy", "confidence": 0.9}]))
+        db.session.commit()
+    body = {"camera_id": cam["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 10, "hours": 1}
+    r = tenant_a.call("POST", "/api/v1/alert-rules/simulate", json=body)
+    assert r.status_code == 200, r.get_json()
+    events = r.get_json()["items"]
+    assert [e["event"] for e in events] == ["started"]
+    fired = datetime.fromisoformat(events[0]["at"].replace("Z", "+00:00"))
+    # 60 s calm, then 60% of the 10-s window smiling (min_share): about 66 s in.
+    assert timedelta(seconds=65) <= fired - start <= timedelta(seconds=68)
+    by_site = tenant_a.call("POST", "/api/v1/alert-rules/simulate", json={**body, "camera_id": None, "site_id": site["id"]})
+    assert len(by_site.get_json()["items"]) == 1
+    assert tenant_a.call("GET", "/api/v1/alerts").get_json()["items"] == []  # nothing stored
+    assert tenant_b.call("POST", "/api/v1/alert-rules/simulate", json=body).status_code == 400
+
+
+def test_rule_page_simulates_before_saving(client, tenant_a):
+    site = tenant_a.site("Gate")
+    cam = tenant_a.camera(site["id"])
+    sign_in(client, tenant_a.email)
+    form = {"name": "Try", "target": f"camera:{cam['id']}", "emotion": "joy", "threshold": "0.5", "duration_s": "10",
+            "min_share": "0.6", "min_faces": "1", "cooldown_s": "300", "severity": "info", "enabled": "y", "simulate": "1"}
+    page = client.post("/admin/rules", data=form, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "It would not have fired." in page
+    assert tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"] == []  # not saved

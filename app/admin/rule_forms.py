@@ -36,6 +36,7 @@ class RuleForm(FlaskForm):
     active_to = StringField(_l("Active until (HH:MM)"), validators=[Optional(), HHMM])
     severity = SelectField(_l("Severity"), choices=SEVERITY_CHOICES, default="warning")
     enabled = BooleanField(_l("Enabled"), default=True)
+    simulate = SubmitField(_l("Try it on the last 4 hours"))
     submit = SubmitField(_l("Save the rule"))
 
 # Labels of values shown through gettext in templates (statuses, severities).

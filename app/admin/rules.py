@@ -39,7 +39,7 @@ def _rule_form(rule: AlertRule | None = None) -> RuleForm:
     return form
 
 
-def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
+def _form_data(form: RuleForm) -> tuple[dict, Site | None, Camera | None]:
     kind, _, target_id = form.target.data.partition(":")
     site = get_for_tenant(Site, target_id) if kind == "site" else None
     camera = get_for_tenant(Camera, target_id) if kind == "camera" else None
@@ -47,16 +47,33 @@ def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
     data["threshold"], data["min_share"] = float(data["threshold"]), float(data["min_share"])
     data["active_from"], data["active_to"] = data["active_from"] or None, data["active_to"] or None
     data["name"] = data["name"] or ""
+    return data, site, camera
+
+
+def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
+    data, site, camera = _form_data(form)
     return alerts.save_rule(rule, data, site, camera)
+
+
+def _simulate(form: RuleForm) -> list[dict]:
+    """The rule replayed on the last 4 hours of its cameras' observations, before saving."""
+    data, site, camera = _form_data(form)
+    rule = AlertRule(id=0, **data)
+    target_site = camera.site if camera is not None else site
+    camera_ids = [camera.id] if camera is not None else [c.id for c in target_site.cameras]
+    return alerts.simulate(rule, target_site.timezone, camera_ids, 4)
 
 
 @bp.route("/rules", methods=["GET", "POST"])
 def rules_list():
     user = check_role("admin", "manager", "staff")
     form = _rule_form()
+    simulation = None
     if request.method == "POST":
         check_role("admin")
-        if form.validate_on_submit():
+        if form.validate_on_submit() and form.simulate.data:
+            simulation = _simulate(form)
+        elif form.validate_on_submit():
             try:
                 _save(form, AlertRule(tenant_id=user.tenant_id))
             except ServiceError as exc:
@@ -65,7 +82,7 @@ def rules_list():
                 flash(gettext("Rule saved."), "success")
                 return redirect(url_for("admin.rules_list"))
     rules = list(db.session.scalars(scoped(select(AlertRule), AlertRule).order_by(AlertRule.id)))
-    return render_template("admin/rules.html", rules=rules, form=form, presets=PRESETS,
+    return render_template("admin/rules.html", rules=rules, form=form, presets=PRESETS, simulation=simulation,
                            targets=dict(_targets())), 400 if form.errors else 200
 
 
@@ -74,7 +91,10 @@ def rule_detail(rule_id: int):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
     form = _rule_form(rule)
-    if form.validate_on_submit():
+    simulation = None
+    if form.validate_on_submit() and form.simulate.data:
+        simulation = _simulate(form)
+    elif form.validate_on_submit():
         try:
             _save(form, rule)
         except ServiceError as exc:
@@ -82,7 +102,7 @@ def rule_detail(rule_id: int):
         else:
             flash(gettext("Rule saved."), "success")
             return redirect(url_for("admin.rules_list"))
-    return render_template("admin/rule_detail.html", rule=rule, form=form)
+    return render_template("admin/rule_detail.html", rule=rule, form=form, simulation=simulation)
 
 
 @bp.route("/rules/<int:rule_id>/delete", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from app.api import bp
 from app.api.validation import Field, json_body, page_of, query_datetime, query_int, validate
+from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site
 from app.rules import RULE_TYPES
 from app.services import alerts, webhooks
@@ -52,6 +53,25 @@ def create_rule():
         raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
     rule = AlertRule(tenant_id=current_actor().tenant_id)
     return alerts.rule_dict(alerts.save_rule(rule, data, site, camera)), 201
+
+
+@bp.post("/alert-rules/simulate")
+@member_required
+def simulate_rule():
+    """What a rule (not saved) would have done over the last hours of stored observations."""
+    data = validate(json_body(), {**RULE, "hours": Field((int, float), minimum=0.1, maximum=72)})
+    site, camera = _target(data)
+    if site is None and camera is None:
+        raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
+    rule = AlertRule(id=0, **{k: v for k, v in data.items() if k in alerts.RULE_FIELDS})
+    for name, default in (("min_share", 0.6), ("min_faces", 1), ("cooldown_s", 300)):
+        if getattr(rule, name) is None:
+            setattr(rule, name, default)
+    target_site = camera.site if camera is not None else site
+    camera_ids = [camera.id] if camera is not None else list(db.session.scalars(
+        scoped(select(Camera.id).where(Camera.site_id == site.id), Camera)))
+    events = alerts.simulate(rule, target_site.timezone, camera_ids, float(data.get("hours", 4)))
+    return {"items": events, "next_cursor": None}
 
 
 @bp.get("/alert-rules/<rule_id>")

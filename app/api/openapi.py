@@ -69,6 +69,7 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
     "/cameras/{id}/rotate-token": {"post": ("New capture token; the old one stops at once (admin)", None, 200)},
     "/observations": {"get": ("Stored observations (?camera_id=&since=&until=)", None, 200)},
     "/alert-rules": {"get": ("List alert rules", None, 200), "post": ("Create an alert rule (admin)", "RuleIn", 201)},
+    "/alert-rules/simulate": {"post": ("Replay recent observations against an unsaved rule", "RuleIn", 200)},
     "/alert-rules/{id}": {"get": ("An alert rule", None, 200), "patch": ("Change an alert rule (admin)", "RuleIn", 200),
                           "delete": ("Delete an alert rule (admin)", None, 204)},
     "/alerts": {"get": ("Alerts (?status=&camera_id=&since=), all statuses by default", None, 200)},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -121,3 +121,24 @@ def acknowledge(alert: Alert, user: User, note: str | None) -> Alert:
         alert.note = note[:2000]
     db.session.commit()
     return alert
+
+
+def simulate(rule: AlertRule, timezone: str, camera_ids: list[int], hours: float) -> list[dict]:
+    """Replay the last ``hours`` of stored observations of these cameras against an unsaved
+    rule: when it would have fired and ended (no alert is stored, nothing is emitted)."""
+    from app.models import Observation
+
+    since = utcnow() - timedelta(hours=hours)
+    spec = spec_of(rule, timezone)
+    results: list[dict] = []
+    for camera_id in camera_ids:
+        state = RuleState()
+        rows = db.session.execute(select(Observation.ts, Observation.faces).where(
+            Observation.camera_id == camera_id, Observation.ts >= since).order_by(Observation.ts))
+        for ts, faces in rows:
+            state, events = evaluate(spec, state, sample_from_faces(spec, ts.timestamp(), faces or []))
+            for event in events:
+                results.append({"camera_id": camera_id, "event": "started" if isinstance(event, AlertStarted) else "ended",
+                                "at": _iso(datetime.fromtimestamp(event.ts, UTC)),
+                                "value": getattr(event, "value", None)})
+    return sorted(results, key=lambda r: r["at"])
