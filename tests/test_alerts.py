@@ -210,3 +210,52 @@ def test_rule_page_simulates_before_saving(client, tenant_a):
     page = client.post("/admin/rules", data=form, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "It would not have fired." in page
     assert tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"] == []  # not saved
+
+
+def test_audit_trail_records_sign_ins_roles_rules_and_acks(app, client, tenant_a, tenant_b):
+    site = tenant_a.site()
+    cam = tenant_a.camera(site["id"])
+    user, _ = tenant_a.user("staff")
+    tenant_a.call("PATCH", f"/api/v1/users/{user['id']}", json={"role": "manager"})
+    rule = tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"]}).get_json()
+    tenant_a.call("PATCH", f"/api/v1/alert-rules/{rule['id']}", json={"threshold": 0.4})
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "wrong-password"})
+    entries = tenant_a.call("GET", "/api/v1/audit?limit=200").get_json()["items"]
+    actions = [e["action"] for e in entries]
+    for expected in ("user.created", "sign_in", "user.role_changed", "rule.created", "rule.changed", "sign_in_failed"):
+        assert expected in actions, (expected, actions)
+    role_change = next(e for e in entries if e["action"] == "user.role_changed")
+    assert role_change["details"] == {"email": user["email"], "old": "staff", "new": "manager"}
+    assert role_change["actor_id"] == tenant_a.admin_id
+    assert "user.created" not in [e["action"] for e in tenant_b.call("GET", "/api/v1/audit").get_json()["items"]]
+    _, manager = tenant_a.user("manager")
+    assert tenant_a.call("GET", "/api/v1/audit", token=manager).status_code == 403
+
+
+def test_alert_e_mail_goes_to_users_who_asked_for_it(app, tenant_a):
+    from aiosmtpd.controller import Controller
+
+    from tests.processes import free_port
+    from tests.test_accounts_pages import Inbox
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        site = tenant_a.site("Gate")
+        cam = tenant_a.camera(site["id"], "Entrance tablet")
+        tenant_a.call("PATCH", "/api/v1/me", json={"notify_alerts": True, "locale": "fr"})
+        tenant_a.user("staff")  # did not ask: gets nothing
+        tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"]})
+        stream_happy_frames(app, cam, 5.5)
+        inbox.wait(1, timeout=10)
+        time.sleep(0.5)
+        assert [to for to, _ in inbox.messages] == [tenant_a.email]
+        import email
+        import email.policy
+
+        message = email.message_from_string(inbox.messages[0][1], policy=email.policy.default)
+        assert "Entrance tablet" in message["Subject"] and "joie" in message["Subject"]
+    finally:
+        controller.stop()

@@ -181,7 +181,7 @@ def users_list():
         if form.validate_on_submit():
             try:
                 user = accounts.create_user(admin.tenant_id, form.email.data, form.role.data, form.password.data or None,
-                                            form.site_ids.data or [])
+                                            form.site_ids.data or [], actor_id=admin.id)
             except ServiceError as exc:
                 form.email.errors.append(exc.message if exc.code != "email_taken" else
                                          gettext("An account with this e-mail address already exists."))
@@ -207,7 +207,7 @@ def user_detail(user_id: int):
     if form.validate_on_submit():
         try:
             accounts.update_user(user, role=form.role.data, email=form.email.data, site_ids=form.site_ids.data or [],
-                                 password=form.password.data or None)
+                                 password=form.password.data or None, actor_id=current_user.id)
         except ServiceError as exc:
             flash(exc.message, "error")
         else:

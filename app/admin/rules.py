@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.admin import bp
@@ -52,7 +53,7 @@ def _form_data(form: RuleForm) -> tuple[dict, Site | None, Camera | None]:
 
 def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
     data, site, camera = _form_data(form)
-    return alerts.save_rule(rule, data, site, camera)
+    return alerts.save_rule(rule, data, site, camera, current_user.id)
 
 
 def _simulate(form: RuleForm) -> list[dict]:
@@ -111,7 +112,7 @@ def rule_delete(rule_id: int):
     check_role("admin")
     form = ConfirmForm()
     if form.validate_on_submit():
-        alerts.delete_rule(rule)
+        alerts.delete_rule(rule, current_user.id)
         flash(gettext("Rule deleted."), "success")
         return redirect(url_for("admin.rules_list"))
     title = gettext("Delete the rule “%(name)s”?", name=rule.name or rule.id)

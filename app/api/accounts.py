@@ -45,7 +45,7 @@ def signup():
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), deduct_when=failed_auth, scope="auth-address")
 def create_token():
     data = validate(json_body(), CREDENTIALS)
-    user = accounts.authenticate(data["email"], data["password"])
+    user = accounts.authenticate(data["email"], data["password"], via="api")
     if user is None:
         raise ServiceError("invalid_credentials", "E-mail or password is wrong.", status=401)
     plain, record = tokens.issue_token(user, name=data.get("name", ""), ttl_days=data.get("ttl_days"))
@@ -86,7 +86,7 @@ def create_user():
     data = validate(json_body(), NEW_USER)
     actor = current_actor()
     user = accounts.create_user(actor.tenant_id, data["email"], data["role"], data.get("password") or None,
-                                data.get("site_ids") or [])
+                                data.get("site_ids") or [], actor_id=actor.id)
     if not data.get("password"):
         send_invitation(user)
     return user_dict(user), 201
@@ -110,10 +110,13 @@ def get_user(user_id):
 @admin_required
 def update_user(user_id):
     user = get_for_tenant(User, user_id)
-    spec = {**NEW_USER, "email": Field(str, email=True), "role": Field(str, choices=("admin", "manager", "staff"))}
+    spec = {**NEW_USER, "email": Field(str, email=True), "role": Field(str, choices=("admin", "manager", "staff")),
+            "notify_alerts": Field(bool)}
     data = validate(json_body(), spec, partial=True)
+    if "notify_alerts" in data:
+        user.notify_alerts = data["notify_alerts"]
     accounts.update_user(user, role=data.get("role"), password=data.get("password"),
-                         site_ids=data.get("site_ids"), email=data.get("email"))
+                         site_ids=data.get("site_ids"), email=data.get("email"), actor_id=current_actor().id)
     return user_dict(user)
 
 
@@ -133,8 +136,11 @@ def me():
 @bp.patch("/me")
 def update_me():
     data = validate(json_body(), {"locale": Field(str, choices=tuple(current_app.config["LANGUAGES"]), nullable=True),
-                                  "password": Field(str, max_len=200)}, partial=True)
+                                  "password": Field(str, max_len=200), "notify_alerts": Field(bool)}, partial=True)
     user = current_actor()
+    if "notify_alerts" in data:
+        user.notify_alerts = data["notify_alerts"]
+        db.session.commit()
     if "locale" in data:
         user.locale = data["locale"]
         db.session.commit()

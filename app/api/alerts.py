@@ -52,7 +52,7 @@ def create_rule():
     if site is None and camera is None:
         raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
     rule = AlertRule(tenant_id=current_actor().tenant_id)
-    return alerts.rule_dict(alerts.save_rule(rule, data, site, camera)), 201
+    return alerts.rule_dict(alerts.save_rule(rule, data, site, camera, current_actor().id)), 201
 
 
 @bp.post("/alert-rules/simulate")
@@ -86,14 +86,14 @@ def update_rule(rule_id):
     check_role("admin")
     data = validate(json_body(), RULE, partial=True)
     site, camera = _target(data)
-    return alerts.rule_dict(alerts.save_rule(rule, data, site, camera))
+    return alerts.rule_dict(alerts.save_rule(rule, data, site, camera, current_actor().id))
 
 
 @bp.delete("/alert-rules/<rule_id>")
 def delete_rule(rule_id):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
-    alerts.delete_rule(rule)
+    alerts.delete_rule(rule, current_actor().id)
     return "", 204
 
 

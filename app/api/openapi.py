@@ -74,6 +74,7 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
                           "delete": ("Delete an alert rule (admin)", None, 204)},
     "/alerts": {"get": ("Alerts (?status=&camera_id=&since=), all statuses by default", None, 200)},
     "/alerts/{id}/ack": {"post": ("Acknowledge an alert, with an optional note", "AckIn", 200)},
+    "/audit": {"get": ("The audit trail: sign-ins, role and rule changes, acknowledgements (admin)", None, 200)},
     "/webhooks": {"get": ("List webhooks (admin)", None, 200),
                   "post": ("Add a webhook; its signing secret is shown only now (admin)", "WebhookIn", 201)},
     "/webhooks/{id}": {"delete": ("Remove a webhook (admin)", None, 204)},

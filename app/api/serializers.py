@@ -17,7 +17,7 @@ def tenant_dict(tenant: Tenant) -> dict:
 
 def user_dict(user: User) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites],
-            "locale": user.locale, "created_at": iso(user.created_at)}
+            "locale": user.locale, "notify_alerts": user.notify_alerts, "created_at": iso(user.created_at)}
 
 
 def site_dict(site: Site) -> dict:

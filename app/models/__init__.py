@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models; no web or ML code here."""
 
 from app.models.alert import Alert, AlertRule
+from app.models.audit import AuditEntry
 from app.models.camera import Camera
 from app.models.observation import EMOTION_COLUMNS, Observation
 from app.models.site import Site
@@ -9,5 +10,7 @@ from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
 
-__all__ = ["Alert", "AlertRule", "ApiToken", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant", "User",
-           "Webhook", "WebhookDelivery", "user_sites"]
+__all__ = [
+    "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant",
+    "User", "Webhook", "WebhookDelivery", "user_sites",
+]

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +30,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(16), default="staff")
     locale: Mapped[str | None] = mapped_column(String(8))
+    # E-mail on new alerts of the user's sites.
+    notify_alerts: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sites = relationship("Site", secondary=user_sites, lazy="selectin", order_by="Site.id")

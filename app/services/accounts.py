@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ROLES, Site, Tenant, User
+from app.services import audit
 from app.services.errors import ServiceError
 
 MIN_PASSWORD = 8
@@ -45,13 +46,16 @@ def signup(organisation: str, email: str, password: str, locale: str | None = No
     return tenant, user
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, via: str = "form") -> User | None:
+    """The user whose password this is; every attempt on a known account is audited."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         # Same work as a real check, so that timing does not reveal which e-mails exist.
         User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password)
         return None
-    return user if user.check_password(password) else None
+    ok = user.check_password(password)
+    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, via=via)
+    return user if ok else None
 
 
 def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
@@ -63,7 +67,7 @@ def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
 
 
 def create_user(tenant_id: int, email: str, role: str, password: str | None = None,
-                site_ids: Iterable[int] = ()) -> User:
+                site_ids: Iterable[int] = (), actor_id: int | None = None) -> User:
     """A user of the tenant; without a password the user sets one from the invitation e-mail."""
     if role not in ROLES:
         raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
@@ -75,6 +79,8 @@ def create_user(tenant_id: int, email: str, role: str, password: str | None = No
         user.set_password(password)
     user.sites = _sites_of_tenant(tenant_id, site_ids) if role != "admin" else []
     db.session.add(user)
+    db.session.flush()
+    audit.record(tenant_id, actor_id, "user.created", "user", user.id, commit=False, email=user.email, role=role)
     db.session.commit()
     return user
 
@@ -85,7 +91,10 @@ def _admin_count(tenant_id: int) -> int:
 
 
 def update_user(user: User, *, role: str | None = None, password: str | None = None,
-                site_ids: Iterable[int] | None = None, email: str | None = None) -> User:
+                site_ids: Iterable[int] | None = None, email: str | None = None, actor_id: int | None = None) -> User:
+    if role is not None and role != user.role:
+        audit.record(user.tenant_id, actor_id, "user.role_changed", "user", user.id, commit=False,
+                     email=user.email, old=user.role, new=role)
     if role is not None:
         if role not in ROLES:
             raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
@@ -112,6 +121,7 @@ def delete_user(user: User, actor: User) -> None:
         raise ServiceError("self_delete", "You cannot remove your own account.", status=409)
     if user.role == "admin" and _admin_count(user.tenant_id) <= 1:
         raise ServiceError("last_admin", "The organisation needs at least one admin.", status=409)
+    audit.record(user.tenant_id, actor.id, "user.removed", "user", user.id, commit=False, email=user.email)
     db.session.delete(user)
     db.session.commit()
 

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site, User
 from app.models.base import utcnow
 from app.rules import AlertEnded, AlertStarted, RuleSpec, RuleState, evaluate, sample_from_faces
+from app.services import audit
 from app.services.errors import ServiceError
 from app.services.state import store
 
@@ -33,7 +34,8 @@ def alert_dict(alert: Alert) -> dict:
             "acknowledged_by": alert.acknowledged_by, "note": alert.note, "resolved_at": _iso(alert.resolved_at)}
 
 
-def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None) -> AlertRule:
+def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None,
+              actor_id: int | None = None) -> AlertRule:
     """Create or change a rule; a camera rule belongs to the camera's site."""
     if camera is not None:
         rule.camera_id, rule.site_id = camera.id, camera.site_id
@@ -48,12 +50,17 @@ def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | N
         db.session.rollback()
         raise ServiceError("validation_error", "Give both active_from and active_to, or neither.",
                            fields={"active_to": "required"})
+    created = rule.id is None
     db.session.add(rule)
+    db.session.flush()
+    audit.record(rule.tenant_id, actor_id, "rule.created" if created else "rule.changed", "alert_rule", rule.id,
+                 commit=False, **{k: getattr(rule, k) for k in RULE_FIELDS})
     db.session.commit()
     return rule
 
 
-def delete_rule(rule: AlertRule) -> None:
+def delete_rule(rule: AlertRule, actor_id: int | None = None) -> None:
+    audit.record(rule.tenant_id, actor_id, "rule.deleted", "alert_rule", rule.id, commit=False, name=rule.name)
     db.session.delete(rule)
     db.session.commit()
 
@@ -119,6 +126,7 @@ def acknowledge(alert: Alert, user: User, note: str | None) -> Alert:
         alert.acknowledged_by = user.id
     if note:
         alert.note = note[:2000]
+    audit.record(alert.tenant_id, user.id, "alert.acknowledged", "alert", alert.id, commit=False, note=alert.note)
     db.session.commit()
     return alert
 

@@ -19,8 +19,9 @@ from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
 from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
-from app.services import alerts, observations, webhooks
+from app.services import alerts, notifications, observations, webhooks
 from app.services.state import store
+from app.tasks.dispatch import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
             body = alerts.alert_dict(alert)
             emit_alert(tenant_id, site_id, body)
             webhooks.notify(tenant_id, f"alert.{alert.status}", body)
+            if alert.status == "open":
+                run_in_background(notifications.email_alert, tenant_id, site_id, body)
         state.count("frames_analyzed")
         state.count("analysis_ms_total", int(latency_ms))
         return payload

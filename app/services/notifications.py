@@ -1,0 +1,33 @@
+"""E-mail to the users who asked for alert notifications, in their language."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Camera, User
+from app.services.mail import send_mail
+from app.tenancy import allowed_site_ids
+
+
+def recipients(tenant_id: int, site_id: int) -> list[User]:
+    users = db.session.scalars(select(User).where(User.tenant_id == tenant_id, User.notify_alerts.is_(True)))
+    return [u for u in users if (allowed_site_ids(u) is None or site_id in allowed_site_ids(u))]
+
+
+def email_alert(tenant_id: int, site_id: int, alert: dict) -> int:
+    """Send one e-mail per recipient; returns how many were sent."""
+    camera = db.session.get(Camera, alert["camera_id"])
+    sent = 0
+    for user in recipients(tenant_id, site_id):
+        with force_locale(user.locale or "fr"):
+            subject = gettext("EmotiScan alert: %(emotion)s at %(camera)s", emotion=gettext(alert["emotion"]),
+                              camera=camera.name if camera else "?")
+            body = gettext("%(emotion)s above the rule's threshold (%(value)d %%) since %(time)s at %(camera)s (%(site)s).",
+                           emotion=gettext(alert["emotion"]), value=round(alert["value"] * 100), time=alert["started_at"],
+                           camera=camera.name if camera else "?", site=camera.site.name if camera else "?")
+            body += "\n" + current_app.config["PUBLIC_URL"] + "/live"
+        sent += send_mail(user.email, subject, body)
+    return sent
