@@ -90,3 +90,17 @@ def test_alert_acknowledgement_is_delivered_signed_after_retries(app, tenant_a, 
 def test_webhook_url_must_be_http(tenant_a):
     r = tenant_a.call("POST", "/api/v1/webhooks", json={"url": "file:///etc/passwd"})
     assert r.status_code == 400 and r.get_json()["error"]["fields"] == {"url": "invalid"}
+
+
+def test_webhook_and_audit_pages(client, tenant_a, tenant_b, receiver):
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    page = client.post("/admin/webhooks", data={"url": receiver.url}, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert receiver.url in page and 'id="secret"' in page
+    hook = tenant_a.call("GET", "/api/v1/webhooks").get_json()["items"][0]
+    assert "Nothing sent yet." in client.get("/admin/webhooks", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "sign_in" in audit and tenant_a.email in audit
+    client.post("/auth/logout")
+    client.post("/auth/login", data={"email": tenant_b.email, "password": "secret-pass-1"})
+    assert client.post(f"/admin/webhooks/{hook['id']}/delete").status_code == 404
+    assert receiver.url not in client.get("/admin/webhooks").get_data(as_text=True)
