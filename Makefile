@@ -7,7 +7,7 @@ THREADS ?= 32
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev run run-distributed worker test test-fast bench lint translations i18n-extract demo clean
+.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
@@ -32,7 +32,7 @@ translations: $(STAMP)
 
 run: setup
 	$(BIN)/flask --app wsgi db upgrade
-	PORT=$(PORT) $(BIN)/gunicorn --workers 1 --threads $(THREADS) --bind 127.0.0.1:$(PORT) \
+	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py --workers 1 --threads $(THREADS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - --timeout 60 wsgi:app
 
 # Production-like: DATABASE_URL and REDIS_URL set; run `make worker` beside it.
@@ -42,6 +42,9 @@ run-distributed: setup
 
 worker: setup
 	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames,notifications
+
+beat: setup
+	$(BIN)/celery -A celery_worker beat --loglevel INFO
 
 demo: setup
 	$(BIN)/flask --app wsgi db upgrade

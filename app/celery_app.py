@@ -27,7 +27,8 @@ def celery_init_app(app: Flask):
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         task_default_queue="frames",
-        include=["app.tasks.analyze", "app.tasks.notify"],
+        include=["app.tasks.analyze", "app.tasks.notify", "app.tasks.periodic"],
+        beat_schedule={"periodic": {"task": "emotiscan.periodic", "schedule": 30.0, "options": {"queue": "notifications"}}},
         task_routes={"emotiscan.deliver_webhook": {"queue": "notifications"}},
     )
     celery.Task = FlaskTask

@@ -35,6 +35,8 @@ class RuleForm(FlaskForm):
     active_from = StringField(_l("Active from (HH:MM, site time; empty: always)"), validators=[Optional(), HHMM])
     active_to = StringField(_l("Active until (HH:MM)"), validators=[Optional(), HHMM])
     severity = SelectField(_l("Severity"), choices=SEVERITY_CHOICES, default="warning")
+    escalate_after_s = IntegerField(_l("Tell admins and managers when not acknowledged within (seconds; empty: never)"),
+                                    validators=[Optional(), NumberRange(min=30, max=86400)])
     enabled = BooleanField(_l("Enabled"), default=True)
     simulate = SubmitField(_l("Try it on the last 4 hours"))
     submit = SubmitField(_l("Save the rule"))

@@ -26,6 +26,7 @@ RULE = {
     "active_from": Field(str, max_len=5, nullable=True, pattern=HHMM),
     "active_to": Field(str, max_len=5, nullable=True, pattern=HHMM),
     "severity": Field(str, choices=("info", "warning", "critical")), "enabled": Field(bool),
+    "escalate_after_s": Field(int, minimum=30, maximum=86400, nullable=True),
 }
 
 

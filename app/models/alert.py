@@ -27,6 +27,7 @@ class AlertRule(db.Model):
     active_to: Mapped[str | None] = mapped_column(String(5))
     severity: Mapped[str] = mapped_column(String(8), default="warning")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    escalate_after_s: Mapped[int | None] = mapped_column()  # unacknowledged this long: tell managers
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -51,3 +52,4 @@ class Alert(db.Model):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,7 +15,7 @@ from app.services.errors import ServiceError
 from app.services.state import store
 
 RULE_FIELDS = ("name", "emotion", "threshold", "duration_s", "min_share", "min_faces", "cooldown_s", "active_from",
-               "active_to", "severity", "enabled")
+               "active_to", "severity", "enabled", "escalate_after_s")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -31,7 +31,8 @@ def alert_dict(alert: Alert) -> dict:
     return {"id": alert.id, "rule_id": alert.rule_id, "camera_id": alert.camera_id, "site_id": alert.site_id,
             "emotion": alert.emotion, "severity": alert.severity, "value": alert.value, "status": alert.status,
             "started_at": _iso(alert.started_at), "acknowledged_at": _iso(alert.acknowledged_at),
-            "acknowledged_by": alert.acknowledged_by, "note": alert.note, "resolved_at": _iso(alert.resolved_at)}
+            "acknowledged_by": alert.acknowledged_by, "note": alert.note, "resolved_at": _iso(alert.resolved_at),
+            "escalated_at": _iso(alert.escalated_at)}
 
 
 def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None,
@@ -150,3 +151,19 @@ def simulate(rule: AlertRule, timezone: str, camera_ids: list[int], hours: float
                                 "at": _iso(datetime.fromtimestamp(event.ts, UTC)),
                                 "value": getattr(event, "value", None)})
     return sorted(results, key=lambda r: r["at"])
+
+
+def escalate_overdue(now: datetime | None = None) -> list[Alert]:
+    """Open alerts left unacknowledged past their rule's ``escalate_after_s``, now escalated."""
+    now = now or utcnow()
+    candidates = db.session.execute(select(Alert, AlertRule.escalate_after_s).join(AlertRule, Alert.rule_id == AlertRule.id)
+                                    .where(Alert.status == "open", Alert.escalated_at.is_(None),
+                                           AlertRule.escalate_after_s.is_not(None)))
+    escalated = []
+    for alert, after in candidates:
+        if alert.started_at <= now - timedelta(seconds=after):
+            alert.escalated_at = now
+            audit.record(alert.tenant_id, None, "alert.escalated", "alert", alert.id, commit=False, after_s=after)
+            escalated.append(alert)
+    db.session.commit()
+    return escalated

@@ -12,20 +12,24 @@ from app.services.mail import send_mail
 from app.tenancy import allowed_site_ids
 
 
-def recipients(tenant_id: int, site_id: int) -> list[User]:
-    users = db.session.scalars(select(User).where(User.tenant_id == tenant_id, User.notify_alerts.is_(True)))
-    return [u for u in users if (allowed_site_ids(u) is None or site_id in allowed_site_ids(u))]
+def recipients(tenant_id: int, site_id: int, managers: bool = False) -> list[User]:
+    """Users who asked for alert e-mails, or (escalation) the site's admins and managers."""
+    stmt = select(User).where(User.tenant_id == tenant_id)
+    stmt = stmt.where(User.role.in_(("admin", "manager"))) if managers else stmt.where(User.notify_alerts.is_(True))
+    return [u for u in db.session.scalars(stmt) if (allowed_site_ids(u) is None or site_id in allowed_site_ids(u))]
 
 
-def email_alert(tenant_id: int, site_id: int, alert: dict) -> int:
+def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = False) -> int:
     """Send one e-mail per recipient; returns how many were sent."""
     camera = db.session.get(Camera, alert["camera_id"])
     kind = alert["emotion"]  # a variable, so that the extractor does not take the key for a message
     sent = 0
-    for user in recipients(tenant_id, site_id):
+    for user in recipients(tenant_id, site_id, managers=escalation):
         with force_locale(user.locale or "fr"):
             subject = gettext("EmotiScan alert: %(emotion)s at %(camera)s", emotion=gettext(kind),
                               camera=camera.name if camera else "?")
+            if escalation:
+                subject = gettext("Not acknowledged:") + " " + subject
             body = gettext("%(emotion)s above the rule's threshold (%(value)d %%) since %(time)s at %(camera)s (%(site)s).",
                            emotion=gettext(kind), value=round(alert["value"] * 100), time=alert["started_at"],
                            camera=camera.name if camera else "?", site=camera.site.name if camera else "?")

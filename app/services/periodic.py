@@ -1,0 +1,43 @@
+"""Work done on a schedule: Celery beat in the distributed mode, a thread in the embedded mode."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from app.realtime.emit import emit_alert
+from app.services import alerts, notifications, webhooks
+
+log = logging.getLogger(__name__)
+PERIOD_S = 30
+
+
+def run_periodic() -> dict[str, int]:
+    """One round of scheduled work; returns what it did, for logs and tests."""
+    escalated = alerts.escalate_overdue()
+    for alert in escalated:
+        body = alerts.alert_dict(alert)
+        emit_alert(alert.tenant_id, alert.site_id, body)
+        webhooks.notify(alert.tenant_id, "alert.escalated", body)
+        notifications.email_alert(alert.tenant_id, alert.site_id, body, escalation=True)
+    return {"escalated": len(escalated)}
+
+
+def start_embedded_scheduler(app: Flask, period_s: float = PERIOD_S) -> threading.Thread:
+    """The embedded mode's scheduler: a daemon thread in the web process."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(period_s):
+            with app.app_context():
+                try:
+                    run_periodic()
+                except Exception:  # noqa: BLE001 - one failed round must not stop the schedule
+                    log.exception("periodic work failed")
+
+    thread = threading.Thread(target=loop, name="scheduler", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
