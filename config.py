@@ -78,7 +78,8 @@ class Config:
     MAX_FRAME_PIXELS = int(os.environ.get("MAX_FRAME_PIXELS", str(4096 * 4096)))
     STALE_FRAME_S = float(os.environ.get("STALE_FRAME_S", "2.0"))
     MAX_FRAMES_IN_FLIGHT = 2
-    CAMERA_OFFLINE_S = 10
+    CAMERA_OFFLINE_S = 10  # the live page greys a tile after this
+    CAMERA_OFFLINE_ALERT_S = int(os.environ.get("CAMERA_OFFLINE_ALERT_S", "120"))  # ...and alerts after this
     SMOOTHING_ALPHA = float(os.environ.get("SMOOTHING_ALPHA", "0.4"))
     MODEL_DIR = os.environ.get("MODEL_DIR", str(BASE_DIR / "app" / "inference" / "weights"))
     MIN_FACE_PX = int(os.environ.get("MIN_FACE_PX", "40"))

@@ -290,11 +290,36 @@ def test_unacknowledged_alert_escalates_to_managers(app, tenant_a):
             live = socketio.test_client(app, namespace="/live", auth={"token": tenant_a.token})
             from app.services.periodic import run_periodic
 
-            assert run_periodic() == {"escalated": 1}
-            assert run_periodic() == {"escalated": 0}  # once only
+            assert run_periodic()["escalated"] == 1
+            assert run_periodic()["escalated"] == 0  # once only
         events = [e["args"][0] for e in live.get_received("/live") if e["name"] == "alert"]
         assert [(e["id"], bool(e["escalated_at"])) for e in events] == [(stale_id, True)]
         inbox.wait(2)
         assert sorted(to for to, _ in inbox.messages) == sorted([tenant_a.email, manager["email"]])
     finally:
         controller.stop()
+
+
+def test_camera_that_stops_sending_during_active_hours_raises_and_resolves_an_alert(app, tenant_a):
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Camera
+    from app.services.periodic import run_periodic
+
+    site = tenant_a.site()
+    watched, idle = tenant_a.camera(site["id"], "Watched"), tenant_a.camera(site["id"], "Idle")
+    tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": watched["id"]})
+    live = socketio.test_client(app, namespace="/live", auth={"token": tenant_a.token})
+    with app.app_context():
+        for cam_id in (watched["id"], idle["id"]):
+            db.session.get(Camera, cam_id).last_seen_at = datetime.now(UTC) - timedelta(minutes=10)
+        db.session.commit()
+        assert run_periodic()["cameras_offline"] == 1  # only the camera a rule watches
+        assert run_periodic()["cameras_offline"] == 0  # once
+        db.session.get(Camera, watched["id"]).last_seen_at = datetime.now(UTC)
+        db.session.commit()
+        assert run_periodic()["cameras_back"] == 1
+    events = [e["args"][0] for e in live.get_received("/live") if e["name"] == "alert"]
+    assert [(e["camera_id"], e["emotion"], e["status"]) for e in events] == [
+        (watched["id"], "camera_offline", "open"), (watched["id"], "camera_offline", "resolved")]
+    assert tenant_a.call("GET", "/api/v1/alerts?status=resolved").get_json()["items"][0]["rule_id"] is None

@@ -42,4 +42,5 @@ class RuleForm(FlaskForm):
     submit = SubmitField(_l("Save the rule"))
 
 # Labels of values shown through gettext in templates (statuses, severities).
-VALUE_LABELS = (_l("open"), _l("acknowledged"), _l("resolved"), _l("info"), _l("warning"), _l("critical"))
+VALUE_LABELS = (_l("open"), _l("acknowledged"), _l("resolved"), _l("info"), _l("warning"), _l("critical"),
+                _l("camera_offline"))

@@ -167,3 +167,35 @@ def escalate_overdue(now: datetime | None = None) -> list[Alert]:
             escalated.append(alert)
     db.session.commit()
     return escalated
+
+
+OFFLINE = "camera_offline"
+
+
+def check_cameras(offline_after_s: float, now: datetime | None = None) -> tuple[list[Alert], list[Alert]]:
+    """Raise an alert for each camera that stopped sending while one of its rules is active (it
+    sent within the last day, so that retired tablets do not ring), and resolve it when the
+    camera is back. Returns (raised, resolved)."""
+    now = now or utcnow()
+    raised, resolved = [], []
+    open_offline = {a.camera_id: a for a in db.session.scalars(
+        select(Alert).where(Alert.emotion == OFFLINE, Alert.resolved_at.is_(None)))}
+    rules = list(db.session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True))))
+    cameras = db.session.scalars(select(Camera).where(Camera.last_seen_at.is_not(None),
+                                                      Camera.last_seen_at >= now - timedelta(days=1)))
+    for camera in cameras:
+        silent = now - camera.last_seen_at > timedelta(seconds=offline_after_s)
+        alert = open_offline.get(camera.id)
+        if not silent:
+            if alert is not None:
+                alert.resolved_at, alert.status = now, "resolved"
+                resolved.append(alert)
+            continue
+        watching = [r for r in rules if r.camera_id == camera.id or (r.camera_id is None and r.site_id == camera.site_id)]
+        if alert is None and any(spec_of(r, camera.site.timezone).active_at(now.timestamp()) for r in watching):
+            alert = Alert(tenant_id=camera.tenant_id, rule_id=None, site_id=camera.site_id, camera_id=camera.id,
+                          emotion=OFFLINE, severity="warning", value=0.0, status="open", started_at=now)
+            db.session.add(alert)
+            raised.append(alert)
+    db.session.commit()
+    return raised, resolved

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.realtime.emit import emit_alert
 from app.services import alerts, notifications, webhooks
@@ -14,15 +14,24 @@ log = logging.getLogger(__name__)
 PERIOD_S = 30
 
 
+def _publish(alert, event: str) -> dict:
+    body = alerts.alert_dict(alert)
+    emit_alert(alert.tenant_id, alert.site_id, body)
+    webhooks.notify(alert.tenant_id, event, body)
+    return body
+
+
 def run_periodic() -> dict[str, int]:
     """One round of scheduled work; returns what it did, for logs and tests."""
     escalated = alerts.escalate_overdue()
     for alert in escalated:
-        body = alerts.alert_dict(alert)
-        emit_alert(alert.tenant_id, alert.site_id, body)
-        webhooks.notify(alert.tenant_id, "alert.escalated", body)
-        notifications.email_alert(alert.tenant_id, alert.site_id, body, escalation=True)
-    return {"escalated": len(escalated)}
+        notifications.email_alert(alert.tenant_id, alert.site_id, _publish(alert, "alert.escalated"), escalation=True)
+    offline, back = alerts.check_cameras(current_app.config["CAMERA_OFFLINE_ALERT_S"])
+    for alert in offline:
+        notifications.email_alert(alert.tenant_id, alert.site_id, _publish(alert, "alert.open"))
+    for alert in back:
+        _publish(alert, "alert.resolved")
+    return {"escalated": len(escalated), "cameras_offline": len(offline), "cameras_back": len(back)}
 
 
 def start_embedded_scheduler(app: Flask, period_s: float = PERIOD_S) -> threading.Thread:

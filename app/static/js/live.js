@@ -113,7 +113,8 @@
     var cam = cameras[alert.camera_id];
     var text = document.createElement("span");
     text.textContent = i18n.alert + " · " + (cam ? cam.name + " (" + cam.site_name + ")" : "#" + alert.camera_id) + " · " +
-      (i18n[alert.emotion] || alert.emotion) + " " + Math.round(alert.value * 100) + " % · " + new Date(alert.started_at).toLocaleTimeString();
+      (i18n[alert.emotion] || alert.emotion) + (alert.emotion === "camera_offline" ? "" : " " + Math.round(alert.value * 100) + " %") +
+      " · " + new Date(alert.started_at).toLocaleTimeString();
     var button = document.createElement("button");
     button.type = "button"; button.className = "button"; button.textContent = i18n.ack;
     button.addEventListener("click", function () {
