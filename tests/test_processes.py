@@ -140,3 +140,40 @@ def test_bad_token_is_refused_over_websocket(embedded):
     with pytest.raises(socketio.exceptions.ConnectionError):
         sio.connect(base, namespaces=["/capture"], auth={"token": "cam_nope"}, transports=["websocket"], wait_timeout=5)
 
+
+
+def test_alert_through_two_real_workers_reaches_one_tenant_once(distributed, tmp_path):
+    """Frames of a real face, analysed by two Celery worker processes sharing the stream, raise
+    exactly one alert, on the live room of that tenant only."""
+    base, web, worker, env = distributed
+    second = start_worker(tmp_path, env, "w2")
+    try:
+        wait_worker(second)
+        a, b = ApiClient(base, "Alert A"), ApiClient(base, "Alert B")
+        cam = a.camera()
+        rule = a.call("POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.3,
+                                                           "duration_s": 2, "cooldown_s": 600})
+        assert rule.status_code == 201, rule.text
+        alerts_a, alerts_b = [], []
+        live_a, live_b = LiveListener(base, a.token), LiveListener(base, b.token)
+        live_a.sio.on("alert", alerts_a.append, namespace="/live")
+        live_b.sio.on("alert", alerts_b.append, namespace="/live")
+        capture = Camera(base, cam["capture_token"])
+        try:
+            end = time.monotonic() + 7
+            while time.monotonic() < end:
+                capture.send(face_jpeg())
+                time.sleep(0.2)
+            time.sleep(3)
+        finally:
+            capture.close(), live_a.close(), live_b.close()
+        assert len(live_a.observations) >= 20
+        assert len({o["frame_id"] for o in live_a.observations}) == len(live_a.observations)
+        assert [x["status"] for x in alerts_a] == ["open"], alerts_a
+        assert alerts_b == []
+        stored = a.call("GET", "/api/v1/alerts").json()["items"]
+        assert len(stored) == 1 and stored[0]["rule_id"] == rule.json()["id"]
+        assert "emotiscan.analyze_frame" in second.output()  # both workers took frames
+        assert "emotiscan.analyze_frame" in worker.output()
+    finally:
+        second.stop()
