@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import time
 
@@ -17,6 +20,7 @@ from tests.processes import (
     start_worker,
     wait_worker,
 )
+from tests.test_webhooks import Receiver
 
 pytestmark = pytest.mark.process
 
@@ -154,6 +158,8 @@ def test_alert_through_two_real_workers_reaches_one_tenant_once(distributed, tmp
         rule = a.call("POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.3,
                                                            "duration_s": 2, "cooldown_s": 600})
         assert rule.status_code == 201, rule.text
+        receiver = Receiver(fail_first=1)  # Celery retries the delivery after a failure
+        hook = a.call("POST", "/api/v1/webhooks", json={"url": receiver.url}).json()
         alerts_a, alerts_b = [], []
         live_a, live_b = LiveListener(base, a.token), LiveListener(base, b.token)
         live_a.sio.on("alert", alerts_a.append, namespace="/live")
@@ -175,5 +181,14 @@ def test_alert_through_two_real_workers_reaches_one_tenant_once(distributed, tmp
         assert len(stored) == 1 and stored[0]["rule_id"] == rule.json()["id"]
         assert "emotiscan.analyze_frame" in second.output()  # both workers took frames
         assert "emotiscan.analyze_frame" in worker.output()
+        deadline = time.monotonic() + 20
+        while len(receiver.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        headers, body = receiver.requests[-1]
+        signed = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-EmotiScan-Signature"] == signed and json.loads(body)["event"] == "alert.open"
+        log = a.call("GET", f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+        assert [(d["attempt"], d["ok"]) for d in log] == [(1, False), (2, True)]
+        receiver.close()
     finally:
         second.stop()
