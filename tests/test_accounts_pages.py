@@ -7,37 +7,6 @@ import email.policy
 import re
 import time
 
-import pytest
-from aiosmtpd.controller import Controller
-
-from tests.processes import free_port
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-    def wait(self, count: int = 1, timeout: float = 5) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.messages) >= count, "no e-mail arrived"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
-
 
 def sign_in(client, email, password):
     return client.post("/auth/login", data={"email": email, "password": password})

@@ -232,72 +232,48 @@ def test_audit_trail_records_sign_ins_roles_rules_and_acks(app, client, tenant_a
     assert tenant_a.call("GET", "/api/v1/audit", token=manager).status_code == 403
 
 
-def test_alert_e_mail_goes_to_users_who_asked_for_it(app, tenant_a):
-    from aiosmtpd.controller import Controller
+def test_alert_e_mail_goes_to_users_who_asked_for_it(app, tenant_a, smtp):
+    import email
+    import email.policy
 
-    from tests.processes import free_port
-    from tests.test_accounts_pages import Inbox
-
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        site = tenant_a.site("Gate")
-        cam = tenant_a.camera(site["id"], "Entrance tablet")
-        tenant_a.call("PATCH", "/api/v1/me", json={"notify_alerts": True, "locale": "fr"})
-        tenant_a.user("staff")  # did not ask: gets nothing
-        tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"]})
-        stream_happy_frames(app, cam, 5.5)
-        inbox.wait(1, timeout=10)
-        time.sleep(0.5)
-        assert [to for to, _ in inbox.messages] == [tenant_a.email]
-        import email
-        import email.policy
-
-        message = email.message_from_string(inbox.messages[0][1], policy=email.policy.default)
-        assert "Entrance tablet" in message["Subject"] and "joie" in message["Subject"]
-    finally:
-        controller.stop()
+    site = tenant_a.site("Gate")
+    cam = tenant_a.camera(site["id"], "Entrance tablet")
+    tenant_a.call("PATCH", "/api/v1/me", json={"notify_alerts": True, "locale": "fr"})
+    tenant_a.user("staff")  # did not ask: gets nothing
+    tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"]})
+    stream_happy_frames(app, cam, 5.5)
+    smtp.wait(1, timeout=10)
+    time.sleep(0.5)
+    assert [to for to, _ in smtp.messages] == [tenant_a.email]
+    message = email.message_from_string(smtp.messages[0][1], policy=email.policy.default)
+    assert "Entrance tablet" in message["Subject"] and "joie" in message["Subject"]
 
 
-def test_unacknowledged_alert_escalates_to_managers(app, tenant_a):
+def test_unacknowledged_alert_escalates_to_managers(app, tenant_a, smtp):
     from datetime import UTC, datetime, timedelta
 
-    from aiosmtpd.controller import Controller
+    from app.services.periodic import run_periodic
 
-    from tests.processes import free_port
-    from tests.test_accounts_pages import Inbox
-
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        site = tenant_a.site()
-        cam = tenant_a.camera(site["id"])
-        manager, _ = tenant_a.user("manager")
-        tenant_a.user("staff")
-        rule = tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"], "escalate_after_s": 60})
-        assert rule.status_code == 201 and rule.get_json()["escalate_after_s"] == 60
-        with app.app_context():
-            fresh, stale = (Alert(tenant_id=tenant_a.id, rule_id=rule.get_json()["id"], site_id=site["id"], camera_id=cam["id"],
-                                  emotion="joy", value=0.8, status="open", started_at=datetime.now(UTC) - timedelta(seconds=age))
-                            for age in (10, 120))
-            db.session.add_all([fresh, stale])
-            db.session.commit()
-            stale_id = stale.id
-            live = socketio.test_client(app, namespace="/live", auth={"token": tenant_a.token})
-            from app.services.periodic import run_periodic
-
-            assert run_periodic()["escalated"] == 1
-            assert run_periodic()["escalated"] == 0  # once only
-        events = [e["args"][0] for e in live.get_received("/live") if e["name"] == "alert"]
-        assert [(e["id"], bool(e["escalated_at"])) for e in events] == [(stale_id, True)]
-        inbox.wait(2)
-        assert sorted(to for to, _ in inbox.messages) == sorted([tenant_a.email, manager["email"]])
-    finally:
-        controller.stop()
+    site = tenant_a.site()
+    cam = tenant_a.camera(site["id"])
+    manager, _ = tenant_a.user("manager")
+    tenant_a.user("staff")
+    rule = tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"], "escalate_after_s": 60})
+    assert rule.status_code == 201 and rule.get_json()["escalate_after_s"] == 60
+    with app.app_context():
+        fresh, stale = (Alert(tenant_id=tenant_a.id, rule_id=rule.get_json()["id"], site_id=site["id"], camera_id=cam["id"],
+                              emotion="joy", value=0.8, status="open", started_at=datetime.now(UTC) - timedelta(seconds=age))
+                        for age in (10, 120))
+        db.session.add_all([fresh, stale])
+        db.session.commit()
+        stale_id = stale.id
+        live = socketio.test_client(app, namespace="/live", auth={"token": tenant_a.token})
+        assert run_periodic()["escalated"] == 1
+        assert run_periodic()["escalated"] == 0  # once only
+    events = [e["args"][0] for e in live.get_received("/live") if e["name"] == "alert"]
+    assert [(e["id"], bool(e["escalated_at"])) for e in events] == [(stale_id, True)]
+    smtp.wait(2)
+    assert sorted(to for to, _ in smtp.messages) == sorted([tenant_a.email, manager["email"]])
 
 
 def test_camera_that_stops_sending_during_active_hours_raises_and_resolves_an_alert(app, tenant_a):
