@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -17,7 +18,11 @@ MIN_PASSWORD = 8
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one stored form of an address (sign-up, sign-in and reset agree on it, accents too)."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return email.strip().lower()
 
 
 def check_password_strength(password: str) -> None:
