@@ -117,10 +117,43 @@ def bench_model() -> None:
             clf.predict(x)
             n += batch
         print(f"batch {batch:2d}: {n / (time.perf_counter() - t0):.0f} faces/s on one core")
+    bench_keras()
     from app.inference.evaluation import evaluate_split
 
     report = evaluate_split(load_split(FER / "val.npz.xz"), clf)
     print(f"validation accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} (n={report['n']})")
+
+
+def bench_keras() -> None:
+    """The same network in Keras (JAX backend, CPU), for the runtime comparison."""
+    import json
+    import subprocess
+
+    code = """
+import os, time, json, numpy as np
+os.environ['KERAS_BACKEND'] = 'jax'
+from app.training.architecture import build_classifier
+from app.training.train import load_weights_npz
+from app.inference.registry import DEFAULT_MODEL_DIR
+card = json.loads((DEFAULT_MODEL_DIR / 'model.json').read_text())
+model = build_classifier(widths=tuple(card['architecture']['widths']), dense_units=card['architecture']['dense_units'])
+load_weights_npz(model, DEFAULT_MODEL_DIR / card['keras_weights'])
+for batch in (1, 32):
+    x = np.random.default_rng(0).random((2 * batch, 48, 48, 1), dtype=np.float32)  # with the mirrored copies
+    predict = lambda: model.predict_on_batch(x)  # the compiled (jit) inference path
+    predict(); predict()
+    t0, n = time.perf_counter(), 0
+    while time.perf_counter() - t0 < 2.0:
+        predict(); n += batch
+    print(json.dumps({'batch': batch, 'faces_per_s': n / (time.perf_counter() - t0)}))
+"""
+    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=300)
+    for line in out.stdout.splitlines():
+        row = json.loads(line)
+        print(f"Keras 3 (JAX) batch {row['batch']:2d}: {row['faces_per_s']:.0f} faces/s on one core")
 
 
 def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
