@@ -55,10 +55,9 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         obs = observations.record(tenant_id, site_id, camera_id, ts, models.version, faces, latency_ms)
         if obs is None:
             return None
-        key = f"smooth:{camera_id}"
-        smoothed = ema(state.get_json(key), frame_mean(faces), cfg["SMOOTHING_ALPHA"])
-        if smoothed is not None:
-            state.set_json(key, smoothed, ttl_s=30)
+        mean, alpha = frame_mean(faces), cfg["SMOOTHING_ALPHA"]
+        # Atomic like the rule state: two workers on one camera never lose each other's frames.
+        smoothed = state.update_json(f"smooth:{camera_id}", lambda prev: ema(prev or None, mean, alpha) or {}, ttl_s=30) or None
         payload = {
             "observation_id": obs.id, "frame_id": frame_id, "camera_id": camera_id, "site_id": site_id,
             "ts": int(received_at * 1000), "client_ts": client_ts, "model_version": models.version,
