@@ -3,12 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-EMOTION_CHOICES = [
-    ("distress", _l("Distress (fear + sadness)")), ("frustration", _l("Frustration (anger + disgust)")),
-    ("joy", _l("Joy")), ("angry", _l("Anger")), ("disgust", _l("Disgust")), ("fear", _l("Fear")), ("happy", _l("Happiness")),
-    ("sad", _l("Sadness")), ("surprise", _l("Surprise")), ("neutral", _l("Neutral")),
-]
-SEVERITY_CHOICES = [("info", _l("Information")), ("warning", _l("Warning")), ("critical", _l("Critical"))]
+from app.labels import EMOTION_LABELS, SEVERITY_LABELS
+
+EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key != "camera_offline"]
+SEVERITY_CHOICES = list(SEVERITY_LABELS.items())
 HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, for example 08:30."))
 
 # Plain-language starting points; each fills the form, the admin adjusts.

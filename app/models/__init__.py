@@ -4,6 +4,7 @@ from app.models.alert import Alert, AlertRule
 from app.models.audit import AuditEntry
 from app.models.camera import Camera
 from app.models.observation import EMOTION_COLUMNS, Observation
+from app.models.report import FREQUENCIES, GeneratedReport, ReportSchedule
 from app.models.site import Site
 from app.models.tenant import Tenant
 from app.models.token import ApiToken
@@ -11,6 +12,7 @@ from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "Observation", "ROLES", "Site", "Tenant",
+    "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "FREQUENCIES", "GeneratedReport", "Observation",
+    "ROLES", "ReportSchedule", "Site", "Tenant",
     "User", "Webhook", "WebhookDelivery", "user_sites",
 ]

@@ -17,7 +17,11 @@ class Observation(db.Model):
     """
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_tenant_camera_ts", "tenant_id", "camera_id", "ts"),)
+    # Tenant-wide reports and retention scan by time; camera views by camera then time.
+    __table_args__ = (
+        Index("ix_observations_tenant_camera_ts", "tenant_id", "camera_id", "ts"),
+        Index("ix_observations_tenant_ts", "tenant_id", "ts"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -1,0 +1,29 @@
+"""CSV of a report's aggregated rows: one row per site and local hour (no Python over raw rows)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from app.inference.labels import EMOTIONS
+
+COLUMNS = ("site_id", "site", "hour_start", "observations", "faces", "classified_observations", *EMOTIONS)
+
+
+def report_csv(report: dict) -> str:
+    """``hour_start`` is local ISO 8601 with the offset then in force (a day when clocks go back
+    has two 02:00 rows, +02:00 and +01:00); scores are means over classified observations."""
+    names = {site["site_id"]: site["name"] for site in report["sites"]}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in report["site_hourly"]:
+        scores = row["scores"] or {}
+        writer.writerow([row["site_id"], _safe(names.get(row["site_id"], "")), row["hour"], row["observations"], row["faces"],
+                         row["classified_observations"], *(scores.get(e, "") for e in EMOTIONS)])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """Neutralise spreadsheet formulas in names that users typed (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

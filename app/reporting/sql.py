@@ -1,0 +1,52 @@
+"""SQL expressions that mean the same on SQLite and PostgreSQL, so that every report figure is
+one grouped query on either database (no Python loop over observation rows)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+
+class epoch_bucket(FunctionElement):
+    """Whole ``size``-second slots since 1970 (UTC) of a timestamp column: exact integer
+    arithmetic on both databases, so that a value on a boundary falls in the same slot."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement, size: int):
+        self.size = int(size)
+        super().__init__(column)
+
+
+@compiles(epoch_bucket, "postgresql")
+def _bucket_pg(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(column, **kw)}) / {element.size}) AS BIGINT)"
+
+
+@compiles(epoch_bucket, "sqlite")
+def _bucket_sqlite(element, compiler, **kw):
+    # Timestamps are stored as naive UTC text; strftime('%s') gives whole seconds.
+    (column,) = list(element.clauses)
+    return f"(CAST(strftime('%s', {compiler.process(column, **kw)}) AS INTEGER) / {element.size})"
+
+
+class seconds_between(FunctionElement):
+    """``later - earlier`` in seconds, as a float."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between, "postgresql")
+def _between_pg(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+@compiles(seconds_between, "sqlite")
+def _between_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
