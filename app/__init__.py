@@ -45,7 +45,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engineio_logger=False,
     )
     init_security(app)
-    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime)
+    from flask_babel import format_date
+
+    from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
+
+    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
+                                 emotion_labels=EMOTION_LABELS, severity_labels=SEVERITY_LABELS, caveat=CAVEAT)
     register_error_handlers(app)
 
     from app.admin import bp as admin_bp
@@ -54,8 +59,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from app.cli import register_cli
     from app.live import bp as live_bp
     from app.main import bp as main_bp
+    from app.reports import bp as reports_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, live_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, live_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
     register_namespaces(socketio)

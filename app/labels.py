@@ -10,3 +10,4 @@ EMOTION_LABELS = {
 SEVERITY_LABELS = {"info": _l("Information"), "warning": _l("Warning"), "critical": _l("Critical")}
 CAVEAT = _l("Scores describe facial expressions, not inner feelings. They are not to be used alone for decisions "
             "about a person.")
+FREQUENCY_WORDS = {"daily": _l("daily"), "weekly": _l("weekly"), "monthly": _l("monthly")}

@@ -12,13 +12,17 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
+def send_mail(to: str, subject: str, body: str, attachments: list[tuple[str, bytes, str]] | None = None) -> bool:
+    """Send one message; ``attachments`` are (file name, content, MIME type) triples."""
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = cfg["MAIL_FROM"], to, subject
     msg.set_content(body)
+    for filename, content, mime in attachments or []:
+        maintype, subtype = mime.split("/", 1)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     if not cfg.get("MAIL_SERVER"):
-        log.info("MAIL_SERVER is not set; e-mail to %s: %s\n%s", to, subject, body)
+        log.info("MAIL_SERVER is not set; e-mail to %s: %s (%d attachments)\n%s", to, subject, len(attachments or []), body)
         return False
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:

@@ -8,7 +8,7 @@ import threading
 from flask import Flask, current_app
 
 from app.realtime.emit import emit_alert
-from app.services import alerts, notifications, webhooks
+from app.services import alerts, notifications, report_schedules, webhooks
 
 log = logging.getLogger(__name__)
 PERIOD_S = 30
@@ -31,7 +31,9 @@ def run_periodic() -> dict[str, int]:
         notifications.email_alert(alert.tenant_id, alert.site_id, _publish(alert, "alert.open"))
     for alert in back:
         _publish(alert, "alert.resolved")
-    return {"escalated": len(escalated), "cameras_offline": len(offline), "cameras_back": len(back)}
+    reports_made = report_schedules.run_due()
+    return {"escalated": len(escalated), "cameras_offline": len(offline), "cameras_back": len(back),
+            "reports": reports_made}
 
 
 def start_embedded_scheduler(app: Flask, period_s: float = PERIOD_S) -> threading.Thread:

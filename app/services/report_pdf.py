@@ -10,7 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask_babel import format_date, get_locale, gettext as _
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 
 from app.inference.labels import EMOTIONS
 from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
@@ -84,6 +85,11 @@ def _duration(seconds: float | None) -> str:
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
 
 
+def _pair(label: str, value) -> str:
+    """"Label: value", with the space French puts before a colon."""
+    return _("%(label)s: %(value)s", label=label, value=value)
+
+
 def render_pdf(report: dict) -> bytes:
     """The report's PDF (A4)."""
     from fpdf import FPDF
@@ -119,15 +125,15 @@ def render_pdf(report: dict) -> bytes:
     scope, period, totals = report["scope"], report["period"], report["totals"]
     start, end = (datetime.fromisoformat(period[k]) for k in ("from", "to"))
     line(_("Emotion report"), 16, bold=True, height=9)
-    line(f"{_('Organisation')}: {scope['organisation']}")
-    line(f"{_('Scope')}: {scope['name']}")
-    line(f"{_('Period')}: {format_date(start, 'long')} – {format_date(end, 'long')} ({', '.join(period['time_zones'])})")
-    line(f"{_('Generated')}: {format_datetime(generated, 'long', tzinfo=zone, locale=get_locale())}")
+    line(_pair(_('Organisation'), scope['organisation']))
+    line(_pair(_('Scope'), scope['name']))
+    line(_pair(_('Period'), f"{format_date(start, 'long')} – {format_date(end, 'long')} ({', '.join(period['time_zones'])})"))
+    line(_pair(_('Generated'), format_datetime(generated, 'long', tzinfo=zone, locale=get_locale())))
     pdf.ln(2)
-    line(f"{_('Observations')}: {totals['observations']}    {_('Faces counted')}: {totals['faces']}    "
-         f"{_('Alerts')}: {report['alerts']['total']}", bold=True)
+    line(f"{_pair(_('Observations'), totals['observations'])}    {_pair(_('Faces counted'), totals['faces'])}    "
+         f"{_pair(_('Alerts'), report['alerts']['total'])}", bold=True)
     if totals["dominant_emotion"]:
-        line(f"{_('Dominant expression')}: {EMOTION_LABELS[totals['dominant_emotion']]}")
+        line(_pair(_('Dominant expression'), EMOTION_LABELS[totals['dominant_emotion']]))
     pdf.ln(2)
 
     line(_("Share of each expression by hour"), 12, bold=True)
@@ -145,8 +151,9 @@ def render_pdf(report: dict) -> bytes:
 
     line(_("Alerts"), 12, bold=True)
     ack = report["alerts"]["time_to_ack"]
-    line(f"{_('Acknowledged')}: {ack['acknowledged']}    {_('Median time to acknowledge')}: {_duration(ack['median_s'])}    "
-         f"{_('90th percentile')}: {_duration(ack['p90_s'])}")
+    line("    ".join((_pair(_("Acknowledged"), ack["acknowledged"]),
+                        _pair(_("Median time to acknowledge"), _duration(ack["median_s"])),
+                        _pair(_("90th percentile"), _duration(ack["p90_s"])))))
     rule_rows = [[r["name"] or EMOTION_LABELS.get(r["emotion"], r["emotion"]), EMOTION_LABELS.get(r["emotion"], r["emotion"]),
                   SEVERITY_LABELS.get(r["severity"], r["severity"]), r["count"]] for r in report["alerts"]["by_rule"]]
     table([_("Rule"), _("Expression"), _("Severity"), _("Alerts")], rule_rows or [[_("No alert in this period"), "", "", ""]],

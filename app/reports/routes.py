@@ -1,0 +1,173 @@
+"""Thin views over app.services.reports and app.services.report_schedules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import get_day_names
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from sqlalchemy import select
+
+from app.admin.forms import ConfirmForm
+from app.extensions import db
+from app.inference.labels import EMOTIONS
+from app.labels import EMOTION_LABELS
+from app.models import Camera, GeneratedReport, ReportSchedule, Site, User
+from app.reporting.csv_export import report_csv
+from app.reporting.periods import PRESETS, local_today, preset_period
+from app.reports import bp
+from app.reports.forms import FREQUENCY_CHOICES, PERIOD_CHOICES, ScheduleForm
+from app.services import report_schedules, reports
+from app.services.errors import ServiceError
+from app.services.pagination import paginate
+from app.services.report_files import report_filename
+from app.tenancy import check_role, current_actor, get_for_tenant, scoped
+
+HISTORY_PAGE = 20
+
+
+@bp.before_request
+def _managers_only():
+    if current_actor() is None:
+        return redirect(url_for("auth.login", next=request.full_path))
+    check_role("admin", "manager")
+
+
+def _scope_choices() -> list[tuple[str, str]]:
+    """"tenant", "site:<id>" and "camera:<id>" values for the scopes the user may read."""
+    user = current_actor()
+    sites = db.session.scalars(scoped(select(Site), Site).order_by(Site.name)).all()
+    cameras = db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)).all()
+    choices = [("tenant", gettext("All my sites") if user.role != "admin" and user.sites else user.tenant.name)]
+    for site in sites:
+        choices.append((f"site:{site.id}", site.name))
+        choices += [(f"camera:{c.id}", f"{site.name} / {c.name}") for c in cameras if c.site_id == site.id]
+    return choices
+
+
+def _parse_scope(value: str) -> tuple[int | None, int | None]:
+    kind, _, raw = (value or "tenant").partition(":")
+    if kind not in ("tenant", "site", "camera") or kind != "tenant" and not raw.isdigit():
+        abort(404)
+    return (int(raw), None) if kind == "site" else (None, int(raw)) if kind == "camera" else (None, None)
+
+
+def _requested() -> tuple[reports.Scope, object, dict]:
+    """Scope and period from the query string (the form on the page)."""
+    args = request.args
+    site_id, camera_id = _parse_scope(args.get("scope", "tenant"))
+    scope = reports.request_scope(current_actor(), site_id, camera_id)
+    preset = args.get("period", "last_month")
+    if preset in PRESETS:
+        from zoneinfo import ZoneInfo
+
+        period = preset_period(preset, local_today(ZoneInfo(reports.scope_time_zone(scope))))
+    else:
+        period = reports.request_period(scope, args.get("from"), args.get("to"))
+        preset = "custom"
+    form = {"scope": args.get("scope", "tenant"), "period": preset, "from": period.start.isoformat(),
+            "to": period.end.isoformat()}
+    return scope, period, form
+
+
+@bp.get("/")
+def index():
+    try:
+        scope, period, form = _requested()
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.index"))
+    report = reports.build_report(scope, period)
+    return render_template("reports/index.html", report=report, form=form, scopes=_scope_choices(),
+                           periods=PERIOD_CHOICES, query=form, **page_figures(report))
+
+
+def page_figures(report: dict) -> dict:
+    """What the page needs beyond the report: chart data, heatmap cells and their shade."""
+    heatmap = {(c["weekday"], c["hour"]): c for c in report["heatmap"]}
+    peak = max((c["faces"] for c in report["heatmap"]), default=0)
+    chart = {"labels": [row["hour"][:16].replace("T", " ") for row in report["hourly"]],
+             "series": [{"key": e, "label": str(EMOTION_LABELS[e]),
+                         "values": [row["scores"][e] if row["scores"] else None for row in report["hourly"]]}
+                        for e in EMOTIONS]}
+    return {
+        "chart": chart, "heatmap": heatmap, "emotions": EMOTIONS,
+        "heat_level": lambda cell: min(9, int(10 * cell["faces"] / peak)) if cell and peak else 0,
+        "weekdays": [get_day_names("abbreviated", locale=get_locale())[d] for d in range(7)],
+        "from_date": date.fromisoformat(report["period"]["from"]), "to_date": date.fromisoformat(report["period"]["to"]),
+        "generated_at": datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")),
+    }
+
+
+@bp.get("/download.<fmt>")
+def download(fmt: str):
+    if fmt not in ("csv", "pdf"):
+        abort(404)
+    try:
+        scope, period, _ = _requested()
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.index"))
+    report = reports.build_report(scope, period)
+    if fmt == "csv":
+        body, mimetype = report_csv(report), "text/csv"
+    else:
+        from app.services.report_pdf import render_pdf
+
+        body, mimetype = render_pdf(report), "application/pdf"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{report_filename(report, fmt)}"'})
+
+
+def _schedule_form() -> ScheduleForm:
+    form = ScheduleForm()
+    form.scope.choices = _scope_choices()
+    people = db.session.scalars(scoped(select(User), User).where(User.role.in_(("admin", "manager"))).order_by(User.email))
+    form.recipients.choices = [(u.id, u.email) for u in people]
+    return form
+
+
+@bp.route("/schedules", methods=["GET", "POST"])
+def schedules():
+    user = current_actor()
+    form = _schedule_form()
+    if form.validate_on_submit():
+        site_id, camera_id = _parse_scope(form.scope.data)
+        scope = reports.request_scope(user, site_id, camera_id)
+        schedule = report_schedules.create_schedule(user.tenant_id, user.id, form.frequency.data, form.language.data,
+                                                    form.recipients.data, scope.site_id, scope.camera_id)
+        # The last complete period is made at once, so the first report is there without waiting.
+        report_schedules.run_schedule(schedule)
+        flash(gettext("Schedule added. The report of the last complete period is ready below."), "success")
+        return redirect(url_for("reports.schedules"))
+    items = db.session.scalars(scoped(select(ReportSchedule), ReportSchedule).order_by(ReportSchedule.id)).all()
+    labels = dict(_scope_choices())
+    people = dict(form.recipients.choices)
+    history, cursor = paginate(scoped(select(GeneratedReport), GeneratedReport), GeneratedReport.id,
+                               request.args.get("cursor"), HISTORY_PAGE, newest_first=True)
+    return render_template("reports/schedules.html", form=form, schedules=items, labels=labels, people=people,
+                           history=history, next_cursor=cursor, confirm=ConfirmForm(),
+                           frequencies=dict(FREQUENCY_CHOICES)), 400 if form.errors else 200
+
+
+@bp.route("/schedules/<int:schedule_id>/delete", methods=["GET", "POST"])
+def schedule_delete(schedule_id: int):
+    schedule = get_for_tenant(ReportSchedule, schedule_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        report_schedules.delete_schedule(schedule, current_actor().id)
+        flash(gettext("Schedule removed; its reports stay in the history."), "success")
+        return redirect(url_for("reports.schedules"))
+    return render_template("admin/confirm.html", form=form, title=gettext("Remove this schedule?"),
+                           detail=gettext("No more reports will be made by it."), back=url_for("reports.schedules"))
+
+
+@bp.get("/files/<int:report_id>.<fmt>")
+def stored_file(report_id: int, fmt: str):
+    stored = get_for_tenant(GeneratedReport, report_id)
+    if fmt not in ("csv", "pdf"):
+        abort(404)
+    body, mimetype = (stored.pdf, "application/pdf") if fmt == "pdf" else (stored.csv, "text/csv")
+    name = f"emotiscan-report-{stored.id}-{stored.period_from.isoformat()}_{stored.period_to.isoformat()}.{fmt}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,40 @@
+// Report page: the hourly chart (Chart.js from our own static files), custom dates shown only
+// when chosen, and feedback while the PDF is prepared.
+(function () {
+  "use strict";
+  var period = document.getElementById("r-period");
+  var custom = document.querySelector(".custom-dates");
+  function toggle() { if (period && custom) { custom.hidden = period.value !== "custom"; } }
+  if (period) { period.addEventListener("change", toggle); toggle(); }
+
+  document.querySelectorAll("a.busy-on-click").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var text = link.textContent;
+      link.textContent = link.getAttribute("data-busy");
+      link.setAttribute("aria-busy", "true");
+      // A download does not leave the page: restore the label once it has had time to start.
+      setTimeout(function () { link.textContent = text; link.removeAttribute("aria-busy"); }, 4000);
+    });
+  });
+
+  var data = document.getElementById("report-data");
+  var canvas = document.getElementById("hourly-chart");
+  if (!data || !canvas || typeof Chart === "undefined") { return; }
+  var report = JSON.parse(data.textContent);
+  var colours = {angry: "#d62728", disgust: "#8c564b", fear: "#9467bd", happy: "#2ca02c", sad: "#1f77b4",
+                 surprise: "#ff7f0e", neutral: "#7f7f7f"};
+  new Chart(canvas, {
+    type: "line",
+    data: {
+      labels: report.labels,
+      datasets: report.series.map(function (s) {
+        return {label: s.label, data: s.values, borderColor: colours[s.key], backgroundColor: colours[s.key],
+                pointRadius: 0, borderWidth: 1.5, spanGaps: false};
+      })
+    },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
+      scales: {y: {min: 0, max: 1}, x: {ticks: {maxTicksLimit: 12}}}
+    }
+  });
+})();
