@@ -289,3 +289,25 @@ def test_monthly_schedule_stores_and_mails_the_report(app, client, tenant_a, ten
     assert client.post(f"/reports/schedules/{schedule_id}/delete").status_code == 302
     with app.app_context():
         assert db.session.get(GeneratedReport, stored_id) is not None  # the history stays
+
+
+def test_rollups_kept_at_write_time_equal_a_rebuild_from_raw_rows(app, tenant_a, october):
+    """The migration's backfill and the per-observation upsert agree, bit masks included."""
+    from sqlalchemy import select, text
+
+    from app.models import ObservationRollup
+    from app.reporting.sql import rollup_backfill_sql
+
+    def snapshot():
+        rows = db.session.execute(select(ObservationRollup).order_by(ObservationRollup.camera_id, ObservationRollup.slot))
+        return [{c: round(v, 6) if isinstance(v, float) else v for c, v in vars(r).items() if not c.startswith("_")}
+                for (r,) in rows]
+
+    with app.app_context():
+        live = snapshot()
+        assert sum(r["observations"] for r in live) == 19 and any(bin(r["minutes"]).count("1") > 0 for r in live)
+        db.session.execute(text("DELETE FROM observation_rollups"))
+        db.session.execute(text(rollup_backfill_sql(db.session.get_bind().dialect.name)))
+        db.session.commit()
+        db.session.expire_all()
+        assert snapshot() == live

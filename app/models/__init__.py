@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry
 from app.models.camera import Camera
 from app.models.observation import EMOTION_COLUMNS, Observation
 from app.models.report import FREQUENCIES, GeneratedReport, ReportSchedule
+from app.models.rollup import ObservationRollup
 from app.models.site import Site
 from app.models.tenant import Tenant
 from app.models.token import ApiToken
@@ -13,6 +14,6 @@ from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "FREQUENCIES", "GeneratedReport", "Observation",
-    "ROLES", "ReportSchedule", "Site", "Tenant",
+    "ObservationRollup", "ROLES", "ReportSchedule", "Site", "Tenant",
     "User", "Webhook", "WebhookDelivery", "user_sites",
 ]

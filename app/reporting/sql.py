@@ -50,3 +50,25 @@ def _between_pg(element, compiler, **kw):
 def _between_sqlite(element, compiler, **kw):
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def rollup_backfill_sql(dialect: str, where: str = "TRUE") -> str:
+    """INSERT ... SELECT that builds observation_rollups from raw observations (used by the
+    benchmark's seeding; migration 0008 holds its own frozen copy). Per-minute groups first, so
+    that the slot's minute bitmask is a plain sum of distinct bits on both databases."""
+    if dialect == "postgresql":
+        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM ts)) AS BIGINT)"
+    else:
+        epoch = "CAST(strftime('%s', ts) AS INTEGER)"
+    emotions = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    inner_sums = ", ".join(f"SUM(COALESCE({e}, 0)) AS {e}" for e in emotions)
+    outer_sums = ", ".join(f"SUM({e})" for e in emotions)
+    return (
+        f"INSERT INTO observation_rollups (camera_id, slot, tenant_id, site_id, observations, faces, classified, minutes, "
+        f"{', '.join(emotions)}) "
+        f"SELECT camera_id, slot, MIN(tenant_id), MIN(site_id), SUM(n), SUM(faces), SUM(classified), SUM(1 << minute), "
+        f"{outer_sums} FROM ("
+        f"SELECT camera_id, {epoch} / 900 AS slot, CAST(({epoch} / 60) % 15 AS INTEGER) AS minute, MIN(tenant_id) AS tenant_id, "
+        f"MIN(site_id) AS site_id, COUNT(*) AS n, SUM(face_count) AS faces, COUNT(neutral) AS classified, {inner_sums} "
+        f"FROM observations WHERE {where} GROUP BY 1, 2, 3) AS per_minute GROUP BY camera_id, slot"
+    )

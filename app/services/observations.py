@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.inference.labels import EMOTIONS
 from app.inference.smoothing import frame_mean
-from app.models import Observation
+from app.models import Observation, ObservationRollup
 from app.models.base import utcnow
+from app.reporting.aggregate import SLOT_S
 
 
 def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_version: str, faces: list[dict],
@@ -22,11 +25,28 @@ def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_ver
                       **{k: mean.get(k) for k in EMOTIONS})
     db.session.add(obs)
     try:
+        db.session.flush()
+        db.session.execute(rollup_upsert(obs))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
     return obs
+
+
+def rollup_upsert(obs: Observation):
+    """Add one observation to its camera's 15-minute slot (insert or update in one statement, so
+    that concurrent workers never lose a count)."""
+    epoch = int(obs.ts.timestamp())
+    values = {"camera_id": obs.camera_id, "slot": epoch // SLOT_S, "tenant_id": obs.tenant_id, "site_id": obs.site_id,
+              "observations": 1, "faces": obs.face_count, "classified": int(obs.neutral is not None),
+              "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)), **{e: getattr(obs, e) or 0.0 for e in EMOTIONS}}
+    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ObservationRollup)
+    stmt = insert.values(**values)
+    table = ObservationRollup.__table__.c
+    added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
+    return stmt.on_conflict_do_update(index_elements=["camera_id", "slot"],
+                                      set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)})
 
 
 def observation_dict(obs: Observation) -> dict:

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, false, func, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.extensions import db
 from app.inference.labels import EMOTIONS
-from app.models import Alert, AlertRule, Camera, Observation, Site, Tenant
+from app.models import Alert, AlertRule, Camera, ObservationRollup, Site, Tenant
 from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S, SlotRow, fold_slots
 from app.reporting.periods import Period
-from app.reporting.sql import epoch_bucket, seconds_between
+from app.reporting.sql import seconds_between
 
 COVERAGE_SLOT_S = 60  # a camera "was sending" during a minute in which one of its frames was analysed
 
@@ -82,24 +82,37 @@ def _in_scope(model, ts_column, scope: Scope, period: Period) -> ColumnElement:
     return condition
 
 
+def _rollups_in_scope(scope: Scope, period: Period) -> ColumnElement:
+    """Slots of the period: local midnights fall on 15-minute boundaries in every time zone."""
+    r = ObservationRollup
+    clauses = [and_(r.site_id.in_(ids), r.slot >= int(begin.timestamp()) // SLOT_S, r.slot < int(end.timestamp()) // SLOT_S)
+               for ids, begin, end in _windows(scope, period)]
+    condition = and_(r.tenant_id == scope.tenant_id, or_(*clauses) if clauses else false())
+    if scope.camera_id is not None:
+        condition = and_(condition, r.camera_id == scope.camera_id)
+    return condition
+
+
 def slot_rows(scope: Scope, period: Period) -> list[SlotRow]:
-    """Observations grouped by site and 15-minute UTC slot: counts, faces and score sums."""
-    slot = epoch_bucket(Observation.ts, SLOT_S)
+    """Counts, faces and score sums per site and 15-minute UTC slot, from the rollups (kept
+    current with every stored observation, so a report includes data up to the request)."""
+    r = ObservationRollup
     stmt = (
-        select(Observation.site_id, slot, func.count(), func.sum(Observation.face_count), func.count(Observation.neutral),
-               *(func.sum(getattr(Observation, e)) for e in EMOTIONS))
-        .where(_in_scope(Observation, Observation.ts, scope, period))
-        .group_by(Observation.site_id, slot)
+        select(r.site_id, r.slot, func.sum(r.observations), func.sum(r.faces), func.sum(r.classified),
+               *(func.sum(getattr(r, e)) for e in EMOTIONS))
+        .where(_rollups_in_scope(scope, period))
+        .group_by(r.site_id, r.slot)
     )
-    return [SlotRow(r[0], int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), tuple(r[5:])) for r in db.session.execute(stmt)]
+    return [SlotRow(row[0], int(row[1]), int(row[2]), int(row[3] or 0), int(row[4] or 0), tuple(row[5:]))
+            for row in db.session.execute(stmt)]
 
 
 def coverage_rows(scope: Scope, period: Period) -> dict[int, int]:
-    """Camera id -> minutes in which the camera had a frame analysed."""
-    minutes = func.count(distinct(epoch_bucket(Observation.ts, COVERAGE_SLOT_S)))
-    stmt = (select(Observation.camera_id, minutes).where(_in_scope(Observation, Observation.ts, scope, period))
-            .group_by(Observation.camera_id))
-    return {camera_id: int(n) for camera_id, n in db.session.execute(stmt)}
+    """Camera id -> minutes in which the camera had a frame analysed (bits set in the slots' masks)."""
+    r = ObservationRollup
+    bits = sum(((r.minutes.op(">>")(i)).op("&")(1) for i in range(SLOT_S // 60)), start=literal(0))
+    stmt = select(r.camera_id, func.sum(bits)).where(_rollups_in_scope(scope, period)).group_by(r.camera_id)
+    return {camera_id: int(n or 0) for camera_id, n in db.session.execute(stmt)}
 
 
 def alert_counts(scope: Scope, period: Period) -> list[dict]:
