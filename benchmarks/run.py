@@ -233,6 +233,9 @@ def bench_end_to_end() -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks.reports import bench_reports
+
     bench_pipeline()
     bench_model()
     bench_end_to_end()
+    bench_reports()

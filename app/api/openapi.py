@@ -79,6 +79,8 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
     "/webhooks": {"get": ("List webhooks (admin)", None, 200),
                   "post": ("Add a webhook; its signing secret is shown only now (admin)", "WebhookIn", 201)},
     "/webhooks/{id}": {"delete": ("Remove a webhook (admin)", None, 204)},
+    "/reports/emotions": {"get": ("Emotion report of the tenant, a site or a camera: JSON, CSV or PDF (manager, admin)",
+                                  None, 200)},
     "/webhooks/{id}/deliveries": {"get": ("Delivery log of a webhook (admin)", None, 200)},
 }
 
@@ -109,6 +111,17 @@ def _operation(path: str, method: str, summary: str, schema: str | None, status:
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])
     if path in ("/signup", "/tokens") and method == "post":
         op["security"] = []
+    if path == "/reports/emotions":
+        op["parameters"] = [
+            {"name": "site_id", "in": "query", "schema": {"type": "integer"}},
+            {"name": "camera_id", "in": "query", "schema": {"type": "integer"}},
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": "First day, inclusive, in the site's time zone (default: 6 days before 'to')"},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": "Last day, inclusive (default: today); data up to the request is included"},
+            {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "pdf"]}}]
+        success["content"] = {**_json({"type": "object"}), "text/csv": {"schema": {"type": "string"}},
+                              "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
     return op
 
 

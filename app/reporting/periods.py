@@ -68,6 +68,8 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
         start_date = date.fromisoformat(start) if start else end_date - timedelta(days=6)
     except ValueError:
         raise ValueError("Dates are written YYYY-MM-DD.") from None
+    if not (date(2000, 1, 1) <= start_date and end_date <= date(2100, 12, 31)):
+        raise ValueError("Dates must lie between 2000 and 2100.")
     if start_date > end_date:
         raise ValueError("'from' is after 'to'.")
     if (end_date - start_date).days + 1 > MAX_DAYS:
