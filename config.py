@@ -87,6 +87,7 @@ class Config:
     MIN_FACE_BRIGHTNESS = float(os.environ.get("MIN_FACE_BRIGHTNESS", "35.0"))
 
     SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = None  # same origin as PUBLIC_URL
+    RETENTION_PERIOD_S = int(os.environ.get("RETENTION_PERIOD_S", 3600))  # how often old data is deleted
 
 
 class TestingConfig(Config):

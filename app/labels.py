@@ -11,3 +11,12 @@ SEVERITY_LABELS = {"info": _l("Information"), "warning": _l("Warning"), "critica
 CAVEAT = _l("Scores describe facial expressions, not inner feelings. They are not to be used alone for decisions "
             "about a person.")
 FREQUENCY_WORDS = {"daily": _l("daily"), "weekly": _l("weekly"), "monthly": _l("monthly")}
+SETTING_LABELS = {
+    "unspecified": _l("Not declared yet"), "education": _l("Education (school, university)"), "workplace": _l("Workplace"),
+    "healthcare": _l("Healthcare"), "retail": _l("Retail"), "hospitality": _l("Hospitality (restaurant, hotel)"),
+    "public_space": _l("Public space"),
+}
+PURPOSE_LABELS = {
+    "unspecified": _l("Not declared yet"), "safety": _l("Safety"), "medical": _l("Medical or care"),
+    "customer_experience": _l("Customer experience"), "research_consent": _l("Research with consent"),
+}

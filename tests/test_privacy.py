@@ -4,6 +4,7 @@ shown to find a frame planted on purpose."""
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import time
 from pathlib import Path
@@ -72,9 +73,14 @@ def test_no_image_data_anywhere_after_streaming(distributed, tmp_path, pg_databa
     finally:
         capture.close(), live.close()
     time.sleep(1)
-    # The search works: a frame planted in each place is found...
-    planted = face_jpeg()
     r = redis.Redis.from_url(REDIS_URL)
+    assert not list(r.scan_iter("celery-task-meta-*")), "tasks must keep no result"
+    # The search works: a frame planted in each place is found (in Redis, in the broker's hash of
+    # unacknowledged messages too, base64-encoded as Celery would hold it)...
+    planted = face_jpeg()
+    r.set("planted", planted)
+    r.hset("unacked", "planted", base64.b64encode(planted))
+    assert found_in(redis_contents(REDIS_URL)) and r.delete("planted") and found_in(redis_contents(REDIS_URL))
     r.set("planted", planted)
     (tmp_path / "instance" / "planted.bin").write_bytes(planted)
     subprocess.run(["psql", pg_database.replace("postgresql+psycopg://", "postgresql://"), "-qc",
@@ -84,6 +90,7 @@ def test_no_image_data_anywhere_after_streaming(distributed, tmp_path, pg_databa
         assert all(hits.values()), hits
     finally:
         r.delete("planted")
+        r.hdel("unacked", "planted")
         (tmp_path / "instance" / "planted.bin").unlink()
         subprocess.run(["psql", pg_database.replace("postgresql+psycopg://", "postgresql://"), "-qc", "DROP TABLE planted"],
                        check=True)

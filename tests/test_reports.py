@@ -239,7 +239,7 @@ def test_report_page_downloads_and_roles(client, tenant_a, tenant_b, october):
     staff, _ = tenant_a.user("staff")
     sign_in(client, staff["email"], "secret-pass-2")
     assert client.get("/reports/").status_code == 403 and client.get("/reports/schedules").status_code == 403
-    assert "/reports/" not in client.get("/live/").get_data(as_text=True)
+    assert "/reports/" not in client.get("/live").get_data(as_text=True)
 
 
 def test_monthly_schedule_stores_and_mails_the_report(app, client, tenant_a, tenant_b, october, smtp):

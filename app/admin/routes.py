@@ -69,7 +69,13 @@ def site_detail(site_id: int):
             return redirect(url_for("admin.site_detail", site_id=site.id))
     cams = list(db.session.scalars(scoped(select(Camera).where(Camera.site_id == site.id), Camera).order_by(Camera.id)))
     camera_form = _camera_form(default_site=site.id)
-    return render_template("admin/site_detail.html", site=site, form=form, cameras=cams, camera_form=camera_form)
+    from app.admin.privacy import PurposeForm
+    from app.services.privacy import site_refusal
+
+    purpose_form = PurposeForm(data={"setting": site.setting, "purpose": site.purpose})
+    declared_by = db.session.get(User, site.purpose_declared_by) if site.purpose_declared_by else None
+    return render_template("admin/site_detail.html", site=site, form=form, cameras=cams, camera_form=camera_form,
+                           purpose_form=purpose_form, refusal=site_refusal(site), declared_by=declared_by)
 
 
 @bp.route("/sites/<int:site_id>/delete", methods=["GET", "POST"])

@@ -26,7 +26,9 @@ SCHEMAS = {
         "role": {"type": "string", "enum": ["admin", "manager", "staff"]},
         "site_ids": {"type": "array", "items": {"type": "integer"}}}},
     "SiteIn": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "maxLength": 120}, "timezone": {"type": "string", "example": "Europe/Paris"}}},
+        "name": {"type": "string", "maxLength": 120}, "timezone": {"type": "string", "example": "Europe/Paris"},
+        "setting": {"type": "string", "enum": ["education", "workplace", "healthcare", "retail", "hospitality", "public_space"]},
+        "purpose": {"type": "string", "enum": ["safety", "medical", "customer_experience", "research_consent"]}}},
     "CameraIn": {"type": "object", "required": ["site_id", "name"], "properties": {
         "site_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 120},
         "fps": {"type": "integer", "minimum": 1, "maximum": 15}}},
@@ -61,7 +63,8 @@ OPERATIONS: dict[str, dict[str, tuple[str, str | None, int]]] = {
     "/users/{id}": {"get": ("A user (admin)", None, 200), "patch": ("Change a user (admin)", "UserIn", 200),
                     "delete": ("Remove a user (admin)", None, 204)},
     "/sites": {"get": ("List sites", None, 200), "post": ("Create a site (admin)", "SiteIn", 201)},
-    "/sites/{id}": {"get": ("A site", None, 200), "patch": ("Rename a site (admin)", "SiteIn", 200),
+    "/sites/{id}": {"get": ("A site", None, 200),
+                    "patch": ("Rename a site, declare its setting and purpose (admin)", "SiteIn", 200),
                     "delete": ("Delete a site and its cameras (admin)", None, 204)},
     "/cameras": {"get": ("List cameras (?site_id=)", None, 200),
                  "post": ("Create a camera; the capture token is shown only now (admin)", "CameraIn", 201)},

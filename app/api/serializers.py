@@ -21,7 +21,11 @@ def user_dict(user: User) -> dict:
 
 
 def site_dict(site: Site) -> dict:
-    return {"id": site.id, "name": site.name, "timezone": site.timezone, "created_at": iso(site.created_at)}
+    from app.services.privacy import site_refusal
+
+    return {"id": site.id, "name": site.name, "timezone": site.timezone, "created_at": iso(site.created_at),
+            "setting": site.setting, "purpose": site.purpose, "purpose_declared_at": iso(site.purpose_declared_at),
+            "analysis_refused": site_refusal(site)}
 
 
 def camera_dict(camera: Camera) -> dict:

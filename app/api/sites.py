@@ -6,10 +6,18 @@ from app.api import bp
 from app.api.serializers import site_dict
 from app.api.validation import Field, json_body, page_of, validate
 from app.models import Site
-from app.services import sites
+from app.services import privacy, sites
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
 
-SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, max_len=64)}
+SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, max_len=64),
+        "setting": Field(str, choices=privacy.SETTINGS[1:]), "purpose": Field(str, choices=privacy.PURPOSES[1:])}
+
+
+def _declare(site, data: dict) -> None:
+    """Setting and purpose go together: the declaration is recorded with who made it and when."""
+    if "setting" in data or "purpose" in data:
+        privacy.declare_purpose(site, data.get("setting", site.setting), data.get("purpose", site.purpose),
+                                current_actor().id)
 
 
 @bp.get("/sites")
@@ -23,6 +31,7 @@ def list_sites():
 def create_site():
     data = validate(json_body(), SITE)
     site = sites.create_site(current_actor().tenant_id, data["name"], data.get("timezone") or "Europe/Paris")
+    _declare(site, data)
     return site_dict(site), 201
 
 
@@ -37,6 +46,7 @@ def update_site(site_id):
     site = get_for_tenant(Site, site_id)
     check_role("admin")
     data = validate(json_body(), SITE, partial=True)
+    _declare(site, data)
     return site_dict(sites.update_site(site, data.get("name"), data.get("timezone")))
 
 

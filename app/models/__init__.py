@@ -7,13 +7,13 @@ from app.models.observation import EMOTION_COLUMNS, Observation
 from app.models.report import FREQUENCIES, GeneratedReport, ReportSchedule
 from app.models.rollup import ObservationRollup
 from app.models.site import Site
-from app.models.tenant import Tenant
+from app.models.tenant import Tenant, TenantErasure
 from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "FREQUENCIES", "GeneratedReport", "Observation",
-    "ObservationRollup", "ROLES", "ReportSchedule", "Site", "Tenant",
+    "ObservationRollup", "ROLES", "ReportSchedule", "Site", "Tenant", "TenantErasure",
     "User", "Webhook", "WebhookDelivery", "user_sites",
 ]

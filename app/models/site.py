@@ -17,5 +17,10 @@ class Site(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What the site is and why it is analysed (EU AI Act): see app.services.privacy.
+    setting: Mapped[str] = mapped_column(String(20), default="unspecified", server_default="unspecified")
+    purpose: Mapped[str] = mapped_column(String(24), default="unspecified", server_default="unspecified")
+    purpose_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purpose_declared_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     cameras = relationship("Camera", back_populates="site", cascade="all, delete-orphan", passive_deletes=True)

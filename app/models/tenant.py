@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -14,5 +14,21 @@ class Tenant(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    retention_days: Mapped[int] = mapped_column(default=90)
+    retention_days: Mapped[int] = mapped_column(default=90)  # observations and alerts
+    audit_retention_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    privacy_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Declared by an admin: the organisation operates outside the EU (the AI Act's bans do not apply).
+    outside_eu: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TenantErasure(db.Model):
+    """What remains of an erased organisation: its id, when, and how many rows went (no names, no
+    e-mail addresses), so that the erasure itself is on record after the tenant's audit log is gone."""
+
+    __tablename__ = "tenant_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column()  # no foreign key: the tenant is gone
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_rows: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.inference.jpeg import FrameError, check_frame
-from app.models import Camera
+from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.services.cameras import camera_for_token
+from app.services.privacy import analysis_refusal, site_refusal
 from app.services.state import store
 from app.tasks.dispatch import dispatch_frame
 from app.tenancy import camera_room
@@ -67,7 +68,8 @@ class CaptureNamespace(Namespace):
         with _lock:
             _sessions[request.sid] = session
         join_room(camera_room(camera.id))
-        emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps})
+        emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps,
+                       "refusal": site_refusal(camera.site)})
         db.session.remove()
 
     def on_disconnect(self, reason=None):
@@ -88,10 +90,19 @@ class CaptureNamespace(Namespace):
         session = _sessions.get(request.sid)
         if session is None:
             return {"ok": False, "error": "unauthorized"}
-        current = db.session.execute(select(Camera.token_hash).where(Camera.id == session.camera_id)).scalar()
-        if current != session.token_hash:  # rotated or deleted: the old token stops at once
+        row = db.session.execute(
+            select(Camera.token_hash, Site.setting, Site.purpose, Tenant.outside_eu)
+            .join(Site, Site.id == Camera.site_id).join(Tenant, Tenant.id == Camera.tenant_id)
+            .where(Camera.id == session.camera_id)
+        ).first()
+        if row is None or row.token_hash != session.token_hash:  # rotated or deleted: the old token stops at once
             emit("revoked", {"camera_id": session.camera_id})
             return {"ok": False, "error": "token_revoked"}
+        refusal = analysis_refusal(row.setting, row.purpose, row.outside_eu)  # checked on every frame, like the token
+        if refusal:
+            store().count("frames_rejected_purpose")
+            return {"ok": False, "error": refusal,
+                    "message": "Emotion analysis is not allowed for this site's declared setting and purpose."}
         counters = store()
         if not isinstance(data, dict) or "jpeg" not in data:
             counters.count("frames_rejected_bad_request")

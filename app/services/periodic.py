@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app
 
 from app.realtime.emit import emit_alert
-from app.services import alerts, notifications, report_schedules, webhooks
+from app.services import alerts, notifications, privacy, report_schedules, webhooks
+from app.services.state import store
 
 log = logging.getLogger(__name__)
 PERIOD_S = 30
@@ -32,8 +34,17 @@ def run_periodic() -> dict[str, int]:
     for alert in back:
         _publish(alert, "alert.resolved")
     reports_made = report_schedules.run_due()
+    retention = run_retention_if_due()
     return {"escalated": len(escalated), "cameras_offline": len(offline), "cameras_back": len(back),
-            "reports": reports_made}
+            "reports": reports_made, "retention": retention}
+
+
+def run_retention_if_due() -> dict[str, int] | None:
+    """Retention runs once per RETENTION_PERIOD_S across all processes (a shared key decides)."""
+    period = current_app.config["RETENTION_PERIOD_S"]
+    if store().incr(f"retention_round:{int(time.time() // period)}", ttl_s=int(period) + 60) != 1:
+        return None
+    return privacy.run_retention()
 
 
 def start_embedded_scheduler(app: Flask, period_s: float = PERIOD_S) -> threading.Thread:

@@ -20,7 +20,7 @@ COLOURS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy":
            "surprise": "#ff7f0e", "neutral": "#7f7f7f"}
 
 
-def _font_dir() -> Path:
+def font_dir() -> Path:
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -99,7 +99,7 @@ def render_pdf(report: dict) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(_("Emotion report"))
     pdf.set_author("EmotiScan")
-    fonts = _font_dir()
+    fonts = font_dir()
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(True, margin=15)

@@ -26,6 +26,7 @@ class StateStore(Protocol):
     def get_json(self, key: str) -> dict | None: ...
     def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
     def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict: ...
+    def delete(self, keys: list[str]) -> None: ...
     def heartbeat(self, name: str, ttl_s: int) -> None: ...
     def alive(self, prefix: str) -> int: ...
     def ping(self) -> bool: ...
@@ -76,6 +77,11 @@ class MemoryStore:
             value = fn(self._get(key))
             self._values[key] = (time.monotonic() + ttl_s, value)
             return value
+
+    def delete(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._values.pop(key, None)
 
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.set_json("heartbeat:" + name, {"at": time.time()}, ttl_s)
@@ -132,6 +138,10 @@ class RedisStore:
                     return value
                 except redis.WatchError:
                     continue
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 500):
+            self.redis.delete(*(PREFIX + k for k in keys[start:start + 500]))
 
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.redis.set(PREFIX + "heartbeat:" + name, str(time.time()), ex=ttl_s)

@@ -8,7 +8,7 @@
   var startBtn = document.getElementById("start"), stopBtn = document.getElementById("stop"), facing = document.getElementById("facing");
   var token = new URLSearchParams(location.hash.slice(1)).get("token");
   var WIDTH = 640, QUALITY = 0.8, MAX_IN_FLIGHT = 2, FRAME_TIMEOUT = 3000;
-  var fps = 5, socket = null, stream = null, running = false, inflight = {}, analysed = [], wakeLock = null, timer = null;
+  var refusedUntil = 0, fps = 5, socket = null, stream = null, running = false, inflight = {}, analysed = [], wakeLock = null, timer = null;
   var canvas = document.createElement("canvas");
 
   function say(text, cls) { statusEl.textContent = text; statusEl.className = "status " + (cls || ""); }
@@ -39,7 +39,7 @@
 
   function sendFrame() {
     if (!running || !socket || !socket.connected || document.hidden || video.readyState < 2) { return; }
-    if (inFlight() >= MAX_IN_FLIGHT) { return; }
+    if (inFlight() >= MAX_IN_FLIGHT || Date.now() < refusedUntil) { return; }
     var scale = Math.min(1, WIDTH / video.videoWidth);
     canvas.width = Math.round(video.videoWidth * scale); canvas.height = Math.round(video.videoHeight * scale);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
@@ -49,7 +49,12 @@
         var key = String(Date.now()) + Math.random();
         inflight[key] = Date.now();
         socket.emit("frame", { ts: Date.now(), jpeg: buf }, function (ack) {
-          if (!ack || !ack.ok) { delete inflight[key]; return; }
+          if (!ack || !ack.ok) {
+            delete inflight[key];
+            // Refused for the site's declared purpose: say so, and ask again only every 10 s.
+            if (ack && i18n[ack.error]) { say(i18n[ack.error], "error"); refusedUntil = Date.now() + 10000; }
+            return;
+          }
           inflight[ack.frame_id] = inflight[key]; delete inflight[key];
         });
       });
@@ -59,7 +64,11 @@
   function connect() {
     socket = io("/capture", { auth: { token: token }, transports: ["websocket", "polling"], reconnection: true });
     socket.on("connect", function () { say(i18n.connected, "online"); });
-    socket.on("ready", function (info) { fps = info.fps || fps; schedule(); });
+    socket.on("ready", function (info) {
+      fps = info.fps || fps;
+      if (info.refusal && i18n[info.refusal]) { say(i18n[info.refusal], "error"); refusedUntil = Date.now() + 10000; }
+      schedule();
+    });
     socket.on("disconnect", function () { inflight = {}; say(i18n.disconnected, "offline"); });
     socket.on("connect_error", function (err) {
       if (err && err.message === "invalid_token") { say(i18n.refused, "error"); socket.disconnect(); stop(); }

@@ -1,0 +1,267 @@
+"""Lawful use: each site's setting and purpose (the EU AI Act forbids emotion recognition in
+workplaces and education except for medical or safety reasons), retention, export, erasure."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models import (
+    Alert,
+    AlertRule,
+    ApiToken,
+    AuditEntry,
+    Camera,
+    GeneratedReport,
+    Observation,
+    ObservationRollup,
+    ReportSchedule,
+    Site,
+    Tenant,
+    TenantErasure,
+    User,
+    Webhook,
+    WebhookDelivery,
+    user_sites,
+)
+from app.models.base import utcnow
+from app.reporting.aggregate import SLOT_S
+from app.services import audit
+from app.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+SETTINGS = ("unspecified", "education", "workplace", "healthcare", "retail", "hospitality", "public_space")
+PURPOSES = ("unspecified", "safety", "medical", "customer_experience", "research_consent")
+RESTRICTED_SETTINGS = ("education", "workplace")
+ALLOWED_PURPOSES_THERE = ("safety", "medical")
+RETENTION_BATCH = 5000
+
+
+def analysis_refusal(setting: str, purpose: str, outside_eu: bool) -> str | None:
+    """Why analysis may not run at a site, or None. Education and workplace sites need a safety or
+    medical purpose, unless the organisation declared that it operates outside the EU. An
+    undeclared site runs (the admin pages keep asking for the declaration)."""
+    if setting in RESTRICTED_SETTINGS and purpose not in ALLOWED_PURPOSES_THERE and not outside_eu:
+        return "purpose_not_allowed"
+    return None
+
+
+def site_refusal(site: Site) -> str | None:
+    tenant = db.session.get(Tenant, site.tenant_id)
+    return analysis_refusal(site.setting, site.purpose, bool(tenant and tenant.outside_eu))
+
+
+def declare_purpose(site: Site, setting: str, purpose: str, actor_id: int | None) -> Site:
+    """Record the site's setting and purpose, who declared them and when (audit logged)."""
+    if setting not in SETTINGS or setting == "unspecified":
+        raise ServiceError("validation_error", "Choose the site's setting.", fields={"setting": "invalid"})
+    if purpose not in PURPOSES or purpose == "unspecified":
+        raise ServiceError("validation_error", "Choose the purpose of the analysis.", fields={"purpose": "invalid"})
+    site.setting, site.purpose = setting, purpose
+    site.purpose_declared_at, site.purpose_declared_by = utcnow(), actor_id
+    audit.record(site.tenant_id, actor_id, "site.purpose_declared", "site", site.id, commit=False, setting=setting,
+                 purpose=purpose, analysis=analysis_refusal(setting, purpose, bool(site_tenant(site).outside_eu)) or "allowed")
+    db.session.commit()
+    return site
+
+
+def site_tenant(site: Site) -> Tenant:
+    return db.session.get(Tenant, site.tenant_id)
+
+
+def update_settings(tenant: Tenant, actor_id: int | None, retention_days: int | None = None,
+                    audit_retention_days: int | None = None, privacy_contact: str | None = None,
+                    outside_eu: bool | None = None) -> Tenant:
+    """Retention periods, the privacy contact shown on notices, the outside-EU declaration."""
+    changes: dict = {}
+    if retention_days is not None:
+        if not 1 <= retention_days <= 3650:
+            raise ServiceError("validation_error", "Retention is 1 to 3650 days.", fields={"retention_days": "out_of_range"})
+        changes["retention_days"] = retention_days
+    if audit_retention_days is not None:
+        if not 30 <= audit_retention_days <= 3650:
+            raise ServiceError("validation_error", "The audit trail is kept 30 to 3650 days.",
+                               fields={"audit_retention_days": "out_of_range"})
+        changes["audit_retention_days"] = audit_retention_days
+    if privacy_contact is not None:
+        changes["privacy_contact"] = privacy_contact.strip()[:200]
+    if outside_eu is not None:
+        changes["outside_eu"] = bool(outside_eu)
+    changed = {k: v for k, v in changes.items() if getattr(tenant, k) != v}
+    for key, value in changed.items():
+        setattr(tenant, key, value)
+    if changed:
+        audit.record(tenant.id, actor_id, "privacy.settings", "tenant", tenant.id, commit=False, **changed)
+    db.session.commit()
+    return tenant
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+def _cutoffs(tenant: Tenant, now: datetime) -> tuple[datetime, datetime]:
+    return now - timedelta(days=tenant.retention_days), now - timedelta(days=tenant.audit_retention_days)
+
+
+def retention_preview(tenant: Tenant, now: datetime | None = None) -> dict:
+    """What the next retention run would delete for this tenant (counts, and the cut-off dates)."""
+    now = now or utcnow()
+    data_cutoff, audit_cutoff = _cutoffs(tenant, now)
+    count = lambda model, column, cutoff: db.session.scalar(  # noqa: E731
+        select(func.count()).select_from(model).where(model.tenant_id == tenant.id, column < cutoff))
+    return {"observations": count(Observation, Observation.ts, data_cutoff),
+            "alerts": count(Alert, Alert.started_at, data_cutoff),
+            "audit_entries": count(AuditEntry, AuditEntry.created_at, audit_cutoff),
+            "data_cutoff": data_cutoff, "audit_cutoff": audit_cutoff}
+
+
+def _delete_in_batches(model, condition, batch: int) -> int:
+    """Delete matching rows a batch at a time, committing between batches, so that the live path
+    (inserts of new observations) never waits behind one long transaction."""
+    total = 0
+    while True:
+        ids = db.session.scalars(select(model.id).where(condition).limit(batch)).all()
+        if not ids:
+            return total
+        db.session.execute(delete(model).where(model.id.in_(ids)))
+        db.session.commit()
+        total += len(ids)
+
+
+def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> dict[str, int]:
+    """Delete each tenant's observations, rollups and alerts older than its retention, and audit
+    entries older than the audit retention. Returns how many rows went."""
+    now = now or utcnow()
+    done = {"observations": 0, "rollups": 0, "alerts": 0, "audit_entries": 0}
+    for tenant in db.session.scalars(select(Tenant)).all():
+        data_cutoff, audit_cutoff = _cutoffs(tenant, now)
+        done["observations"] += _delete_in_batches(
+            Observation, (Observation.tenant_id == tenant.id) & (Observation.ts < data_cutoff), batch)
+        # Whole slots only: a slot that straddles the cut-off goes when all of it is past.
+        last_slot = int(data_cutoff.timestamp()) // SLOT_S
+        result = db.session.execute(delete(ObservationRollup).where(ObservationRollup.tenant_id == tenant.id,
+                                                                    ObservationRollup.slot < last_slot))
+        db.session.commit()
+        done["rollups"] += result.rowcount or 0
+        stale = (WebhookDelivery.tenant_id == tenant.id) & WebhookDelivery.alert_id.in_(
+            select(Alert.id).where(Alert.tenant_id == tenant.id, Alert.started_at < data_cutoff))
+        _delete_in_batches(WebhookDelivery, stale, batch)
+        done["alerts"] += _delete_in_batches(Alert, (Alert.tenant_id == tenant.id) & (Alert.started_at < data_cutoff), batch)
+        done["audit_entries"] += _delete_in_batches(
+            AuditEntry, (AuditEntry.tenant_id == tenant.id) & (AuditEntry.created_at < audit_cutoff), batch)
+    if any(done.values()):
+        log.info("retention: deleted %s", done)
+    return done
+
+
+# Export ------------------------------------------------------------------------------------------
+
+def _iso(value):
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+def _rows(model, condition, columns: list[str], limit: int | None = None) -> list[dict]:
+    stmt = select(*(getattr(model, c) for c in columns)).where(condition).order_by(model.id).limit(limit)
+    return [{c: _iso(v) for c, v in zip(columns, row, strict=True)} for row in db.session.execute(stmt)]
+
+
+EXPORT_TABLES = {
+    # file stem: (model, columns); secrets (password hashes, token hashes, webhook secrets) are left out.
+    "organisation": (Tenant, ["id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu",
+                              "created_at"]),
+    "sites": (Site, ["id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by",
+                     "created_at"]),
+    "cameras": (Camera, ["id", "site_id", "name", "fps", "last_seen_at", "created_at"]),
+    "users": (User, ["id", "email", "role", "created_at"]),
+    "alert_rules": (AlertRule, ["id", "site_id", "camera_id", "name", "emotion", "threshold", "duration_s", "min_share",
+                                "min_faces", "cooldown_s", "active_from", "active_to", "severity", "enabled",
+                                "escalate_after_s", "created_at", "updated_at"]),
+    "alerts": (Alert, ["id", "rule_id", "site_id", "camera_id", "emotion", "severity", "value", "status", "started_at",
+                       "acknowledged_at", "acknowledged_by", "note", "resolved_at", "escalated_at"]),
+    "webhooks": (Webhook, ["id", "url", "enabled", "created_at"]),
+    "report_schedules": (ReportSchedule, ["id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled",
+                                          "created_at"]),
+    "audit": (AuditEntry, ["id", "actor_id", "action", "target_type", "target_id", "details", "created_at"]),
+}
+OBSERVATION_COLUMNS = ["id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms"]
+
+
+def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
+    """Everything the organisation has here, as JSON and CSV in a zip with a manifest (row counts
+    and SHA-256 of each file). Observations stream into the archive page by page."""
+    buffer = io.BytesIO()
+    manifest: dict = {"organisation_id": tenant.id, "generated_at": _iso(utcnow()), "format": 1, "files": {},
+                      "note": "Numbers only: no image of a face is ever stored by EmotiScan."}
+
+    def add(name: str, payload: bytes, rows: int) -> None:
+        archive.writestr(name, payload)
+        manifest["files"][name] = {"rows": rows, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for stem, (model, columns) in EXPORT_TABLES.items():
+            condition = (model.id == tenant.id) if model is Tenant else (model.tenant_id == tenant.id)
+            rows = _rows(model, condition, columns)
+            add(f"{stem}.json", json.dumps(rows, ensure_ascii=False, indent=1).encode(), len(rows))
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
+            add(f"{stem}.csv", out.getvalue().encode(), len(rows))
+        out, count, last_id = io.StringIO(), 0, 0
+        writer = csv.DictWriter(out, fieldnames=OBSERVATION_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        while True:  # keyset pages: memory stays flat on large tenants
+            page = _rows(Observation, (Observation.tenant_id == tenant.id) & (Observation.id > last_id), OBSERVATION_COLUMNS,
+                         limit=5000)
+            if not page:
+                break
+            writer.writerows({**r, "faces": json.dumps(r["faces"])} for r in page)
+            count, last_id = count + len(page), page[-1]["id"]
+        add("observations.csv", out.getvalue().encode(), count)
+        audit.record(tenant.id, actor_id, "tenant.export", "tenant", tenant.id, commit=False,
+                     files=len(manifest["files"]) + 1, observations=count)
+        db.session.commit()
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+    return buffer.getvalue()
+
+
+# Erasure -----------------------------------------------------------------------------------------
+
+def redis_keys_of(tenant_id: int) -> list[str]:
+    """State keys that name the tenant's cameras or rules (rule state, smoothing, frames in flight)."""
+    cameras = db.session.scalars(select(Camera.id).where(Camera.tenant_id == tenant_id)).all()
+    rules = db.session.scalars(select(AlertRule.id).where(AlertRule.tenant_id == tenant_id)).all()
+    keys = [k for c in cameras for k in (f"smooth:{c}", f"inflight:{c}")]
+    keys += [f"rule:{r}:camera:{c}" for r in rules for c in cameras]
+    return keys
+
+
+def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dict[str, int]:
+    """Delete the organisation and everything of it, here and in Redis, after the admin typed its
+    name. Explicit deletes in dependency order (SQLite does not enforce cascades)."""
+    if confirmation.strip() != tenant.name:
+        raise ServiceError("confirmation_mismatch", "Type the organisation's name exactly to confirm.",
+                           fields={"confirmation": "mismatch"})
+    from app.services.state import store
+
+    tenant_id = tenant.id
+    store().delete(redis_keys_of(tenant_id))
+    users = select(User.id).where(User.tenant_id == tenant_id)
+    deleted: dict[str, int] = {}
+    deleted["user_sites"] = db.session.execute(delete(user_sites).where(user_sites.c.user_id.in_(users))).rowcount or 0
+    for model in (WebhookDelivery, Webhook, GeneratedReport, ReportSchedule, Alert, AlertRule, ObservationRollup, Observation,
+                  ApiToken, AuditEntry, Camera, Site, User):
+        deleted[model.__tablename__] = db.session.execute(delete(model).where(model.tenant_id == tenant_id)).rowcount or 0
+    db.session.execute(delete(Tenant).where(Tenant.id == tenant_id))
+    db.session.add(TenantErasure(tenant_id=tenant_id, deleted_rows=deleted))
+    db.session.commit()
+    log.info("tenant %s erased by user %s: %s", tenant_id, actor_id, deleted)
+    return deleted
