@@ -86,8 +86,13 @@ class Config:
     MIN_FACE_SHARPNESS = float(os.environ.get("MIN_FACE_SHARPNESS", "12.0"))
     MIN_FACE_BRIGHTNESS = float(os.environ.get("MIN_FACE_BRIGHTNESS", "35.0"))
 
-    SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = None  # same origin as PUBLIC_URL
+    # Origins allowed to open Socket.IO connections (comma-separated); default: PUBLIC_URL only.
+    SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = [
+        o.strip() for o in os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()] or None
     RETENTION_PERIOD_S = int(os.environ.get("RETENTION_PERIOD_S", 3600))  # how often old data is deleted
+    # Behind NGINX (or another proxy that sets X-Forwarded-For/-Proto/-Host): trust one hop, so that
+    # HTTPS, client addresses (rate limits) and absolute URLs are the browser's, not the proxy's.
+    BEHIND_PROXY = os.environ.get("BEHIND_PROXY", "") in ("1", "true", "yes")
 
 
 class TestingConfig(Config):

@@ -45,6 +45,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engineio_logger=False,
     )
     init_security(app)
+    if app.config["BEHIND_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     from flask_babel import format_date
 
     from app.labels import CAVEAT, EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS

@@ -7,6 +7,9 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.main import bp
 from app.models import Camera, Observation, Tenant
+from app.realtime.capture import connected_cameras
+from app.realtime.live import connected_viewers
+from app.services.analysis import LATENCY_BUCKETS_MS
 from app.services.state import store
 
 
@@ -56,6 +59,17 @@ def readyz():
     return {"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503
 
 
+def frame_queue_depth() -> int:
+    """Messages in the Celery ``frames`` queue (a Redis list); 0 in the embedded mode."""
+    client = getattr(store(), "redis", None)
+    if client is None:
+        return 0
+    try:
+        return int(client.llen("frames"))
+    except Exception:  # noqa: BLE001 - metrics must answer even when Redis does not
+        return -1
+
+
 @bp.get("/metrics")
 def metrics():
     """Prometheus text format; aggregate figures only, no tenant names."""
@@ -73,8 +87,18 @@ def metrics():
     rejected = sorted((k.removeprefix("frames_rejected_"), v) for k, v in counters.items() if k.startswith("frames_rejected_"))
     metric("frames_rejected_total", "counter", "Frames refused on /capture, by reason.",
            [(f'{{reason="{reason}"}}', v) for reason, v in rejected] or [('{reason="none"}', 0)])
-    metric("analysis_latency_ms_sum", "counter", "Sum of receipt-to-emit latencies.",
-           [("", counters.get("analysis_ms_total", 0))])
+    cumulative, samples = 0, []
+    for bucket in (*map(str, LATENCY_BUCKETS_MS), "inf"):
+        cumulative += counters.get(f"latency_bucket_{bucket}", 0)
+        samples.append((f'{{le="{"+Inf" if bucket == "inf" else bucket}"}}', cumulative))
+    lines.append("# HELP emotiscan_analysis_latency_ms Receipt-to-emit latency of analysed frames (all workers).")
+    lines.append("# TYPE emotiscan_analysis_latency_ms histogram")
+    lines.extend(f"emotiscan_analysis_latency_ms_bucket{labels} {value}" for labels, value in samples)
+    lines.append(f"emotiscan_analysis_latency_ms_sum {counters.get('analysis_ms_total', 0)}")
+    lines.append(f"emotiscan_analysis_latency_ms_count {cumulative}")
+    metric("frame_queue_depth", "gauge", "Frames waiting for a worker (distributed mode).", [("", frame_queue_depth())])
+    metric("capture_connections", "gauge", "Cameras connected to this web process.", [("", connected_cameras())])
+    metric("live_connections", "gauge", "Live-room viewers connected to this web process.", [("", connected_viewers())])
     metric("capture_connections_refused_total", "counter", "Capture connections with a bad token.",
            [("", counters.get("capture_refused", 0))])
     try:

@@ -56,6 +56,11 @@ def inflight_key(camera_id: int) -> str:
     return f"inflight:{camera_id}"
 
 
+def connected_cameras() -> int:
+    """Capture connections held by this process (a gauge for /metrics)."""
+    return len(_sessions)
+
+
 class CaptureNamespace(Namespace):
     def on_connect(self, auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None

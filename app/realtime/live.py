@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import g
+import threading
+
+from flask import g, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 
 from app.extensions import db
 from app.services.tokens import resolve_token
 from app.tenancy import live_rooms_for
+
+_viewers: set[str] = set()
+_viewers_lock = threading.Lock()
+
+
+def connected_viewers() -> int:
+    """Live-room connections held by this process (a gauge for /metrics)."""
+    return len(_viewers)
 
 
 class LiveNamespace(Namespace):
@@ -27,6 +37,12 @@ class LiveNamespace(Namespace):
             for room in rooms:
                 join_room(room)
             g.live_user_id = user.id
+            with _viewers_lock:
+                _viewers.add(request.sid)
             emit("welcome", {"tenant_id": user.tenant_id, "role": user.role})
         finally:
             db.session.remove()
+
+    def on_disconnect(self, reason=None):
+        with _viewers_lock:
+            _viewers.discard(request.sid)

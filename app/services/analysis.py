@@ -26,6 +26,14 @@ from app.tasks.dispatch import run_in_background
 log = logging.getLogger(__name__)
 
 
+LATENCY_BUCKETS_MS = (25, 50, 100, 150, 250, 500, 1000, 2500, 5000)
+
+
+def latency_bucket(latency_ms: float) -> str:
+    """The smallest histogram bucket that holds this latency ("inf" past the last one)."""
+    return next((str(b) for b in LATENCY_BUCKETS_MS if latency_ms <= b), "inf")
+
+
 def quality_limits() -> QualityLimits:
     cfg = current_app.config
     return QualityLimits(cfg["MIN_FACE_PX"], cfg["MIN_FACE_SHARPNESS"], cfg["MIN_FACE_BRIGHTNESS"])
@@ -73,6 +81,7 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
                 run_in_background(notifications.email_alert, tenant_id, site_id, body)
         state.count("frames_analyzed")
         state.count("analysis_ms_total", int(latency_ms))
+        state.count(f"latency_bucket_{latency_bucket(latency_ms)}")
         return payload
     finally:
         state.decr(f"inflight:{camera_id}")
