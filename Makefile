@@ -7,7 +7,7 @@ THREADS ?= 32
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench lint translations i18n-extract demo clean
+.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench loadtest backup-check lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
@@ -58,6 +58,13 @@ lint: setup-dev
 
 bench: setup-dev
 	$(BIN)/python -m benchmarks.run
+
+# N cameras at F frames/s for S seconds against the distributed mode (PostgreSQL and Redis up).
+CAMERAS ?= 20
+FPS ?= 2
+SECONDS ?= 600
+loadtest: setup-dev
+	$(BIN)/python -m benchmarks.loadtest --cameras $(CAMERAS) --fps $(FPS) --seconds $(SECONDS)
 
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o app/translations/messages.pot .

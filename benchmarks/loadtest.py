@@ -1,0 +1,126 @@
+"""`make loadtest`: N cameras (Socket.IO clients sending a real face frame) for T seconds against
+the distributed mode (gunicorn + a Celery worker on PostgreSQL and Redis) started here. Prints
+frames/s analysed, latency percentiles (frame sent -> observation on /live), stale frames,
+errors, and the resident memory of the web and worker processes over time (growth check)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from benchmarks.run import frame_640, tree_rss_mb
+from tests.conftest import PG_URL, REDIS_URL, migrate, truncate_all
+from tests.processes import (
+    ApiClient,
+    Camera,
+    LiveListener,
+    base_env,
+    free_port,
+    start_web,
+    start_worker,
+    wait_ready,
+    wait_worker,
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def run(cameras: int, fps: float, seconds: float, sample_s: float) -> None:
+    migrate(PG_URL)
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = base_env(tmp, port, DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
+        web, worker = start_web(tmp, env, port, threads=48), start_worker(tmp, env)
+        try:
+            wait_ready(base, web)
+            wait_worker(worker)
+            tenant = ApiClient(base, "Load test")
+            cams = [tenant.camera() for _ in range(cameras)]
+            listener = LiveListener(base, tenant.token)
+            jpeg = frame_640("deepface_img15.jpg")
+            sent: dict[str, float] = {}
+            errors: dict[str, int] = {}
+            lock = threading.Lock()
+            stop_at = time.monotonic() + seconds
+
+            def camera(cam: dict) -> None:
+                try:
+                    client = Camera(base, cam["capture_token"])
+                except Exception as exc:  # noqa: BLE001 - counted, reported
+                    with lock:
+                        errors[f"connect: {type(exc).__name__}"] = errors.get(f"connect: {type(exc).__name__}", 0) + 1
+                    return
+                period, next_at = 1.0 / fps, time.monotonic()
+                while time.monotonic() < stop_at:
+                    started = time.time()
+                    try:
+                        ack = client.send(jpeg)
+                    except Exception as exc:  # noqa: BLE001
+                        ack = {"ok": False, "error": type(exc).__name__}
+                    with lock:
+                        if ack.get("ok"):
+                            sent[ack["frame_id"]] = started
+                        else:
+                            errors[ack.get("error", "?")] = errors.get(ack.get("error", "?"), 0) + 1
+                    next_at += period
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                client.close()
+
+            threads = [threading.Thread(target=camera, args=(c,), daemon=True) for c in cams]
+            t0 = time.monotonic()
+            for t in threads:
+                t.start()
+            print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, 1 worker)")
+            memory = []
+            while any(t.is_alive() for t in threads):
+                time.sleep(min(sample_s, max(0.1, stop_at - time.monotonic() + 0.5)))
+                elapsed = time.monotonic() - t0
+                web_mb, worker_mb = tree_rss_mb(web.popen.pid), tree_rss_mb(worker.popen.pid)
+                memory.append((elapsed, web_mb, worker_mb))
+                print(f"t={elapsed:5.0f}s analysed {len(listener.observations):6d} frames "
+                      f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB",
+                      flush=True)
+            time.sleep(3)
+            listener.close()
+            received = {o["frame_id"] for o in listener.observations}
+            latencies = sorted((listener.arrivals[f] - sent[f]) * 1000 for f in received if f in sent)
+            lost = len([f for f in sent if f not in received])
+            stale = int(r.hget("emotiscan:counters", "frames_stale") or 0)
+            duration = time.monotonic() - t0
+            print("## Summary")
+            print(f"frames sent {len(sent)}, analysed {len(received)} ({len(received) / seconds:.1f}/s), stale dropped {stale}, "
+                  f"accepted but not analysed {lost}")
+            print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
+                  f"p99 {percentile(latencies, 0.99):.0f} ms, max {latencies[-1] if latencies else float('nan'):.0f} ms")
+            print(f"errors (refused acks, timeouts, connection failures): {sum(errors.values())} {errors or ''}")
+            if len(memory) >= 3:
+                warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
+                print(f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
+                      f"(from t={warm[0]:.0f}s to t={memory[-1][0]:.0f}s of {duration:.0f}s)")
+            print(f"tracebacks in logs: web {web.output().count('Traceback')}, worker {worker.output().count('Traceback')}")
+        finally:
+            worker.stop()
+            web.stop()
+            truncate_all(PG_URL)
+            r.flushdb()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cameras", type=int, default=20)
+    parser.add_argument("--fps", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=600.0)
+    parser.add_argument("--sample", type=float, default=30.0, help="seconds between progress and memory lines")
+    args = parser.parse_args()
+    run(args.cameras, args.fps, args.seconds, args.sample)
