@@ -8,7 +8,7 @@ RUN /venv/bin/pip install --no-cache-dir -r requirements.txt \
 COPY . .
 RUN /venv/bin/pybabel compile -d app/translations
 
-FROM python:3.11-slim
+FROM python:3.11-slim AS app
 RUN useradd --create-home --uid 1000 emotiscan
 COPY --from=build /venv /venv
 COPY --from=build --chown=emotiscan /app /app
@@ -17,4 +17,12 @@ USER emotiscan
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 INSTANCE_PATH=/app/instance
 EXPOSE 5000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/healthz')"
-CMD ["sh", "-c", "flask --app wsgi db upgrade && gunicorn --workers 1 --threads 32 --bind 0.0.0.0:5000 wsgi:app"]
+# One container alone migrates then serves; in docker-compose.yml a one-shot `migrate` service
+# runs first and the web containers only serve.
+CMD ["sh", "-c", "flask --app wsgi db upgrade && gunicorn --config gunicorn.conf.py --workers 1 --threads 32 --bind 0.0.0.0:5000 wsgi:app"]
+
+# NGINX in front (docker-compose.yml): static files baked in, the site config from its template.
+FROM nginx:1.27-alpine AS nginx
+COPY app/static /srv/emotiscan/static
+COPY deploy/nginx/emotiscan.conf.template /etc/nginx/templates/emotiscan.conf.template
+RUN rm -f /etc/nginx/conf.d/default.conf

@@ -63,6 +63,10 @@ bench: setup-dev
 CAMERAS ?= 20
 FPS ?= 2
 SECONDS ?= 600
+# Dump, drop, restore and compare a scratch PostgreSQL database (docs/deployment.md, backups).
+backup-check: setup
+	deploy/backup/check.sh
+
 loadtest: setup-dev
 	$(BIN)/python -m benchmarks.loadtest --cameras $(CAMERAS) --fps $(FPS) --seconds $(SECONDS)
 
