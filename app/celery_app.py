@@ -25,6 +25,9 @@ def celery_init_app(app: Flask):
         worker_prefetch_multiplier=1,  # a worker takes one frame at a time: fresh frames, fair share
         task_always_eager=app.config["TASK_MODE"] != "celery",
         broker_connection_retry_on_startup=True,
+        # A web process must not hang on a frame while Redis is down: fail fast, the camera is told.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        broker_connection_timeout=2,
         worker_hijack_root_logger=False,
         task_default_queue="frames",
         include=["app.tasks.analyze", "app.tasks.notify", "app.tasks.periodic"],

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app.extensions import db
@@ -84,6 +86,9 @@ class CaptureNamespace(Namespace):
     def on_frame(self, data=None):
         try:
             return self._frame(data)
+        except (RedisError, OperationalError) as exc:  # broker or state store down: say so, keep the connection
+            log.warning("frame refused: queue or state store unavailable (%s)", type(exc).__name__)
+            return {"ok": False, "error": "unavailable"}
         except Exception:  # noqa: BLE001 - a frame must never take the connection down
             log.exception("capture frame failed")
             return {"ok": False, "error": "server_error"}
