@@ -69,6 +69,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     for blueprint in (main_bp, auth_bp, admin_bp, live_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
+
     register_namespaces(socketio)
     register_cli(app)
     return app

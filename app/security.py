@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, Response, request
 from flask_limiter.util import get_remote_address
 
@@ -19,6 +21,14 @@ def account_key() -> str:
     if not isinstance(email, str):
         return "account:-"
     return "account:" + email.strip().lower()[:254]
+
+
+def api_client_key() -> str:
+    """Throttle key for API calls: the bearer token (hashed, never stored in clear), else the address."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and len(header) > 7:
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "address:" + (get_remote_address() or "-")
 
 
 def failed_auth(response: Response) -> bool:

@@ -87,3 +87,46 @@ def test_signup_limited_per_address(limited_client):
     codes = [limited_client.post("/api/v1/signup", json={"organisation": "X", "email": f"u{i}@x.example",
                                                           "password": "secret-pass-1"}).status_code for i in range(11)]
     assert codes[:10] == [201] * 10 and codes[10] == 429
+
+
+def test_api_calls_are_rate_limited_per_token(sqlite_template, tmp_path):
+    import shutil
+
+    from app import create_app
+    from tests.conftest import _testing
+
+    target = tmp_path / "limits.db"
+    shutil.copy(sqlite_template, target)
+    app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URI": "memory://", "API_LIMIT": "5 per minute"})
+    client = app.test_client()
+    token = client.post("/api/v1/signup", json={"organisation": "Limits", "email": "l@x.example",
+                                                "password": "secret-pass-1"}).get_json()["token"]
+    codes = [client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(6)]
+    assert codes[:4] == [200] * 4 and codes[-1] == 429  # the sign-up call counted for the address, not the token
+    limited = client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"})
+    assert limited.get_json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
+    other = client.post("/api/v1/signup", json={"organisation": "Other", "email": "o@x.example",
+                                                "password": "secret-pass-1"}).get_json()["token"]
+    assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_lockout_after_repeated_failures_and_admin_unlock(app, client, tenant_a):
+    app.config["LOCKOUT_AFTER"] = 3
+    user, _ = tenant_a.user("manager")
+    for _ in range(3):
+        assert client.post("/api/v1/tokens", json={"email": user["email"], "password": "wrong-pass-9"}).status_code == 401
+    locked = client.post("/api/v1/tokens", json={"email": user["email"], "password": "secret-pass-2"})
+    assert locked.status_code == 423 and locked.get_json()["error"]["code"] == "account_locked"  # even the right password
+    page = client.post("/auth/login", data={"email": user["email"], "password": "secret-pass-2"},
+                       headers={"Accept-Language": "en"})
+    assert page.status_code == 423 and "locked" in page.get_data(as_text=True)
+    assert tenant_a.call("GET", f"/api/v1/users/{user['id']}").get_json()["locked_until"]
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    assert "Unlock the account" in client.get(f"/admin/users/{user['id']}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert client.post(f"/admin/users/{user['id']}/unlock").status_code == 302
+    client.post("/auth/logout")
+    assert client.post("/api/v1/tokens", json={"email": user["email"], "password": "secret-pass-2"}).status_code == 200
+    audit = tenant_a.call("GET", "/api/v1/audit").get_json()["items"]
+    assert {"user.locked", "user.unlocked"} <= {e["action"] for e in audit}

@@ -10,6 +10,7 @@ from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserFo
 from app.api.accounts import send_invitation
 from app.extensions import db
 from app.models import Camera, Site, User
+from app.models.base import utcnow
 from app.realtime.emit import disconnect_camera
 from app.services import accounts, cameras, sites, tokens
 from app.services.errors import ServiceError
@@ -202,7 +203,7 @@ def users_list():
         else:
             status = 400
     items, cursor = _page(scoped(select(User), User), User.id)
-    return render_template("admin/users.html", users=items, next_cursor=cursor, form=form), status
+    return render_template("admin/users.html", now=utcnow(), users=items, next_cursor=cursor, form=form), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -219,7 +220,19 @@ def user_detail(user_id: int):
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.users_list"))
-    return render_template("admin/user_detail.html", user=user, form=form)
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    return render_template("admin/user_detail.html", user=user, form=form, locked=locked, unlock_form=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    user = get_for_tenant(User, user_id)
+    admin = check_role("admin")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.unlock_user(user, admin)
+    flash(gettext("Unlocked: %(email)s can sign in again.", email=user.email), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])

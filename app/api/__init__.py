@@ -1,7 +1,12 @@
 """JSON API under /api/v1 (the public contract of ARCHITECTURE.md)."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app
+
+from app.extensions import limiter
+from app.security import api_client_key
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Every API call counts against its token (or address): API_LIMIT, 429 with Retry-After beyond.
+limiter.limit(lambda: current_app.config["API_LIMIT"], key_func=api_client_key, scope="api")(bp)
 
 from app.api import accounts, alerts, audit, auth, cameras, observations, openapi, reports, sites, webhooks  # noqa: E402,F401

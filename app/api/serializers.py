@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.models import ApiToken, Camera, Site, Tenant, User
+from app.models.base import utcnow
 
 
 def iso(value: datetime | None) -> str | None:
@@ -17,7 +18,8 @@ def tenant_dict(tenant: Tenant) -> dict:
 
 def user_dict(user: User) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites],
-            "locale": user.locale, "notify_alerts": user.notify_alerts, "created_at": iso(user.created_at)}
+            "locale": user.locale, "notify_alerts": user.notify_alerts, "created_at": iso(user.created_at),
+            "locked_until": iso(user.locked_until) if user.locked_until and user.locked_until > utcnow() else None}
 
 
 def site_dict(site: Site) -> dict:

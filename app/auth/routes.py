@@ -55,7 +55,12 @@ def signup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except ServiceError as exc:  # locked account
+            form.password.errors.append(gettext("This account is locked after too many failed sign-ins. Try again later "
+                                                "or ask an admin to unlock it."))
+            return render_template("auth/login.html", form=form), exc.status
         if user is not None:
             login_user(user)
             target = request.args.get("next", "")

@@ -33,6 +33,10 @@ class User(UserMixin, db.Model):
     # E-mail on new alerts of the user's sites.
     notify_alerts: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Consecutive failed sign-ins; past the limit the account is locked until locked_until
+    # (or until an admin unlocks it), whatever password is tried.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     sites = relationship("Site", secondary=user_sites, lazy="selectin", order_by="Site.id")
     tenant = relationship("Tenant", lazy="joined")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ROLES, Site, Tenant, User
+from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import ServiceError
 
@@ -58,9 +60,32 @@ def authenticate(email: str, password: str, via: str = "form") -> User | None:
         # Same work as a real check, so that timing does not reveal which e-mails exist.
         User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password)
         return None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        # Locked: no password is even checked, so that guessing goes nowhere.
+        audit.record(user.tenant_id, user.id, "sign_in_refused_locked", "user", user.id, via=via)
+        raise ServiceError("account_locked", "This account is locked after too many failed sign-ins. Try again later or "
+                           "ask an admin to unlock it.", status=423)
     ok = user.check_password(password)
-    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, via=via)
+    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, commit=False, via=via)
+    if ok:
+        user.failed_logins, user.locked_until = 0, None
+    else:
+        user.failed_logins += 1
+        cfg = current_app.config
+        if user.failed_logins >= cfg["LOCKOUT_AFTER"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
+            audit.record(user.tenant_id, None, "user.locked", "user", user.id, commit=False, failed=user.failed_logins)
+    db.session.commit()
     return user if ok else None
+
+
+def unlock_user(user: User, actor: User) -> User:
+    """An admin lifts a lock (and the count of failures)."""
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(user.tenant_id, actor.id, "user.unlocked", "user", user.id, commit=False)
+    db.session.commit()
+    return user
 
 
 def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
