@@ -96,6 +96,8 @@ class Config:
     # Behind NGINX (or another proxy that sets X-Forwarded-For/-Proto/-Host): trust one hop, so that
     # HTTPS, client addresses (rate limits) and absolute URLs are the browser's, not the proxy's.
     BEHIND_PROXY = os.environ.get("BEHIND_PROXY", "") in ("1", "true", "yes")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json (one object per line, with request_id) | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 
 class TestingConfig(Config):

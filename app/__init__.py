@@ -45,6 +45,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         engineio_logger=False,
     )
     init_security(app)
+    from app.logs import configure_logging, init_request_ids
+
+    configure_logging(app)
+    init_request_ids(app)
     if app.config["BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

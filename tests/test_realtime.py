@@ -131,3 +131,20 @@ def test_observations_api_lists_numbers_only(app, tenant_a, tenant_b, camera):
     assert tenant_b.call("GET", f"/api/v1/observations?camera_id={camera['id']}").status_code == 404
     assert tenant_b.call("GET", "/api/v1/observations").get_json()["items"] == []
     assert tenant_a.call("GET", "/api/v1/observations?since=not-a-date").status_code == 400
+
+
+def test_site_page_shows_each_cameras_status(app, client, tenant_a, camera):
+    from app.services.camera_status import status_of
+
+    cap = capture_client(app, camera["capture_token"])
+    assert send(cap, face_jpeg())["ok"] and send(cap, face_jpeg())["ok"]
+    assert send(cap, b"\xff\xd8 not a jpeg")["ok"] is False
+    with app.app_context():
+        from app.models import Camera
+
+        status = status_of([db.session.get(Camera, camera["id"])])[camera["id"]]
+    assert (status["received"], status["analysed"], status["refused"], status["stale"]) == (2, 2, 1, 0)
+    assert status["fps"] == round(2 / 60, 2) and status["last_seen_at"] is not None
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    page = client.get(f"/admin/sites/{camera['site_id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Analysed frames/s (last minute)" in page and "<td>0.03</td><td>2</td><td>1</td><td>0</td>" in page

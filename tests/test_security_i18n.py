@@ -130,3 +130,22 @@ def test_lockout_after_repeated_failures_and_admin_unlock(app, client, tenant_a)
     assert client.post("/api/v1/tokens", json={"email": user["email"], "password": "secret-pass-2"}).status_code == 200
     audit = tenant_a.call("GET", "/api/v1/audit").get_json()["items"]
     assert {"user.locked", "user.unlocked"} <= {e["action"] for e in audit}
+
+
+def test_json_log_lines_carry_the_request_id(client):
+    import json
+    import logging
+
+    from app.logs import JsonFormatter
+
+    r = client.get("/healthz", headers={"X-Request-Id": "abc123def456"})
+    assert r.headers["X-Request-Id"] == "abc123def456"
+    made = client.get("/healthz", headers={"X-Request-Id": "bad id with spaces"}).headers["X-Request-Id"]
+    assert len(made) == 32 and " " not in made
+    with client.application.test_request_context("/api/v1/sites"):
+        from flask import g
+
+        g.request_id = "req-42-abcdef"
+        line = JsonFormatter().format(logging.LogRecord("app", logging.WARNING, __file__, 1, "frame refused", None, None))
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-42-abcdef" and entry["level"] == "warning" and entry["path"] == "/api/v1/sites"

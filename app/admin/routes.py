@@ -75,7 +75,10 @@ def site_detail(site_id: int):
 
     purpose_form = PurposeForm(data={"setting": site.setting, "purpose": site.purpose})
     declared_by = db.session.get(User, site.purpose_declared_by) if site.purpose_declared_by else None
+    from app.services.camera_status import status_of
+
     return render_template("admin/site_detail.html", site=site, form=form, cameras=cams, camera_form=camera_form,
+                           status=status_of(cams),
                            purpose_form=purpose_form, refusal=site_refusal(site), declared_by=declared_by)
 
 

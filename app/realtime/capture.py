@@ -18,6 +18,7 @@ from app.extensions import db
 from app.inference.jpeg import FrameError, check_frame
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
+from app.services import camera_status
 from app.services.cameras import camera_for_token
 from app.services.privacy import analysis_refusal, site_refusal
 from app.services.state import store
@@ -85,7 +86,11 @@ class CaptureNamespace(Namespace):
 
     def on_frame(self, data=None):
         try:
-            return self._frame(data)
+            ack = self._frame(data)
+            session = _sessions.get(request.sid)
+            if session is not None and ack.get("error") != "token_revoked":
+                camera_status.record(session.camera_id, "received" if ack.get("ok") else "refused")
+            return ack
         except (RedisError, OperationalError) as exc:  # broker or state store down: say so, keep the connection
             log.warning("frame refused: queue or state store unavailable (%s)", type(exc).__name__)
             return {"ok": False, "error": "unavailable"}

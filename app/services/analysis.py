@@ -19,7 +19,7 @@ from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
 from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
-from app.services import alerts, notifications, observations, webhooks
+from app.services import alerts, camera_status, notifications, observations, webhooks
 from app.services.state import store
 from app.tasks.dispatch import run_in_background
 
@@ -48,6 +48,7 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         age = time.time() - received_at
         if age > cfg["STALE_FRAME_S"]:
             state.count("frames_stale")
+            camera_status.record(camera_id, "stale")
             return None
         models = get_models(cfg["MODEL_DIR"])
         try:
@@ -80,6 +81,7 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
             if alert.status == "open":
                 run_in_background(notifications.email_alert, tenant_id, site_id, body)
         state.count("frames_analyzed")
+        camera_status.record(camera_id, "analysed")
         state.count("analysis_ms_total", int(latency_ms))
         state.count(f"latency_bucket_{latency_bucket(latency_ms)}")
         return payload

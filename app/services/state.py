@@ -27,6 +27,8 @@ class StateStore(Protocol):
     def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
     def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict: ...
     def delete(self, keys: list[str]) -> None: ...
+    def tally(self, key: str, field: str, ttl_s: int) -> None: ...
+    def tallies(self, key: str) -> dict[str, int]: ...
     def heartbeat(self, name: str, ttl_s: int) -> None: ...
     def alive(self, prefix: str) -> int: ...
     def ping(self) -> bool: ...
@@ -77,6 +79,17 @@ class MemoryStore:
             value = fn(self._get(key))
             self._values[key] = (time.monotonic() + ttl_s, value)
             return value
+
+    def tally(self, key: str, field: str, ttl_s: int) -> None:
+        """Add one to ``field`` of the small hash ``key`` (per-camera statistics)."""
+        with self._lock:
+            counts = dict(self._get(key) or {})
+            counts[field] = counts.get(field, 0) + 1
+            self._values[key] = (time.monotonic() + ttl_s, counts)
+
+    def tallies(self, key: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._get(key) or {})
 
     def delete(self, keys: list[str]) -> None:
         with self._lock:
@@ -138,6 +151,15 @@ class RedisStore:
                     return value
                 except redis.WatchError:
                     continue
+
+    def tally(self, key: str, field: str, ttl_s: int) -> None:
+        pipe = self.redis.pipeline()
+        pipe.hincrby(PREFIX + key, field, 1)
+        pipe.expire(PREFIX + key, ttl_s)
+        pipe.execute()
+
+    def tallies(self, key: str) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(PREFIX + key).items()}
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 500):
