@@ -200,3 +200,25 @@ def test_accented_addresses_sign_in_as_they_signed_up(client):
     token = client.post("/api/v1/tokens", json={"email": "direction@école.example", "password": "secret-pass-1"})
     assert token.status_code == 200
     assert client.post("/auth/login", data={"email": "DIRECTION@ÉCOLE.EXAMPLE", "password": "secret-pass-1"}).status_code == 302
+
+
+def test_camera_quotas_per_tenant(app, tenant_a, tenant_b):
+    from app.extensions import db
+    from app.models import Tenant
+
+    with app.app_context():
+        tenant = db.session.get(Tenant, tenant_a.id)
+        tenant.max_cameras, tenant.max_total_fps = 2, 12
+        db.session.commit()
+    site = tenant_a.site()
+    assert tenant_a.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "A", "fps": 5}).status_code == 201
+    over_fps = tenant_a.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "B", "fps": 8})
+    assert over_fps.status_code == 409 and over_fps.get_json()["error"]["code"] == "quota_exceeded"
+    second = tenant_a.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "B", "fps": 7})
+    assert second.status_code == 201
+    third = tenant_a.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "C", "fps": 1})
+    assert third.status_code == 409 and "2 cameras" in third.get_json()["error"]["message"]
+    raise_fps = tenant_a.call("PATCH", f"/api/v1/cameras/{second.get_json()['id']}", json={"fps": 8})
+    assert raise_fps.status_code == 409
+    other = tenant_b.site()
+    assert tenant_b.call("POST", "/api/v1/cameras", json={"site_id": other["id"], "name": "X", "fps": 15}).status_code == 201

@@ -19,6 +19,9 @@ class Tenant(db.Model):
     privacy_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Declared by an admin: the organisation operates outside the EU (the AI Act's bans do not apply).
     outside_eu: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Quotas set by the operator: cameras, and frames per second summed over the cameras.
+    max_cameras: Mapped[int] = mapped_column(default=50, server_default="50")
+    max_total_fps: Mapped[int] = mapped_column(default=250, server_default="250")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -59,6 +59,10 @@ def inflight_key(camera_id: int) -> str:
     return f"inflight:{camera_id}"
 
 
+def tenant_inflight_key(tenant_id: int) -> str:
+    return f"inflight_tenant:{tenant_id}"
+
+
 def connected_cameras() -> int:
     """Capture connections held by this process (a gauge for /metrics)."""
     return len(_sessions)
@@ -131,10 +135,16 @@ class CaptureNamespace(Namespace):
         if not session.take():
             counters.count("frames_rejected_rate_limited")
             return {"ok": False, "error": "rate_limited"}
-        key = inflight_key(session.camera_id)
-        if counters.incr(key, ttl_s=int(cfg["STALE_FRAME_S"] * 5) + 1) > cfg["MAX_FRAMES_IN_FLIGHT"]:
+        key, ttl = inflight_key(session.camera_id), int(cfg["STALE_FRAME_S"] * 5) + 1
+        if counters.incr(key, ttl_s=ttl) > cfg["MAX_FRAMES_IN_FLIGHT"]:
             counters.decr(key)
             counters.count("frames_rejected_busy")
+            return {"ok": False, "error": "busy"}
+        tenant_key = tenant_inflight_key(session.tenant_id)
+        if counters.incr(tenant_key, ttl_s=ttl) > cfg["TENANT_MAX_IN_FLIGHT"]:
+            counters.decr(tenant_key)
+            counters.decr(key)
+            counters.count("frames_rejected_tenant_busy")
             return {"ok": False, "error": "busy"}
         frame_id = uuid.uuid4().hex
         client_ts = data.get("ts") if isinstance(data.get("ts"), (int, float)) else None

@@ -87,4 +87,5 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         return payload
     finally:
         state.decr(f"inflight:{camera_id}")
+        state.decr(f"inflight_tenant:{tenant_id}")
         db.session.remove()

@@ -6,10 +6,10 @@ import base64
 
 import segno
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Camera, Site
+from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.services.errors import ServiceError
 from app.services.secrets import new_token, token_hash
@@ -36,9 +36,23 @@ def _check(name: str | None, fps: int | None) -> None:
                            fields={"fps": "out_of_range"})
 
 
+def _check_quota(tenant_id: int, add_cameras: int, add_fps: int) -> None:
+    """The tenant's quotas: how many cameras, and their frames per second in total."""
+    tenant = db.session.get(Tenant, tenant_id)
+    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(Camera.fps), 0))
+                                      .where(Camera.tenant_id == tenant_id)).one()
+    if count + add_cameras > tenant.max_cameras:
+        raise ServiceError("quota_exceeded", f"Your plan allows {tenant.max_cameras} cameras.", status=409,
+                           fields={"cameras": "quota_exceeded"})
+    if total + add_fps > tenant.max_total_fps:
+        raise ServiceError("quota_exceeded", f"Your plan allows {tenant.max_total_fps} frames per second over all cameras.",
+                           status=409, fields={"fps": "quota_exceeded"})
+
+
 def create_camera(site: Site, name: str, fps: int = 5) -> tuple[Camera, str]:
     """A camera and its capture token (plain, returned only now)."""
     _check(name, fps)
+    _check_quota(site.tenant_id, 1, fps)
     token = new_token("cam")
     camera = Camera(tenant_id=site.tenant_id, site_id=site.id, name=name.strip()[:120], fps=fps,
                     token_hash=token_hash(token))
@@ -49,6 +63,8 @@ def create_camera(site: Site, name: str, fps: int = 5) -> tuple[Camera, str]:
 
 def update_camera(camera: Camera, name: str | None = None, fps: int | None = None, site: Site | None = None) -> Camera:
     _check(name, fps)
+    if fps is not None and fps > camera.fps:
+        _check_quota(camera.tenant_id, 0, fps - camera.fps)
     if name is not None:
         camera.name = name.strip()[:120]
     if fps is not None:

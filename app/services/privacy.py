@@ -244,7 +244,7 @@ def redis_keys_of(tenant_id: int) -> list[str]:
     today = datetime.now(UTC)
     days = [(today - timedelta(days=d)).strftime("%Y%m%d") for d in range(3)]
     keys = [k for c in cameras for k in (f"smooth:{c}", f"inflight:{c}", *(stats_key(c, day) for day in days))]
-    keys += [f"rule:{r}:camera:{c}" for r in rules for c in cameras]
+    keys += [f"rule:{r}:camera:{c}" for r in rules for c in cameras] + [f"inflight_tenant:{tenant_id}"]
     return keys
 
 

@@ -46,9 +46,11 @@ class MemoryStore:
 
     def incr(self, key: str, ttl_s: int) -> int:
         with self._lock:
-            value = int(self._get(key) or 0) + 1
-            self._values[key] = (time.monotonic() + ttl_s, value)
-            return value
+            expires, value = self._values.get(key, (0.0, 0))
+            if expires <= time.monotonic():  # expiry set at creation, as in Redis (EXPIRE NX)
+                expires, value = time.monotonic() + ttl_s, 0
+            self._values[key] = (expires, int(value or 0) + 1)
+            return int(value or 0) + 1
 
     def decr(self, key: str) -> int:
         with self._lock:
@@ -112,9 +114,11 @@ class RedisStore:
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
 
     def incr(self, key: str, ttl_s: int) -> int:
+        # The expiry is set when the counter is created, not renewed: a count left behind by a
+        # killed worker lapses within ttl_s even while the camera keeps sending.
         pipe = self.redis.pipeline()
         pipe.incr(PREFIX + key)
-        pipe.expire(PREFIX + key, ttl_s)
+        pipe.expire(PREFIX + key, ttl_s, nx=True)
         return int(pipe.execute()[0])
 
     def decr(self, key: str) -> int:
