@@ -44,7 +44,8 @@ class Proc:
         self.handle.close()
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        """The whole log (searched by tests); slice it for failure messages."""
+        return self.log.read_text(errors="replace")
 
 
 def base_env(tmp: Path, port: int, **extra: str) -> dict:
@@ -59,14 +60,14 @@ def wait_ready(url: str, proc: Proc, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
-            raise AssertionError(f"process exited early:\n{proc.output()}")
+            raise AssertionError(f"process exited early:\n{proc.output()[-4000:]}")
         try:
             if requests.get(url + "/api/v1/openapi.json", timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.3)
-    raise AssertionError(f"not ready after {timeout}s:\n{proc.output()}")
+    raise AssertionError(f"not ready after {timeout}s:\n{proc.output()[-4000:]}")
 
 
 def start_web(tmp: Path, env: dict, port: int, threads: int = 16) -> Proc:
@@ -90,7 +91,7 @@ def wait_worker(proc: Proc, timeout: float = 90) -> None:
         if proc.popen.poll() is not None:
             break
         time.sleep(0.3)
-    raise AssertionError(f"worker not ready:\n{proc.output()}")
+    raise AssertionError(f"worker not ready:\n{proc.output()[-4000:]}")
 
 
 class ApiClient:

@@ -113,7 +113,13 @@ def test_two_web_processes_and_two_workers_behind_nginx(tmp_path, pg_database):
                 time.sleep(0.5)
                 got = [o["camera_id"] for o in viewer.observations]
                 assert set(got) == expected[tid] and len(got) == frames * 2, got  # all of its own, none of the other
-        analysed = [w.output().count("succeeded") for w in workers]
+        def analysed_by_worker() -> list[int]:
+            return [w.log.read_text(errors="replace").count("succeeded") for w in workers]
+
+        deadline = time.monotonic() + 10  # a task logs its success just after its emit
+        while sum(analysed_by_worker()) < frames * len(cameras) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        analysed = analysed_by_worker()
         assert sum(analysed) == frames * len(cameras) and min(analysed) >= 1, analysed  # both workers took frames
         for proc in (*webs, *workers):
             assert "Traceback" not in proc.output()
