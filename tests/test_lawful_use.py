@@ -221,3 +221,12 @@ def test_erasure_leaves_nothing_of_the_tenant_in_the_database_or_redis(redis_app
     assert keys_of(cams[tenant_a.id]["id"]) == [] and keys_of(cams[tenant_b.id]["id"])
     assert tenant_b.call("GET", "/api/v1/sites").status_code == 200
     assert tenant_a.call("GET", "/api/v1/sites").status_code == 401  # its tokens went too
+
+
+def test_deletions_of_sites_and_cameras_are_audited(tenant_a):
+    site = tenant_a.site("Annex")
+    cam = tenant_a.camera(site["id"], "Door")
+    assert tenant_a.call("DELETE", f"/api/v1/cameras/{cam['id']}").status_code == 204
+    assert tenant_a.call("DELETE", f"/api/v1/sites/{site['id']}").status_code == 204
+    entries = {(e["action"], e["target_id"]) for e in tenant_a.call("GET", "/api/v1/audit").get_json()["items"]}
+    assert {("camera.deleted", cam["id"]), ("site.deleted", site["id"])} <= entries

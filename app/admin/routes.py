@@ -89,7 +89,7 @@ def site_delete(site_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         camera_ids = [c.id for c in site.cameras]
-        sites.delete_site(site)
+        sites.delete_site(site, current_user.id)
         for camera_id in camera_ids:
             disconnect_camera(camera_id)
         flash(gettext("Site deleted."), "success")
@@ -163,7 +163,7 @@ def camera_delete(camera_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         site_id = camera.site_id
-        cameras.delete_camera(camera)
+        cameras.delete_camera(camera, current_user.id)
         disconnect_camera(camera_id)
         flash(gettext("Camera deleted."), "success")
         return redirect(url_for("admin.site_detail", site_id=site_id))

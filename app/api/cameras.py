@@ -10,7 +10,7 @@ from app.models import Camera, Site
 from app.realtime.emit import disconnect_camera
 from app.services import cameras
 from app.services.errors import ServiceError
-from app.tenancy import admin_required, check_role, get_for_tenant, member_required, scoped
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
 
 CAMERA = {"site_id": Field(int, required=True), "name": Field(str, required=True, max_len=120),
           "fps": Field(int, minimum=1, maximum=cameras.MAX_FPS)}
@@ -76,6 +76,6 @@ def delete_camera(camera_id):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
     camera_id = camera.id
-    cameras.delete_camera(camera)
+    cameras.delete_camera(camera, current_actor().id)
     disconnect_camera(camera_id)
     return "", 204

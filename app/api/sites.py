@@ -54,5 +54,5 @@ def update_site(site_id):
 def delete_site(site_id):
     site = get_for_tenant(Site, site_id)
     check_role("admin")
-    sites.delete_site(site)
+    sites.delete_site(site, current_actor().id)
     return "", 204

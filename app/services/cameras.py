@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
+from app.services import audit
 from app.services.errors import ServiceError
 from app.services.secrets import new_token, token_hash
 
@@ -84,7 +85,9 @@ def rotate_token(camera: Camera) -> str:
     return token
 
 
-def delete_camera(camera: Camera) -> None:
+def delete_camera(camera: Camera, actor_id: int | None = None) -> None:
+    """Delete a camera and its data (audit logged)."""
+    audit.record(camera.tenant_id, actor_id, "camera.deleted", "camera", camera.id, commit=False, name=camera.name)
     db.session.delete(camera)
     db.session.commit()
 

@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from app.extensions import db
 from app.models import Site
+from app.services import audit
 from app.services.errors import ServiceError
 
 _ZONES = available_timezones()
@@ -36,7 +37,9 @@ def update_site(site: Site, name: str | None = None, timezone: str | None = None
     return site
 
 
-def delete_site(site: Site) -> None:
+def delete_site(site: Site, actor_id: int | None = None) -> None:
+    """Delete a site with its cameras and their data (audit logged)."""
+    audit.record(site.tenant_id, actor_id, "site.deleted", "site", site.id, commit=False, name=site.name)
     db.session.delete(site)
     db.session.commit()
 
