@@ -7,7 +7,7 @@ THREADS ?= 32
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench loadtest backup-check lint translations i18n-extract demo clean
+.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench loadtest backup-check audit lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
@@ -52,6 +52,10 @@ demo: setup
 
 test: setup-dev
 	$(BIN)/python -m pytest
+
+# Known vulnerabilities in the pinned runtime requirements (needs the PyPI or OSV vulnerability API).
+audit: setup-dev
+	$(BIN)/pip-audit --requirement requirements.txt --no-deps --disable-pip
 
 lint: setup-dev
 	$(BIN)/ruff check .
