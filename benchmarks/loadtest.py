@@ -1,5 +1,5 @@
 """`make loadtest`: N cameras (Socket.IO clients sending a real face frame) for T seconds against
-the distributed mode (gunicorn + a Celery worker on PostgreSQL and Redis) started here. Prints
+the distributed mode (gunicorn + Celery workers on PostgreSQL and Redis) started here. Prints
 frames/s analysed, latency percentiles (frame sent -> observation on /live), stale frames,
 errors, and the resident memory of the web and worker processes over time (growth check)."""
 
@@ -32,7 +32,7 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def run(cameras: int, fps: float, seconds: float, sample_s: float) -> None:
+def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int) -> None:
     migrate(PG_URL)
     r = redis.Redis.from_url(REDIS_URL)
     r.flushdb()
@@ -41,10 +41,12 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float) -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = base_env(tmp, port, DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
-        web, worker = start_web(tmp, env, port, threads=48), start_worker(tmp, env)
+        web = start_web(tmp, env, port, threads=48)
+        pool = [start_worker(tmp, env, f"w{i + 1}") for i in range(workers)]
         try:
             wait_ready(base, web)
-            wait_worker(worker)
+            for w in pool:
+                wait_worker(w)
             tenant = ApiClient(base, "Load test")
             cams = [tenant.camera() for _ in range(cameras)]
             listener = LiveListener(base, tenant.token)
@@ -81,12 +83,13 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float) -> None:
             t0 = time.monotonic()
             for t in threads:
                 t.start()
-            print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, 1 worker)")
+            print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
+                  f"{workers} worker process(es))")
             memory = []
             while any(t.is_alive() for t in threads):
                 time.sleep(min(sample_s, max(0.1, stop_at - time.monotonic() + 0.5)))
                 elapsed = time.monotonic() - t0
-                web_mb, worker_mb = tree_rss_mb(web.popen.pid), tree_rss_mb(worker.popen.pid)
+                web_mb, worker_mb = tree_rss_mb(web.popen.pid), sum(tree_rss_mb(w.popen.pid) for w in pool)
                 memory.append((elapsed, web_mb, worker_mb))
                 print(f"t={elapsed:5.0f}s analysed {len(listener.observations):6d} frames "
                       f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB",
@@ -108,9 +111,11 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float) -> None:
                 warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
                 print(f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
                       f"(from t={warm[0]:.0f}s to t={memory[-1][0]:.0f}s of {duration:.0f}s)")
-            print(f"tracebacks in logs: web {web.output().count('Traceback')}, worker {worker.output().count('Traceback')}")
+            print(f"tracebacks in logs: web {web.output().count('Traceback')}, "
+                  f"workers {sum(w.output().count('Traceback') for w in pool)}")
         finally:
-            worker.stop()
+            for w in pool:
+                w.stop()
             web.stop()
             truncate_all(PG_URL)
             r.flushdb()
@@ -122,5 +127,6 @@ if __name__ == "__main__":
     parser.add_argument("--fps", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--sample", type=float, default=30.0, help="seconds between progress and memory lines")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (one per core)")
     args = parser.parse_args()
-    run(args.cameras, args.fps, args.seconds, args.sample)
+    run(args.cameras, args.fps, args.seconds, args.sample, args.workers)
