@@ -6,10 +6,9 @@ from flask import Response, request
 
 from app.api import bp
 from app.api.validation import query_int
-from app.reporting.csv_export import report_csv
 from app.services import reports
 from app.services.errors import ServiceError
-from app.services.report_files import report_filename
+from app.services.report_files import attachment, report_file
 from app.tenancy import check_role
 
 FORMATS = ("json", "csv", "pdf")
@@ -26,11 +25,5 @@ def emotions_report():
     report = reports.build_report(scope, reports.request_period(scope, request.args.get("from"), request.args.get("to")))
     if fmt == "json":
         return report
-    if fmt == "csv":
-        body, mimetype = report_csv(report), "text/csv"
-    else:
-        from app.services.report_pdf import render_pdf
-
-        body, mimetype = render_pdf(report), "application/pdf"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{report_filename(report, fmt)}"'})
+    body, mimetype, name = report_file(report, fmt)
+    return Response(body, mimetype=mimetype, headers=attachment(name))

@@ -14,14 +14,13 @@ from app.extensions import db
 from app.inference.labels import EMOTIONS
 from app.labels import EMOTION_LABELS
 from app.models import Camera, GeneratedReport, ReportSchedule, Site, User
-from app.reporting.csv_export import report_csv
 from app.reporting.periods import PRESETS, local_today, preset_period
 from app.reports import bp
 from app.reports.forms import FREQUENCY_CHOICES, PERIOD_CHOICES, ScheduleForm
 from app.services import report_schedules, reports
 from app.services.errors import ServiceError
 from app.services.pagination import paginate
-from app.services.report_files import report_filename
+from app.services.report_files import attachment, report_file
 from app.tenancy import check_role, current_actor, get_for_tenant, scoped
 
 HISTORY_PAGE = 20
@@ -71,14 +70,23 @@ def _requested() -> tuple[reports.Scope, object, dict]:
     return scope, period, form
 
 
-@bp.get("/")
-def index():
+def _requested_report() -> tuple[dict, dict] | None:
+    """The report the query string asks for and the form's values; None (with a message) when
+    the dates are not valid."""
     try:
         scope, period, form = _requested()
     except ServiceError as exc:
         flash(exc.message, "error")
+        return None
+    return reports.build_report(scope, period), form
+
+
+@bp.get("/")
+def index():
+    requested = _requested_report()
+    if requested is None:
         return redirect(url_for("reports.index"))
-    report = reports.build_report(scope, period)
+    report, form = requested
     return render_template("reports/index.html", report=report, form=form, scopes=_scope_choices(),
                            periods=PERIOD_CHOICES, query=form, **page_figures(report))
 
@@ -104,20 +112,11 @@ def page_figures(report: dict) -> dict:
 def download(fmt: str):
     if fmt not in ("csv", "pdf"):
         abort(404)
-    try:
-        scope, period, _ = _requested()
-    except ServiceError as exc:
-        flash(exc.message, "error")
+    requested = _requested_report()
+    if requested is None:
         return redirect(url_for("reports.index"))
-    report = reports.build_report(scope, period)
-    if fmt == "csv":
-        body, mimetype = report_csv(report), "text/csv"
-    else:
-        from app.services.report_pdf import render_pdf
-
-        body, mimetype = render_pdf(report), "application/pdf"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{report_filename(report, fmt)}"'})
+    body, mimetype, name = report_file(requested[0], fmt)
+    return Response(body, mimetype=mimetype, headers=attachment(name))
 
 
 def _schedule_form() -> ScheduleForm:
@@ -170,4 +169,4 @@ def stored_file(report_id: int, fmt: str):
         abort(404)
     body, mimetype = (stored.pdf, "application/pdf") if fmt == "pdf" else (stored.csv, "text/csv")
     name = f"emotiscan-report-{stored.id}-{stored.period_from.isoformat()}_{stored.period_to.isoformat()}.{fmt}"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, mimetype=mimetype, headers=attachment(name))
