@@ -189,8 +189,11 @@ _stores_lock = threading.Lock()
 def store() -> StateStore:
     """The store of the current app's configuration (one per Redis URL per process)."""
     url = current_app.config.get("REDIS_URL")
-    key = url or f"memory:{id(current_app._get_current_object())}"
     with _stores_lock:
-        if key not in _stores:
-            _stores[key] = RedisStore(url) if url else MemoryStore()
-        return _stores[key]
+        if not url:
+            # Kept on the app itself: keyed by id(app), a new app could inherit the state of a
+            # garbage-collected one whose id Python reused.
+            return current_app.extensions.setdefault("emotiscan_memory_store", MemoryStore())
+        if url not in _stores:
+            _stores[url] = RedisStore(url)
+        return _stores[url]
