@@ -103,11 +103,14 @@ class Supervisor(keras.callbacks.Callback):
         logs = logs or {}
         now = time.monotonic()
         self.epoch_times.append(now - self.epoch_started)
-        if self.cfg.time_budget_s > 0 and len(self.epoch_times) == 2:
-            # The first epoch includes compilation: size the run from the second one.
+        if self.cfg.time_budget_s > 0 and len(self.epoch_times) >= 2:
+            # The first epoch includes compilation: size the run from the later ones, again after
+            # each epoch, so that the schedule still ends in time when the machine slows down
+            # (other jobs on it) or speeds up.
+            recent = self.epoch_times[1:][-5:]
             remaining = self.cfg.time_budget_s - (now - self.started)
-            fit = epoch + 1 + int(remaining / self.epoch_times[-1])
-            self.total = max(epoch + 2, min(self.cfg.epochs, fit))
+            fit = epoch + 1 + int(remaining / (sum(recent) / len(recent)))
+            self.total = max(epoch + 1, min(self.cfg.epochs, fit))
         val_acc = float(logs.get("val_accuracy", 0.0))
         row = {
             "epoch": epoch + 1,
