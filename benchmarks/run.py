@@ -132,12 +132,9 @@ def bench_keras() -> None:
     code = """
 import os, time, json, numpy as np
 os.environ['KERAS_BACKEND'] = 'jax'
-from app.training.architecture import build_classifier
-from app.training.train import load_weights_npz
+from app.training.weights_io import keras_model_from_card
 from app.inference.registry import DEFAULT_MODEL_DIR
-card = json.loads((DEFAULT_MODEL_DIR / 'model.json').read_text())
-model = build_classifier(widths=tuple(card['architecture']['widths']), dense_units=card['architecture']['dense_units'])
-load_weights_npz(model, DEFAULT_MODEL_DIR / card['keras_weights'])
+model = keras_model_from_card(DEFAULT_MODEL_DIR)
 for batch in (1, 32):
     x = np.random.default_rng(0).random((2 * batch, 48, 48, 1), dtype=np.float32)  # with the mirrored copies
     predict = lambda: model.predict_on_batch(x)  # the compiled (jit) inference path

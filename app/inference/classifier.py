@@ -51,6 +51,12 @@ class ExpressionClassifier:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index).copy()
 
+    def predict_network(self, x: np.ndarray) -> np.ndarray:
+        """The network alone, without the mirrored copies: what the Keras model computes."""
+        if x.shape[0] == 0:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+        return self._run(x)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 48, 48, 1) in [0, 1] -> probabilities (N, 7); mirrored copies averaged in
         the same batch when the model card asks for it (it was validated that way)."""

@@ -8,6 +8,7 @@ The classifier takes (48, 48, 1) grayscale floats in [0, 1], the crop that
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import keras
 from keras import layers
@@ -43,6 +44,29 @@ def build_classifier(
     x = layers.Dropout(head_dropout, name="fc_drop")(x)
     # float32 output so that mixed-precision training still gives exact probabilities.
     outputs = layers.Dense(7, activation="softmax", dtype="float32", name="scores")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def members_of(architecture: dict) -> list[dict]:
+    """The member networks that ``model.json``'s ``architecture`` describes: ``{"members": [...]}``
+    for an ensemble, or one network's ``{"widths": ..., "dense_units": ...}``."""
+    members = architecture.get("members", [architecture])
+    return [{"widths": tuple(m["widths"]), "dense_units": int(m["dense_units"])} for m in members]
+
+
+def build_ensemble(members: Sequence[dict], name: str = "emotiscan_ensemble") -> keras.Model:
+    """The served network: the mean of the members' probabilities, in one graph (so the workers
+    still make one interpreter call per frame). One member gives that member itself.
+
+    The weights of the result are the members' weights in member order, so that each member's
+    own weights file stays its training resume point.
+    """
+    nets = [build_classifier(widths=tuple(m["widths"]), dense_units=int(m["dense_units"]), name=f"member{i}")
+            for i, m in enumerate(members)]
+    if len(nets) == 1:
+        return nets[0]
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    outputs = layers.Average(name="scores_mean", dtype="float32")([net(inputs) for net in nets])
     return keras.Model(inputs, outputs, name=name)
 
 

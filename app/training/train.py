@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 from app.inference.fer_data import load_split  # noqa: E402
 from app.inference.labels import EMOTIONS  # noqa: E402
 from app.training.architecture import build_augmenter, build_classifier  # noqa: E402
+from app.training.weights_io import load_weights_npz, save_weights_npz  # noqa: E402
 
 
 @dataclass
@@ -143,19 +144,6 @@ class Supervisor(keras.callbacks.Callback):
         )
         if epoch + 1 >= self.total or epoch - self.best_epoch >= self.cfg.patience:
             self.model.stop_training = True
-
-
-def save_weights_npz(model: keras.Model, path: Path) -> None:
-    """Weights as float16 arrays in model order: half the size of an ``.h5`` checkpoint, and
-    exact enough for serving and for resuming."""
-    arrays = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(model.get_weights())}
-    np.savez(path, **arrays)
-
-
-def load_weights_npz(model: keras.Model, path: Path) -> None:
-    """Inverse of :func:`save_weights_npz`."""
-    with np.load(path) as archive:
-        model.set_weights([archive[k].astype(np.float32) for k in sorted(archive.files)])
 
 
 def predict_with_flip(classifier: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
