@@ -6,6 +6,7 @@ distributed figures, like the test suite.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -106,7 +107,10 @@ def bench_pipeline() -> None:
 def bench_model() -> None:
     models = get_models()
     clf = models.classifier
-    print("## Classifier (LiteRT, float16 weights, flip averaging in the batch)")
+    card = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())
+    members = len(card["architecture"].get("members", [card["architecture"]]))
+    print(f"## Classifier (LiteRT, {card.get('weights_storage', 'float16')} weights, {members} network(s) averaged, "
+          "flip averaging in the batch)")
     size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.glob("*.tflite"))
     print(f"model {clf.version}: {size / 1e6:.2f} MB on disk")
     for batch in (1, 32):
@@ -126,7 +130,6 @@ def bench_model() -> None:
 
 def bench_keras() -> None:
     """The same network in Keras (JAX backend, CPU), for the runtime comparison."""
-    import json
     import subprocess
 
     code = """
