@@ -104,10 +104,14 @@ def test_bad_input_gets_error_acks_and_next_good_frame_is_analysed(app, tenant_a
 
 def test_flood_above_frame_rate_is_refused(app, tenant_a, camera):
     cap = capture_client(app, camera["capture_token"])
+    started = time.monotonic()
     acks = [send(cap, blank_jpeg()) for _ in range(40)]
+    elapsed = time.monotonic() - started
     refused = [a for a in acks if not a["ok"]]
     assert refused and {a["error"] for a in refused} == {"rate_limited"}
-    assert sum(a["ok"] for a in acks) <= camera["fps"] * 2
+    # The camera's rate with 50% slack: a full bucket (one second's burst) plus what the flood's own
+    # duration earns (frames are analysed inline here, so a slow machine takes longer, earns more).
+    assert sum(a["ok"] for a in acks) <= camera["fps"] * 1.5 * (1 + elapsed) + 1
 
 
 def test_stale_frames_are_dropped_and_counted(app, tenant_a, camera):
