@@ -1,41 +1,56 @@
-"""The served LiteRT model agrees with the Keras model it was exported from (FER2013 val)."""
+"""Each shipped LiteRT model agrees with the Keras networks it was exported from, and scores
+what its model card says, on the whole FER2013 validation split."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 import pytest
 
+from app.inference.evaluation import evaluate_split
 from app.inference.fer_data import load_split
 from app.inference.preprocessing import to_model_input
-from app.inference.registry import DEFAULT_MODEL_DIR, get_models
+from app.inference.registry import SHIPPED_MODEL_DIRS, get_models
 from tests.conftest import FER
+
+MODEL_DIRS = pytest.mark.parametrize("model_dir", SHIPPED_MODEL_DIRS, ids=lambda d: d.name)
 
 
 @pytest.fixture(scope="module")
-def keras_model():
+def validation():
+    split = load_split(FER / "val.npz.xz")
+    return split, to_model_input(split.images)
+
+
+@MODEL_DIRS
+def test_litert_and_keras_agree_on_validation(model_dir, validation):
+    """Network against network (the mirrored copies the workers add are the same averaging on
+    either side, checked below)."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
     from app.training.weights_io import keras_model_from_card
 
-    return keras_model_from_card(DEFAULT_MODEL_DIR)
-
-
-def test_litert_and_keras_agree_on_validation(keras_model):
-    """The whole validation split through both runtimes, network against network (the mirrored
-    copies the workers add are the same averaging on either side, checked below)."""
-    split = load_split(FER / "val.npz.xz")
-    x = to_model_input(split.images)
-    keras_scores = keras_model.predict(x, batch_size=512, verbose=0)
-    classifier = get_models().classifier
+    _, x = validation
+    keras_scores = keras_model_from_card(model_dir).predict(x, batch_size=512, verbose=0)
+    classifier = get_models(model_dir).classifier
     served = np.concatenate([classifier.predict_network(x[i : i + 512]) for i in range(0, len(x), 512)])
     agreement = float((keras_scores.argmax(1) == served.argmax(1)).mean())
     assert agreement >= 0.99, agreement
     assert np.abs(keras_scores - served).max() < 0.05
 
 
-def test_served_scores_average_the_face_and_its_mirror():
-    x = to_model_input(load_split(FER / "val.npz.xz").images[:64])
+@MODEL_DIRS
+def test_served_model_scores_what_its_card_says(model_dir, validation):
+    split, _ = validation
+    card = json.loads((model_dir / "model.json").read_text())
+    report = evaluate_split(split, get_models(model_dir).classifier)
+    assert report["accuracy"] >= 0.70
+    assert report["accuracy"] == pytest.approx(card["metrics"]["val_accuracy"], abs=0.0005)
+
+
+def test_served_scores_average_the_face_and_its_mirror(validation):
+    _, x = validation
     classifier = get_models().classifier
-    expected = (classifier.predict_network(x) + classifier.predict_network(x[:, :, ::-1, :])) / 2
-    np.testing.assert_allclose(classifier.predict(x), expected, atol=1e-5)
+    expected = (classifier.predict_network(x[:64]) + classifier.predict_network(x[:64, :, ::-1, :])) / 2
+    np.testing.assert_allclose(classifier.predict(x[:64]), expected, atol=1e-5)
