@@ -60,10 +60,8 @@ class ExpressionClassifier:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 48, 48, 1) in [0, 1] -> probabilities (N, 7); mirrored copies averaged in
         the same batch when the model card asks for it (it was validated that way)."""
-        if x.shape[0] == 0:
-            return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
-        if not self.card.flip_tta:
-            return self._run(x)
+        if x.shape[0] == 0 or not self.card.flip_tta:
+            return self.predict_network(x)
         scores = self._run(np.concatenate([x, x[:, :, ::-1, :]], axis=0))
         n = x.shape[0]
         return (scores[:n] + scores[n:]) / 2.0
