@@ -53,17 +53,21 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             jpeg = frame_640("deepface_img15.jpg")
             sent: dict[str, float] = {}
             errors: dict[str, int] = {}
+            error_times: list[float] = []
             lock = threading.Lock()
             stop_at = time.monotonic() + seconds
 
-            def camera(cam: dict) -> None:
+            def camera(cam: dict, offset: float) -> None:
                 try:
                     client = Camera(base, cam["capture_token"])
                 except Exception as exc:  # noqa: BLE001 - counted, reported
                     with lock:
                         errors[f"connect: {type(exc).__name__}"] = errors.get(f"connect: {type(exc).__name__}", 0) + 1
                     return
-                period, next_at = 1.0 / fps, time.monotonic()
+                # Cameras start out of step, as real ones do (a burst of N frames at t=0 measures nothing).
+                period = 1.0 / fps
+                next_at = time.monotonic() + offset * period
+                time.sleep(max(0.0, next_at - time.monotonic()))
                 while time.monotonic() < stop_at:
                     started = time.time()
                     try:
@@ -75,11 +79,13 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
                             sent[ack["frame_id"]] = started
                         else:
                             errors[ack.get("error", "?")] = errors.get(ack.get("error", "?"), 0) + 1
+                            error_times.append(time.monotonic() - t0)
                     next_at += period
                     time.sleep(max(0.0, next_at - time.monotonic()))
                 client.close()
 
-            threads = [threading.Thread(target=camera, args=(c,), daemon=True) for c in cams]
+            threads = [threading.Thread(target=camera, args=(c, i / len(cams)), daemon=True)
+                       for i, c in enumerate(cams)]
             t0 = time.monotonic()
             for t in threads:
                 t.start()
@@ -107,6 +113,8 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
                   f"p99 {percentile(latencies, 0.99):.0f} ms, max {latencies[-1] if latencies else float('nan'):.0f} ms")
             print(f"errors (refused acks, timeouts, connection failures): {sum(errors.values())} {errors or ''}")
+            if error_times:
+                print(f"errors between t={min(error_times):.1f}s and t={max(error_times):.1f}s")
             if len(memory) >= 3:
                 warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
                 print(f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
