@@ -32,6 +32,17 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
+def window_latency(listener: LiveListener, sent: dict[str, float], lock: threading.Lock, start: int) -> str:
+    """p50 / p99 / max of the observations that arrived since the last progress line (finds stalls)."""
+    window = listener.observations[start:]
+    with lock:
+        values = sorted((listener.arrivals[o["frame_id"]] - sent[o["frame_id"]]) * 1000
+                        for o in window if o["frame_id"] in sent and o["frame_id"] in listener.arrivals)
+    if not values:
+        return "-"
+    return f"p50 {percentile(values, 0.5):.0f} / p99 {percentile(values, 0.99):.0f} / max {values[-1]:.0f} ms"
+
+
 def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int) -> None:
     migrate(PG_URL)
     r = redis.Redis.from_url(REDIS_URL)
@@ -92,14 +103,16 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
                   f"{workers} worker process(es))")
             memory = []
+            shown = 0
             while any(t.is_alive() for t in threads):
                 time.sleep(min(sample_s, max(0.1, stop_at - time.monotonic() + 0.5)))
                 elapsed = time.monotonic() - t0
                 web_mb, worker_mb = tree_rss_mb(web.popen.pid), sum(tree_rss_mb(w.popen.pid) for w in pool)
                 memory.append((elapsed, web_mb, worker_mb))
                 print(f"t={elapsed:5.0f}s analysed {len(listener.observations):6d} frames "
-                      f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB",
-                      flush=True)
+                      f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB, "
+                      f"latency since last line {window_latency(listener, sent, lock, shown)}", flush=True)
+                shown = len(listener.observations)
             time.sleep(3)
             listener.close()
             received = {o["frame_id"] for o in listener.observations}
