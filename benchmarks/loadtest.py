@@ -121,6 +121,7 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             stale = int(r.hget("emotiscan:counters", "frames_stale") or 0)
             duration = time.monotonic() - t0
             print("## Summary")
+            print(f"model {', '.join(sorted({o.get('model_version', '?') for o in listener.observations})) or '-'}")
             print(f"frames sent {len(sent)}, analysed {len(received)} ({len(received) / seconds:.1f}/s), stale dropped {stale}, "
                   f"accepted but not analysed {lost}")
             print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
