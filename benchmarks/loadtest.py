@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from benchmarks.run import frame_640, tree_rss_mb
+from benchmarks.run import frame_640, tree_cpu_s, tree_rss_mb
 from tests.conftest import PG_URL, REDIS_URL, migrate, truncate_all
 from tests.processes import (
     ApiClient,
@@ -41,6 +41,26 @@ def window_latency(listener: LiveListener, sent: dict[str, float], lock: threadi
     if not values:
         return "-"
     return f"p50 {percentile(values, 0.5):.0f} / p99 {percentile(values, 0.99):.0f} / max {values[-1]:.0f} ms"
+
+
+def latency_parts(listener: LiveListener) -> str:
+    """Where the time goes: camera -> web process (ack path), web -> analysed (queue and worker),
+    analysed -> viewer (fan-out), from the timestamps each observation carries."""
+    parts: dict[str, list[float]] = {"to web": [], "queue + analysis": [], "to viewer": []}
+    for o in listener.observations:
+        arrival = listener.arrivals.get(o.get("frame_id"))
+        if arrival is None or o.get("client_ts") is None:
+            continue
+        parts["to web"].append(o["ts"] - o["client_ts"])
+        parts["queue + analysis"].append(o["latency_ms"])
+        parts["to viewer"].append(arrival * 1000 - o["ts"] - o["latency_ms"])
+    return ", ".join(f"{k} {percentile(sorted(v), 0.5):.0f} / {percentile(sorted(v), 0.99):.0f} ms" for k, v in parts.items())
+
+
+def cpu_use(web, pool) -> dict[str, float]:
+    """CPU seconds so far of the web process, the workers, and this load generator."""
+    return {"web": tree_cpu_s(web.popen.pid), "workers": sum(tree_cpu_s(w.popen.pid) for w in pool),
+            "load generator": time.process_time()}
 
 
 def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int) -> None:
@@ -98,6 +118,7 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             threads = [threading.Thread(target=camera, args=(c, i / len(cams)), daemon=True)
                        for i, c in enumerate(cams)]
             t0 = time.monotonic()
+            cpu0 = cpu_use(web, pool)
             for t in threads:
                 t.start()
             print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
@@ -120,21 +141,31 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             lost = len([f for f in sent if f not in received])
             stale = int(r.hget("emotiscan:counters", "frames_stale") or 0)
             duration = time.monotonic() - t0
+            cpu = {k: v - cpu0[k] for k, v in cpu_use(web, pool).items()}
             print("## Summary")
             print(f"model {', '.join(sorted({o.get('model_version', '?') for o in listener.observations})) or '-'}")
             print(f"frames sent {len(sent)}, analysed {len(received)} ({len(received) / seconds:.1f}/s), stale dropped {stale}, "
                   f"accepted but not analysed {lost}")
             print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
                   f"p99 {percentile(latencies, 0.99):.0f} ms, max {latencies[-1] if latencies else float('nan'):.0f} ms")
+            print(f"latency parts (p50 / p99): {latency_parts(listener)}")
             print(f"errors (refused acks, timeouts, connection failures): {sum(errors.values())} {errors or ''}")
             if error_times:
                 print(f"errors between t={min(error_times):.1f}s and t={max(error_times):.1f}s")
+            per_frame = " ".join(f"{k} {v * 1000 / max(1, len(received)):.1f} ms" for k, v in cpu.items())
+            print(f"CPU used: {' '.join(f'{k} {v / duration:.2f} cores' for k, v in cpu.items())} "
+                  f"(per analysed frame: {per_frame})")
             if len(memory) >= 3:
                 warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
                 print(f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
                       f"(from t={warm[0]:.0f}s to t={memory[-1][0]:.0f}s of {duration:.0f}s)")
             print(f"tracebacks in logs: web {web.output().count('Traceback')}, "
                   f"workers {sum(w.output().count('Traceback') for w in pool)}")
+            for proc in (web, *pool):
+                log = proc.output()
+                if "Traceback" in log:  # show the first one: a load test must explain its failures
+                    at = log.index("Traceback")
+                    print(f"first traceback in {proc.log.name}:\n{log[max(0, at - 300):at + 3000]}")
         finally:
             for w in pool:
                 w.stop()

@@ -49,17 +49,40 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its children (make -> gunicorn -> worker)."""
-    total, todo = 0.0, [pid]
+def tree_pids(pid: int) -> list[int]:
+    """A process and its descendants (make -> gunicorn -> worker)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
         try:
-            total += rss_mb(p)
             children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
         except OSError:
             continue
+        found.append(p)
         todo.extend(int(c) for c in children)
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children."""
+    total = 0.0
+    for p in tree_pids(pid):
+        try:
+            total += rss_mb(p)
+        except OSError:  # exited meanwhile
+            continue
+    return total
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
 
 

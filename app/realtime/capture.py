@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from flask import current_app, request
@@ -19,6 +20,7 @@ from app.inference.jpeg import FrameError, check_frame
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.services import camera_status
+from app.services.admission import admit_frame, release_frame
 from app.services.cameras import camera_for_token
 from app.services.privacy import analysis_refusal, site_refusal
 from app.services.state import store
@@ -53,14 +55,6 @@ class CaptureSession:
 
 _sessions: dict[str, CaptureSession] = {}
 _lock = threading.Lock()
-
-
-def inflight_key(camera_id: int) -> str:
-    return f"inflight:{camera_id}"
-
-
-def tenant_inflight_key(tenant_id: int) -> str:
-    return f"inflight_tenant:{tenant_id}"
 
 
 def connected_cameras() -> int:
@@ -135,18 +129,11 @@ class CaptureNamespace(Namespace):
         if not session.take():
             counters.count("frames_rejected_rate_limited")
             return {"ok": False, "error": "rate_limited"}
-        key, ttl = inflight_key(session.camera_id), int(cfg["STALE_FRAME_S"] * 5) + 1
-        if counters.incr(key, ttl_s=ttl) > cfg["MAX_FRAMES_IN_FLIGHT"]:
-            counters.decr(key)
-            counters.count("frames_rejected_busy")
-            return {"ok": False, "error": "busy"}
-        tenant_key = tenant_inflight_key(session.tenant_id)
-        if counters.incr(tenant_key, ttl_s=ttl) > cfg["TENANT_MAX_IN_FLIGHT"]:
-            counters.decr(tenant_key)
-            counters.decr(key)
-            counters.count("frames_rejected_tenant_busy")
-            return {"ok": False, "error": "busy"}
         frame_id = uuid.uuid4().hex
+        refusal = admit_frame(session.tenant_id, session.camera_id, frame_id)
+        if refusal:
+            counters.count(f"frames_rejected_{refusal}")
+            return {"ok": False, "error": "busy"}
         client_ts = data.get("ts") if isinstance(data.get("ts"), (int, float)) else None
         counters.count("frames_received")
         if received_at - session.seen_written > 5:
@@ -154,6 +141,11 @@ class CaptureNamespace(Namespace):
             db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id)
                                .values(last_seen_at=utcnow()))
             db.session.commit()
-        dispatch_frame(session.tenant_id, session.site_id, session.camera_id, frame_id, received_at,
-                       bytes(data["jpeg"]), client_ts)
+        try:
+            dispatch_frame(session.tenant_id, session.site_id, session.camera_id, frame_id, received_at,
+                           bytes(data["jpeg"]), client_ts)
+        except Exception:
+            with suppress(Exception):  # give its place back at once when the state store is up
+                release_frame(session.tenant_id, session.camera_id, frame_id)
+            raise
         return {"ok": True, "frame_id": frame_id}

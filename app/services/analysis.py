@@ -20,6 +20,7 @@ from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
 from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
 from app.services import alerts, camera_status, notifications, observations, webhooks
+from app.services.admission import release_frame
 from app.services.state import store
 from app.tasks.dispatch import run_in_background
 
@@ -86,6 +87,5 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         state.count(f"latency_bucket_{latency_bucket(latency_ms)}")
         return payload
     finally:
-        state.decr(f"inflight:{camera_id}")
-        state.decr(f"inflight_tenant:{tenant_id}")
+        release_frame(tenant_id, camera_id, frame_id)
         db.session.remove()

@@ -239,12 +239,13 @@ def redis_keys_of(tenant_id: int) -> list[str]:
     """State keys that name the tenant's cameras or rules (rule state, smoothing, frames in flight)."""
     cameras = db.session.scalars(select(Camera.id).where(Camera.tenant_id == tenant_id)).all()
     rules = db.session.scalars(select(AlertRule.id).where(AlertRule.tenant_id == tenant_id)).all()
+    from app.services.admission import camera_key, tenant_key
     from app.services.camera_status import stats_key
 
     today = datetime.now(UTC)
     days = [(today - timedelta(days=d)).strftime("%Y%m%d") for d in range(3)]
-    keys = [k for c in cameras for k in (f"smooth:{c}", f"inflight:{c}", *(stats_key(c, day) for day in days))]
-    keys += [f"rule:{r}:camera:{c}" for r in rules for c in cameras] + [f"inflight_tenant:{tenant_id}"]
+    keys = [k for c in cameras for k in (f"smooth:{c}", camera_key(c), *(stats_key(c, day) for day in days))]
+    keys += [f"rule:{r}:camera:{c}" for r in rules for c in cameras] + [tenant_key(tenant_id)]
     return keys
 
 

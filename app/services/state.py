@@ -20,8 +20,9 @@ PREFIX = "emotiscan:"
 
 class StateStore(Protocol):
     def incr(self, key: str, ttl_s: int) -> int: ...
-    def decr(self, key: str) -> int: ...
     def count(self, name: str, amount: int = 1) -> None: ...
+    def admit(self, limits: dict[str, int], member: str, ttl_s: float) -> str | None: ...
+    def release(self, keys: list[str], member: str) -> None: ...
     def counters(self) -> dict[str, int]: ...
     def get_json(self, key: str) -> dict | None: ...
     def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
@@ -39,6 +40,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, object]] = {}
         self._counters: dict[str, int] = {}
+        self._sets: dict[str, dict[str, float]] = {}  # frames in flight: member -> deadline
 
     def _get(self, key: str):
         expires, value = self._values.get(key, (0.0, None))
@@ -52,16 +54,30 @@ class MemoryStore:
             self._values[key] = (expires, int(value or 0) + 1)
             return int(value or 0) + 1
 
-    def decr(self, key: str) -> int:
-        with self._lock:
-            expires, value = self._values.get(key, (0.0, 0))
-            value = max(0, int(value or 0) - 1)
-            self._values[key] = (expires, value)
-            return value
-
     def count(self, name: str, amount: int = 1) -> None:
         with self._lock:
             self._counters[name] = self._counters.get(name, 0) + amount
+
+    def admit(self, limits: dict[str, int], member: str, ttl_s: float) -> str | None:
+        """Add ``member`` to every set of ``limits`` unless one already holds its limit of live
+        members; returns that full key, or None when admitted. A member lapses after ``ttl_s`` on
+        its own (a frame lost with a killed worker), never taking the others with it."""
+        now = time.monotonic()
+        with self._lock:
+            sets = {}
+            for key, limit in limits.items():
+                live = {m: t for m, t in (self._sets.get(key) or {}).items() if t > now}
+                self._sets[key] = sets[key] = live
+                if len(live) >= limit:
+                    return key
+            for live in sets.values():
+                live[member] = now + ttl_s
+            return None
+
+    def release(self, keys: list[str], member: str) -> None:
+        with self._lock:
+            for key in keys:
+                (self._sets.get(key) or {}).pop(member, None)
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -97,6 +113,7 @@ class MemoryStore:
         with self._lock:
             for key in keys:
                 self._values.pop(key, None)
+                self._sets.pop(key, None)
 
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.set_json("heartbeat:" + name, {"at": time.time()}, ttl_s)
@@ -109,25 +126,48 @@ class MemoryStore:
         return True
 
 
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local ttl = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then return i end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + ttl, ARGV[1])
+  redis.call('EXPIRE', key, math.ceil(ttl) + 1)
+end
+return 0
+"""
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
 
     def incr(self, key: str, ttl_s: int) -> int:
-        # The expiry is set when the counter is created, not renewed: a count left behind by a
-        # killed worker lapses within ttl_s even while the camera keeps sending.
+        # The expiry is set when the counter is created, not renewed (a once-per-period flag).
         pipe = self.redis.pipeline()
         pipe.incr(PREFIX + key)
         pipe.expire(PREFIX + key, ttl_s, nx=True)
         return int(pipe.execute()[0])
 
-    def decr(self, key: str) -> int:
-        # Never below zero, even when a frame finishes after its counter expired.
-        script = "local v = redis.call('DECR', KEYS[1]) if v < 0 then redis.call('SET', KEYS[1], 0) v = 0 end return v"
-        return int(self.redis.eval(script, 1, PREFIX + key))
-
     def count(self, name: str, amount: int = 1) -> None:
         self.redis.hincrby(PREFIX + "counters", name, amount)
+
+    def admit(self, limits: dict[str, int], member: str, ttl_s: float) -> str | None:
+        # One script, so that two web processes never both take the last place. Members are
+        # scored by their deadline on Redis's own clock (web processes' clocks may differ).
+        keys = [PREFIX + k for k in limits]
+        full = int(self.redis.eval(_ADMIT, len(keys), *keys, member, ttl_s, *limits.values()))
+        return list(limits)[full - 1] if full else None
+
+    def release(self, keys: list[str], member: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrem(PREFIX + key, member)
+        pipe.execute()
 
     def counters(self) -> dict[str, int]:
         return {k.decode(): int(v) for k, v in self.redis.hgetall(PREFIX + "counters").items()}
