@@ -56,7 +56,10 @@ def test_litert_and_keras_agree_on_validation(model_dir, validation, served_netw
     served, _ = served_network(model_dir)
     agreement = float((keras_scores.argmax(1) == served.argmax(1)).mean())
     assert agreement >= 0.99, agreement
-    assert np.abs(keras_scores - served).max() < 0.05
+    # int8 weights move a probability by 0.002 on average and, on the worst of 25,000 scores,
+    # by 0.04 (the ensemble, two networks averaged) to 0.07 (one network).
+    diff = np.abs(keras_scores - served)
+    assert diff.mean() < 0.005 and diff.max() < 0.1, (diff.mean(), diff.max())
 
 
 @MODEL_DIRS
