@@ -8,8 +8,10 @@ import time
 
 import pytest
 
-from app.services.state import MemoryStore, RedisStore
+from app.services.state import PREFIX, MemoryStore, RedisStore
 from tests.conftest import REDIS_URL
+
+CAM, CAM2, TENANT = "adm-test:cam", "adm-test:cam2", "adm-test:tenant"
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -18,13 +20,10 @@ def state(request):
         yield MemoryStore()
         return
     redis_store = RedisStore(REDIS_URL)
-    keys = [f"emotiscan:adm-test:{k}" for k in ("cam", "cam2", "tenant")]
+    keys = [PREFIX + k for k in (CAM, CAM2, TENANT)]
     redis_store.redis.delete(*keys)
     yield redis_store
     redis_store.redis.delete(*keys)
-
-
-CAM, CAM2, TENANT = "adm-test:cam", "adm-test:cam2", "adm-test:tenant"
 
 
 def test_caps_are_exact_and_name_the_full_key(state):

@@ -130,9 +130,9 @@ class CaptureNamespace(Namespace):
             counters.count("frames_rejected_rate_limited")
             return {"ok": False, "error": "rate_limited"}
         frame_id = uuid.uuid4().hex
-        refusal = admit_frame(session.tenant_id, session.camera_id, frame_id)
-        if refusal:
-            counters.count(f"frames_rejected_{refusal}")
+        busy = admit_frame(session.tenant_id, session.camera_id, frame_id)
+        if busy:
+            counters.count(f"frames_rejected_{busy}")
             return {"ok": False, "error": "busy"}
         client_ts = data.get("ts") if isinstance(data.get("ts"), (int, float)) else None
         counters.count("frames_received")

@@ -24,7 +24,8 @@ def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_ver
     obs = Observation(tenant_id=tenant_id, site_id=site_id, camera_id=camera_id, ts=ts, model_version=model_version,
                       face_count=len(faces), faces=faces, latency_ms=round(latency_ms, 1),
                       **{k: mean.get(k) for k in EMOTIONS})
-    if db.session.get_bind().dialect.name == "postgresql":
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         # A frame's numbers need not wait for the WAL flush: a database crash may forget the last
         # fraction of a second of observations, never leave them half-written; a camera stream
         # no longer stalls behind a checkpoint's disk sync. Alerts keep synchronous commits.
@@ -32,7 +33,7 @@ def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_ver
     db.session.add(obs)
     try:
         db.session.flush()
-        db.session.execute(rollup_upsert(obs))
+        db.session.execute(rollup_upsert(obs, postgresql))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -40,14 +41,14 @@ def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_ver
     return obs
 
 
-def rollup_upsert(obs: Observation):
+def rollup_upsert(obs: Observation, postgresql: bool):
     """Add one observation to its camera's 15-minute slot (insert or update in one statement, so
     that concurrent workers never lose a count)."""
     epoch = int(obs.ts.timestamp())
     values = {"camera_id": obs.camera_id, "slot": epoch // SLOT_S, "tenant_id": obs.tenant_id, "site_id": obs.site_id,
               "observations": 1, "faces": obs.face_count, "classified": int(obs.neutral is not None),
               "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)), **{e: getattr(obs, e) or 0.0 for e in EMOTIONS}}
-    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ObservationRollup)
+    insert = (pg_insert if postgresql else sqlite_insert)(ObservationRollup)
     stmt = insert.values(**values)
     table = ObservationRollup.__table__.c
     added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
