@@ -40,7 +40,7 @@ def current_tenant() -> Tenant:
 
 def allowed_site_ids(user: User) -> set[int] | None:
     """None: every site of the tenant; else the only site ids the user may see."""
-    if user.role == "admin" or not user.sites:
+    if user.role == "admin" or user.all_sites:
         return None
     return {site.id for site in user.sites}
 

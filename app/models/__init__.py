@@ -12,6 +12,14 @@ from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
 
+from app.extensions import db
+
+# SQLite hands out the highest deleted id again unless a table says AUTOINCREMENT: a deleted
+# user's token or a deleted site's scope would then name the next one (PostgreSQL never reuses).
+for _table in db.metadata.tables.values():
+    if len(_table.primary_key.columns) == 1 and list(_table.primary_key.columns)[0].name == "id":
+        _table.dialect_options["sqlite"]["autoincrement"] = True
+
 __all__ = [
     "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "FREQUENCIES", "GeneratedReport", "Observation",
     "ObservationRollup", "ROLES", "ReportSchedule", "Site", "Tenant", "TenantErasure",

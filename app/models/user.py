@@ -3,6 +3,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,7 +21,7 @@ user_sites = Table(
 
 
 class User(UserMixin, db.Model):
-    """A person of one tenant. ``sites`` empty means all of the tenant's sites."""
+    """A person of one tenant, who sees all its sites or only ``sites`` (``all_sites``)."""
 
     __tablename__ = "users"
 
@@ -37,6 +38,11 @@ class User(UserMixin, db.Model):
     # (or until an admin unlocks it), whatever password is tried.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lockouts: Mapped[int] = mapped_column(default=0, server_default="0")  # consecutive locks: longer each time
+    # Bumped by sign-out and password reset: session cookies carry it and die with the old value.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # True: every site of the tenant. False: only ``sites`` (none once its last site is deleted).
+    all_sites: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     sites = relationship("Site", secondary=user_sites, lazy="selectin", order_by="Site.id")
     tenant = relationship("Tenant", lazy="joined")

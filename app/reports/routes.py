@@ -38,7 +38,7 @@ def _scope_choices() -> list[tuple[str, str]]:
     user = current_actor()
     sites = db.session.scalars(scoped(select(Site), Site).order_by(Site.name)).all()
     cameras = db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)).all()
-    choices = [("tenant", gettext("All my sites") if user.role != "admin" and user.sites else user.tenant.name)]
+    choices = [("tenant", gettext("All my sites") if user.role != "admin" and not user.all_sites else user.tenant.name)]
     for site in sites:
         choices.append((f"site:{site.id}", site.name))
         choices += [(f"camera:{c.id}", f"{site.name} / {c.name}") for c in cameras if c.site_id == site.id]

@@ -108,6 +108,7 @@ def create_user(tenant_id: int, email: str, role: str, password: str | None = No
         check_password_strength(password)
         user.set_password(password)
     user.sites = _sites_of_tenant(tenant_id, site_ids) if role != "admin" else []
+    user.all_sites = not user.sites  # no site named: all of them (the API's contract)
     db.session.add(user)
     db.session.flush()
     audit.record(tenant_id, actor_id, "user.created", "user", user.id, commit=False, email=user.email, role=role)
@@ -140,8 +141,9 @@ def update_user(user: User, *, role: str | None = None, password: str | None = N
         user.set_password(password)
     if site_ids is not None:
         user.sites = _sites_of_tenant(user.tenant_id, site_ids)
+        user.all_sites = not user.sites
     if user.role == "admin":
-        user.sites = []
+        user.sites, user.all_sites = [], True
     db.session.commit()
     return user
 

@@ -76,7 +76,7 @@ def _recipients(schedule: ReportSchedule, scope: reports.Scope) -> list[User]:
                                                   User.role.in_(("admin", "manager")))).all()
     allowed = []
     for user in users:
-        sites = {s.id for s in user.sites} if user.role != "admin" and user.sites else None
+        sites = {s.id for s in user.sites} if user.role != "admin" and not user.all_sites else None
         if sites is None or scope.kind != "tenant" and scope.site_id in sites:
             allowed.append(user)
     return allowed
