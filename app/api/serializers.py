@@ -17,7 +17,8 @@ def tenant_dict(tenant: Tenant) -> dict:
 
 
 def user_dict(user: User) -> dict:
-    return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites], "all_sites": user.all_sites,
+    return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites],
+            "all_sites": user.all_sites,
             "locale": user.locale, "notify_alerts": user.notify_alerts, "created_at": iso(user.created_at),
             "locked_until": iso(user.locked_until) if user.locked_until and user.locked_until > utcnow() else None}
 

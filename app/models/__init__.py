@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; no web or ML code here."""
 
+from app.extensions import db
 from app.models.alert import Alert, AlertRule
 from app.models.audit import AuditEntry
 from app.models.camera import Camera
@@ -11,8 +12,6 @@ from app.models.tenant import Tenant, TenantErasure
 from app.models.token import ApiToken
 from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
-
-from app.extensions import db
 
 # SQLite hands out the highest deleted id again unless a table says AUTOINCREMENT: a deleted
 # user's token or a deleted site's scope would then name the next one (PostgreSQL never reuses).
