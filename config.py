@@ -96,10 +96,22 @@ class Config:
     # Origins allowed to open Socket.IO connections (comma-separated); default: PUBLIC_URL only.
     SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = [
         o.strip() for o in os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()] or None
+    # Open Socket.IO connections (app.realtime.guard). Each WebSocket holds a gunicorn thread: keep
+    # SOCKET_MAX_CONNECTIONS below the threads (make run: THREADS=1100) so that HTTP always has some.
+    SOCKET_MAX_CONNECTIONS = int(os.environ.get("SOCKET_MAX_CONNECTIONS", "1000"))
+    SOCKET_MAX_PER_ADDRESS = int(os.environ.get("SOCKET_MAX_PER_ADDRESS", "1000"))
+    SOCKET_MAX_PENDING_PER_ADDRESS = int(os.environ.get("SOCKET_MAX_PENDING_PER_ADDRESS", "32"))
+    SOCKET_AUTH_TIMEOUT_S = float(os.environ.get("SOCKET_AUTH_TIMEOUT_S", "5"))
     RETENTION_PERIOD_S = int(os.environ.get("RETENTION_PERIOD_S", 3600))  # how often old data is deleted
     # Behind NGINX (or another proxy that sets X-Forwarded-For/-Proto/-Host): trust one hop, so that
     # HTTPS, client addresses (rate limits) and absolute URLs are the browser's, not the proxy's.
     BEHIND_PROXY = os.environ.get("BEHIND_PROXY", "") in ("1", "true", "yes")
+    # Networks that webhooks (and other outbound requests to tenants' URLs) may reach although private,
+    # comma-separated CIDR, e.g. "10.20.0.0/16" for on-premises receivers; default: public addresses only.
+    OUTBOUND_ALLOW_NETWORKS = [n.strip() for n in os.environ.get("OUTBOUND_ALLOW_NETWORKS", "").split(",") if n.strip()]
+    # Fernet keys for secrets stored encrypted (webhook signing secrets), comma-separated: the first
+    # encrypts, all decrypt (rotation: put a new key first). Unset: a key derived from SECRET_KEY.
+    DATA_KEYS = [k.strip() for k in os.environ.get("DATA_KEYS", "").split(",") if k.strip()]
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json (one object per line, with request_id) | text
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

@@ -74,6 +74,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
 
-    register_namespaces(socketio)
+    register_namespaces(socketio, app)
     register_cli(app)
     return app

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -44,16 +43,15 @@ class Revocation:
         return cls(reason=str(data.get("reason", "")), **{k: data.get(k) for k in keys if isinstance(data.get(k), int)})
 
 
-_handlers: list[Callable[[Revocation], None]] = []
+_handler: Callable[[Revocation], None] | None = None
 _publisher: Callable[[Revocation], None] | None = None
-_lock = threading.Lock()
 
 
 def on_revocation(handler: Callable[[Revocation], None]) -> None:
-    """Register what this process does with a revocation (the realtime package closes sockets)."""
-    with _lock:
-        if handler not in _handlers:
-            _handlers.append(handler)
+    """What this process does with a revocation (the realtime package closes sockets); one app
+    per process, so a later app's handler replaces an earlier one."""
+    global _handler
+    _handler = handler
 
 
 def set_publisher(publisher: Callable[[Revocation], None] | None) -> None:
@@ -63,11 +61,12 @@ def set_publisher(publisher: Callable[[Revocation], None] | None) -> None:
 
 
 def apply_locally(revocation: Revocation) -> None:
-    for handler in list(_handlers):
-        try:
-            handler(revocation)
-        except Exception:  # noqa: BLE001 - one failing handler must not stop the others
-            log.exception("revocation handler failed")
+    if _handler is None:
+        return  # no socket server in this process (CLI, a worker without sockets)
+    try:
+        _handler(revocation)
+    except Exception:  # noqa: BLE001 - the caller's change is committed; a failed close is logged
+        log.exception("revocation handler failed")
 
 
 def revoke(reason: str, *, tenant_id: int | None = None, user_id: int | None = None, token_id: int | None = None,

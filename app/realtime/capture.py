@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
+import math
 import time
 import uuid
 from contextlib import suppress
@@ -19,6 +19,8 @@ from app.extensions import db
 from app.inference.jpeg import FrameError, check_frame
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
+from app.realtime.access import registry, subscriber
+from app.realtime.guard import guard
 from app.services import camera_status
 from app.services.admission import admit_frame, release_frame
 from app.services.cameras import camera_for_token
@@ -53,39 +55,45 @@ class CaptureSession:
         return False
 
 
-_sessions: dict[str, CaptureSession] = {}
-_lock = threading.Lock()
-
-
 def connected_cameras() -> int:
     """Capture connections held by this process (a gauge for /metrics)."""
-    return len(_sessions)
+    return registry.captures_count()
+
+
+def client_timestamp(value: object) -> float | None:
+    """The camera's own clock for a frame (ms since the epoch), if it is a sane number: NaN,
+    infinities and values past year 2286 would reach browsers as invalid JSON or overflow."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and 0 <= value < 1e13 else None
 
 
 class CaptureNamespace(Namespace):
     def on_connect(self, auth=None):
+        subscriber.ensure(current_app._get_current_object())
         token = auth.get("token") if isinstance(auth, dict) else None
         camera = camera_for_token(token) if token else None
         if camera is None:
             store().count("capture_refused")
+            db.session.remove()
             raise ConnectionRefusedError("invalid_token")
         session = CaptureSession(camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash,
                                  tokens=camera.fps * 1.5)
-        with _lock:
-            _sessions[request.sid] = session
+        registry.add_capture(request.sid, session)
+        guard.authenticated(request.sid, "/capture")
         join_room(camera_room(camera.id))
         emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps,
                        "refusal": site_refusal(camera.site)})
         db.session.remove()
 
     def on_disconnect(self, reason=None):
-        with _lock:
-            _sessions.pop(request.sid, None)
+        registry.remove(request.sid)
 
     def on_frame(self, data=None):
         try:
             ack = self._frame(data)
-            session = _sessions.get(request.sid)
+            session = registry.capture(request.sid)
             if session is not None and ack.get("error") != "token_revoked":
                 camera_status.record(session.camera_id, "received" if ack.get("ok") else "refused")
             return ack
@@ -100,17 +108,18 @@ class CaptureNamespace(Namespace):
 
     def _frame(self, data) -> dict:
         received_at = time.time()
-        session = _sessions.get(request.sid)
+        session = registry.capture(request.sid)
         if session is None:
             return {"ok": False, "error": "unauthorized"}
         row = db.session.execute(
-            select(Camera.token_hash, Site.setting, Site.purpose, Tenant.outside_eu)
+            select(Camera.token_hash, Camera.site_id, Site.setting, Site.purpose, Tenant.outside_eu)
             .join(Site, Site.id == Camera.site_id).join(Tenant, Tenant.id == Camera.tenant_id)
             .where(Camera.id == session.camera_id)
         ).first()
         if row is None or row.token_hash != session.token_hash:  # rotated or deleted: the old token stops at once
             emit("revoked", {"camera_id": session.camera_id})
             return {"ok": False, "error": "token_revoked"}
+        session.site_id = row.site_id  # a camera moved to another site streams into the new site at once
         refusal = analysis_refusal(row.setting, row.purpose, row.outside_eu)  # checked on every frame, like the token
         if refusal:
             store().count("frames_rejected_purpose")
@@ -134,7 +143,7 @@ class CaptureNamespace(Namespace):
         if busy:
             counters.count(f"frames_rejected_{busy}")
             return {"ok": False, "error": "busy"}
-        client_ts = data.get("ts") if isinstance(data.get("ts"), (int, float)) else None
+        client_ts = client_timestamp(data.get("ts"))
         counters.count("frames_received")
         if received_at - session.seen_written > 5:
             session.seen_written = received_at

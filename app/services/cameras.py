@@ -8,6 +8,7 @@ import segno
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.connections import revoke
 from app.extensions import db
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
@@ -70,9 +71,12 @@ def update_camera(camera: Camera, name: str | None = None, fps: int | None = Non
         camera.name = name.strip()[:120]
     if fps is not None:
         camera.fps = fps
+    moved = site is not None and site.id != camera.site_id
     if site is not None:
         camera.site_id = site.id
     db.session.commit()
+    if moved or fps is not None:  # open captures take the new site (rooms, rows) and rate at once
+        revoke("camera_changed", camera_id=camera.id)
     return camera
 
 
@@ -82,14 +86,17 @@ def rotate_token(camera: Camera) -> str:
     camera.token_hash = token_hash(token)
     camera.token_rotated_at = utcnow()
     db.session.commit()
+    revoke("camera_token_rotated", camera_id=camera.id)
     return token
 
 
 def delete_camera(camera: Camera, actor_id: int | None = None) -> None:
     """Delete a camera and its data (audit logged)."""
     audit.record(camera.tenant_id, actor_id, "camera.deleted", "camera", camera.id, commit=False, name=camera.name)
+    camera_id = camera.id
     db.session.delete(camera)
     db.session.commit()
+    revoke("camera_deleted", camera_id=camera_id)
 
 
 def camera_for_token(token: str) -> Camera | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from app.connections import revoke
 from app.extensions import db
 from app.models import Site
 from app.services import audit
@@ -40,8 +41,11 @@ def update_site(site: Site, name: str | None = None, timezone: str | None = None
 def delete_site(site: Site, actor_id: int | None = None) -> None:
     """Delete a site with its cameras and their data (audit logged)."""
     audit.record(site.tenant_id, actor_id, "site.deleted", "site", site.id, commit=False, name=site.name)
+    tenant_id, site_id = site.tenant_id, site.id
     db.session.delete(site)
     db.session.commit()
+    # Its cameras' captures close; the tenant's viewers are re-scoped (a limited user may lose it).
+    revoke("site_deleted", tenant_id=tenant_id, site_id=site_id)
 
 
 def timezone_names() -> list[str]:

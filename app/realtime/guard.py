@@ -1,0 +1,127 @@
+"""Engine.IO connections cannot exhaust the web process.
+
+Each open WebSocket holds one of gunicorn's threads. An engine.io connection that has not been
+authorised into ``/live`` or ``/capture`` within ``SOCKET_AUTH_TIMEOUT_S`` is closed; one address
+may hold at most ``SOCKET_MAX_PENDING_PER_ADDRESS`` such pending connections and
+``SOCKET_MAX_PER_ADDRESS`` in all; the process accepts at most ``SOCKET_MAX_CONNECTIONS``, fewer
+than its threads, so that HTTP requests (``/healthz`` among them) always find a free thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Conn:
+    address: str
+    opened: float = field(default_factory=time.monotonic)
+    authenticated: bool = False
+
+
+class ConnectionGuard:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conns: dict[str, _Conn] = {}
+        self._per_address: Counter[str] = Counter()
+        self._pending_per_address: Counter[str] = Counter()
+        self.max_connections = 1000
+        self.max_per_address = 1000
+        self.max_pending_per_address = 32
+        self.auth_timeout_s = 5.0
+        self.refused = 0
+        self.closed_idle = 0
+        self._server = None
+        self._janitor: threading.Thread | None = None
+
+    def configure(self, app: Flask, server) -> None:
+        cfg = app.config
+        self.max_connections = int(cfg["SOCKET_MAX_CONNECTIONS"])
+        self.max_per_address = int(cfg["SOCKET_MAX_PER_ADDRESS"])
+        self.max_pending_per_address = int(cfg["SOCKET_MAX_PENDING_PER_ADDRESS"])
+        self.auth_timeout_s = float(cfg["SOCKET_AUTH_TIMEOUT_S"])
+        self._server = server
+        connect, disconnect = server._handle_eio_connect, server._handle_eio_disconnect
+
+        def on_connect(eio_sid, environ):
+            if not self.open(eio_sid, environ.get("REMOTE_ADDR") or "-"):
+                return False  # engine.io answers 401 and keeps no session
+            return connect(eio_sid, environ)
+
+        def on_disconnect(eio_sid, reason=None):
+            self.close(eio_sid)
+            return disconnect(eio_sid, reason)
+
+        server.eio.on("connect", on_connect)
+        server.eio.on("disconnect", on_disconnect)
+
+    def open(self, eio_sid: str, address: str) -> bool:
+        with self._lock:
+            if (len(self._conns) >= self.max_connections or self._per_address[address] >= self.max_per_address
+                    or self._pending_per_address[address] >= self.max_pending_per_address):
+                self.refused += 1
+                return False
+            self._conns[eio_sid] = _Conn(address)
+            self._per_address[address] += 1
+            self._pending_per_address[address] += 1
+        self._ensure_janitor()
+        return True
+
+    def authenticated(self, sid: str, namespace: str) -> None:
+        """A namespace accepted this connection: it no longer counts as pending."""
+        try:
+            eio_sid = self._server.manager.eio_sid_from_sid(sid, namespace) if self._server else None
+        except Exception:  # noqa: BLE001 - test clients have no engine.io session
+            eio_sid = None
+        with self._lock:
+            conn = self._conns.get(eio_sid) if eio_sid else None
+            if conn is not None and not conn.authenticated:
+                conn.authenticated = True
+                self._pending_per_address[conn.address] -= 1
+
+    def close(self, eio_sid: str) -> None:
+        with self._lock:
+            conn = self._conns.pop(eio_sid, None)
+            if conn is None:
+                return
+            self._per_address[conn.address] -= 1
+            if not conn.authenticated:
+                self._pending_per_address[conn.address] -= 1
+            for counter in (self._per_address, self._pending_per_address):
+                if counter[conn.address] <= 0:
+                    del counter[conn.address]
+
+    def open_connections(self) -> int:
+        return len(self._conns)
+
+    def _ensure_janitor(self) -> None:
+        if self._janitor is None:
+            with self._lock:
+                if self._janitor is None:
+                    self._janitor = threading.Thread(target=self._sweep, name="socket-guard", daemon=True)
+                    self._janitor.start()
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(min(1.0, self.auth_timeout_s / 2))
+            deadline = time.monotonic() - self.auth_timeout_s
+            with self._lock:
+                idle = [sid for sid, c in self._conns.items() if not c.authenticated and c.opened < deadline]
+            for eio_sid in idle:
+                try:
+                    self._server.eio.disconnect(eio_sid)
+                except Exception:  # noqa: BLE001 - already gone
+                    log.debug("closing idle connection failed", exc_info=True)
+                self.close(eio_sid)  # engine.io may not call back for a half-open socket
+                self.closed_idle += 1
+
+
+guard = ConnectionGuard()
