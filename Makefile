@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-THREADS ?= 32
+THREADS ?= 1200
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
@@ -38,7 +38,7 @@ run: setup
 # Production-like: DATABASE_URL and REDIS_URL set; run `make worker` beside it.
 run-distributed: setup
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/gunicorn --workers 1 --threads $(THREADS) --bind 0.0.0.0:$(PORT) --timeout 60 wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers 1 --threads $(THREADS) --bind 0.0.0.0:$(PORT) --timeout 60 wsgi:app
 
 worker: setup
 	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames,notifications

@@ -97,8 +97,8 @@ class Config:
     SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = [
         o.strip() for o in os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()] or None
     # Open Socket.IO connections (app.realtime.guard). Each WebSocket holds a gunicorn thread: keep
-    # SOCKET_MAX_CONNECTIONS below the threads (make run: THREADS=1100) so that HTTP always has some.
-    SOCKET_MAX_CONNECTIONS = int(os.environ.get("SOCKET_MAX_CONNECTIONS", "1000"))
+    # SOCKET_MAX_CONNECTIONS below the threads (make run: THREADS=1200) so that HTTP always has some.
+    SOCKET_MAX_CONNECTIONS = int(os.environ.get("SOCKET_MAX_CONNECTIONS", "1100"))
     SOCKET_MAX_PER_ADDRESS = int(os.environ.get("SOCKET_MAX_PER_ADDRESS", "1000"))
     SOCKET_MAX_PENDING_PER_ADDRESS = int(os.environ.get("SOCKET_MAX_PENDING_PER_ADDRESS", "32"))
     SOCKET_AUTH_TIMEOUT_S = float(os.environ.get("SOCKET_AUTH_TIMEOUT_S", "5"))

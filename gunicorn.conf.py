@@ -1,9 +1,20 @@
-"""Gunicorn settings for `make run`: the embedded mode has no Celery beat, so each web worker
-process runs the scheduled work itself (one worker in the embedded mode)."""
+"""Gunicorn settings for `make run` and the distributed mode's web processes.
+
+The embedded mode has no Celery beat, so each web worker process runs the scheduled work itself
+(one worker in the embedded mode). Each open WebSocket holds one of the worker's threads: the
+connection guard keeps some threads free for HTTP, whatever ``--threads`` says.
+"""
+
+# gthread accepts at most this many client connections per worker (default 1000): above the
+# threads, so that a full house of sockets still leaves room for HTTP requests to queue.
+worker_connections = 4000
 
 
 def post_worker_init(worker) -> None:
     app = worker.wsgi
+    from app.realtime.guard import guard
+
+    guard.fit_threads(worker.cfg.threads)
     if app.config["TASK_MODE"] == "thread":
         from app.services.periodic import start_embedded_scheduler
 

@@ -256,9 +256,11 @@ def bench_end_to_end() -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks.connections import bench_connections
     from benchmarks.reports import bench_reports
 
     bench_pipeline()
     bench_model()
     bench_end_to_end()
+    bench_connections()
     bench_reports()

@@ -51,7 +51,8 @@ class Proc:
 def base_env(tmp: Path, port: int, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "TASK_MODE"))}
     env.update(INSTANCE_PATH=str(tmp / "instance"), PORT=str(port), PUBLIC_URL=f"http://127.0.0.1:{port}",
-               PATH=f"{BIN}:{env.get('PATH', '')}", PYTHONUNBUFFERED="1", SECRET_KEY="process-test-key")
+               PATH=f"{BIN}:{env.get('PATH', '')}", PYTHONUNBUFFERED="1", SECRET_KEY="process-test-key",
+               OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8")  # webhook receivers of process tests listen on 127.0.0.1
     env.update(extra)
     return env
 
@@ -73,7 +74,8 @@ def wait_ready(url: str, proc: Proc, timeout: float = 120) -> None:
 def start_web(tmp: Path, env: dict, port: int, threads: int = 16) -> Proc:
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    return Proc([str(BIN / "gunicorn"), "--workers", "1", "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+    return Proc([str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--workers", "1", "--threads", str(threads),
+                 "--bind", f"127.0.0.1:{port}",
                  "--timeout", "60", "wsgi:app"], env, tmp / f"web-{port}.log")
 
 

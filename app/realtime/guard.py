@@ -63,6 +63,11 @@ class ConnectionGuard:
         server.eio.on("connect", on_connect)
         server.eio.on("disconnect", on_disconnect)
 
+    def fit_threads(self, threads: int) -> None:
+        """At most the server's threads less a reserve for HTTP (a tenth, at least 8)."""
+        reserve = max(8, threads // 10)
+        self.max_connections = max(1, min(self.max_connections, threads - reserve))
+
     def open(self, eio_sid: str, address: str) -> bool:
         with self._lock:
             if (len(self._conns) >= self.max_connections or self._per_address[address] >= self.max_per_address

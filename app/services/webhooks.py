@@ -8,15 +8,15 @@ import json
 import logging
 import secrets
 import time
-from urllib.parse import urlparse
 
-import requests
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app import outbound
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
-from app.services.errors import ServiceError
+from app.services.secrets import decrypt, encrypt, is_encrypted
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-EmotiScan-Signature"
@@ -29,12 +29,15 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def create_webhook(tenant_id: int, url: str) -> Webhook:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ServiceError("validation_error", "The URL must start with http:// or https://.", fields={"url": "invalid"})
-    hook = Webhook(tenant_id=tenant_id, url=url, secret=secrets.token_hex(24))
+    """A new webhook; raises ServiceError ``url_not_allowed`` for a URL into a private network."""
+    url = outbound.check_url(url)
+    plain = secrets.token_hex(24)
+    hook = Webhook(tenant_id=tenant_id, url=url, secret=encrypt(plain))
     db.session.add(hook)
     db.session.commit()
+    # The row keeps the ciphertext; the caller shows the plain secret this once (the API, and the
+    # admin page's template reads `created.secret`). Loaded, not changed: never flushed as plain.
+    set_committed_value(hook, "secret", plain)
     return hook
 
 
@@ -42,7 +45,7 @@ def webhook_dict(hook: Webhook, with_secret: bool = False) -> dict:
     data = {"id": hook.id, "url": hook.url, "enabled": hook.enabled,
             "created_at": hook.created_at.isoformat().replace("+00:00", "Z")}
     if with_secret:
-        data["secret"] = hook.secret
+        data["secret"] = decrypt(hook.secret)
     return data
 
 
@@ -60,13 +63,15 @@ def attempt(webhook_id: int, event: str, payload: dict, number: int) -> bool:
     body = json.dumps({"event": event, "data": payload}, separators=(",", ":")).encode()
     record = WebhookDelivery(tenant_id=hook.tenant_id, webhook_id=hook.id, alert_id=payload.get("id"), event=event,
                              attempt=number)
-    try:
-        response = requests.post(hook.url, data=body, timeout=5, allow_redirects=False, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: signature(hook.secret, body),
-            "X-EmotiScan-Event": event, "X-EmotiScan-Attempt": str(number)})
-        record.status_code, record.ok = response.status_code, 200 <= response.status_code < 300
-    except requests.RequestException as exc:
-        record.error = type(exc).__name__
+    secret = decrypt(hook.secret)
+    if not is_encrypted(hook.secret):
+        hook.secret = encrypt(secret)  # a row from before encryption at rest: encrypted on first use
+    outcome = outbound.post(hook.url, body, timeout=current_app.config.get("WEBHOOK_TIMEOUT_S", 5.0), headers={
+        "Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body),
+        "X-EmotiScan-Event": event, "X-EmotiScan-Attempt": str(number)})
+    # Only the category reaches the log: exception names (refused, timed out) would map ports.
+    record.status_code, record.ok = outcome.status_code, outcome.ok
+    record.error = None if outcome.ok else outcome.category
     db.session.add(record)
     db.session.commit()
     return record.ok
