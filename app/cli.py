@@ -1,4 +1,4 @@
-"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``."""
+"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``, ``users unlock``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 
 model_cli = AppGroup("model", help="Train and evaluate the expression classifier.")
+users_cli = AppGroup("users", help="Operator tasks on user accounts.")
 
 
 @click.command("demo")
@@ -117,7 +118,23 @@ def evaluate_command(path: str, confusion: str | None) -> None:
     click.echo(json.dumps(report))
 
 
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock_command(email: str) -> None:
+    """Lift the sign-in lock of an account (e.g. the sole admin of an organisation) and reset its failure counts."""
+    from app.models import User
+    from app.services import accounts
+
+    user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account with the e-mail address {email}")
+    was_locked = user.is_locked()
+    accounts.unlock_user(user, None)
+    click.echo(f"{user.email} unlocked." if was_locked else f"{user.email} was not locked; failure counts reset.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(model_cli)
+    app.cli.add_command(users_cli)

@@ -1,10 +1,13 @@
-"""Security headers on every response and the keys of the sign-in throttles."""
+"""Security headers on every response, the keys of the sign-in throttles, the known-device cookie
+and the one check of redirect targets."""
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
 
 CSP = (
@@ -21,6 +24,70 @@ def account_key() -> str:
     if not isinstance(email, str):
         return "account:-"
     return "account:" + email.strip().lower()[:254]
+
+
+DEVICE_COOKIE = "es_device"
+_MAX_NEXT = 2048
+
+
+def known_device_token() -> str | None:
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+def remember_device(response: Response, token: str) -> Response:
+    """Marks this browser as one that signed in to the account (see accounts.known_device_token)."""
+    from app.services.accounts import KNOWN_DEVICE_DAYS
+
+    config = current_app.config
+    response.set_cookie(DEVICE_COOKIE, token, max_age=KNOWN_DEVICE_DAYS * 86400, path=url_for("auth.login"),
+                        httponly=True, samesite="Lax",
+                        secure=bool(config.get("SESSION_COOKIE_SECURE")) or config["PUBLIC_URL"].startswith("https://"))
+    return response
+
+
+def known_device_for_account() -> bool:
+    """Exempts from the per-account sign-in throttle a browser that signed in to this account before,
+    so that an attacker who floods the account with wrong passwords does not lock its owner out."""
+    from app.services.accounts import known_device_user
+
+    email = request.form.get("email")
+    token = known_device_token()
+    return bool(token) and isinstance(email, str) and known_device_user(token, email) is not None
+
+
+def _unsafe_chars(text: str, allow_spaces: bool = False) -> bool:
+    # Control and format characters (tab, CR, LF, NUL, bidi marks...) and, unless allowed, any white space.
+    return any(unicodedata.category(c).startswith("C") or (c.isspace() and not (allow_spaces and c == " "))
+               for c in text) or "\\" in text
+
+
+def safe_next(target: str | None) -> str | None:
+    r"""``target`` if it is a path of this site (``/reports?x=1``), else None: the caller uses its default page.
+
+    Refused: anything that a browser or a proxy could read as another host (``//evil``, ``/\evil``,
+    ``/%2F/evil``, and ``/<tab>/evil``, which browsers read as ``//evil`` once they drop tabs and newlines),
+    schemes (``javascript:``), and control characters (CR/LF would also break the Location header).
+    Each check applies to the target as given and to each level of its percent-decoding.
+    """
+    if not isinstance(target, str) or not target or len(target) > _MAX_NEXT:
+        return None
+    forms, decoded = [target], target
+    for _ in range(3):  # double encoding (%252F) decodes to %2F, then to "/"
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+        forms.append(decoded)
+    for form in forms:
+        path, _, query = form.partition("?")
+        # A space in the query (?q=a%20b) is harmless; anywhere else, white space is refused.
+        if _unsafe_chars(path) or _unsafe_chars(query, allow_spaces=True):
+            return None
+        if not form.startswith("/") or form.startswith("//"):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 def api_client_key() -> str:
@@ -53,4 +120,5 @@ def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-__all__ = ["account_key", "failed_auth", "get_remote_address", "init_security"]
+__all__ = ["DEVICE_COOKIE", "account_key", "failed_auth", "get_remote_address", "init_security", "known_device_for_account",
+           "remember_device", "safe_next"]

@@ -143,7 +143,7 @@ def embedded(tmp_path):
     """The app started exactly as `make run` starts it (CSRF, limits and headers on)."""
     port = free_port()
     env = base_env(tmp_path, port)
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=16"], env, tmp_path / "make-run.log")
+    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=64"], env, tmp_path / "make-run.log")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, proc)

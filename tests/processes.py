@@ -71,7 +71,7 @@ def wait_ready(url: str, proc: Proc, timeout: float = 120) -> None:
     raise AssertionError(f"not ready after {timeout}s:\n{proc.output()[-4000:]}")
 
 
-def start_web(tmp: Path, env: dict, port: int, threads: int = 16) -> Proc:
+def start_web(tmp: Path, env: dict, port: int, threads: int = 128) -> Proc:
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     return Proc([str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--workers", "1", "--threads", str(threads),

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserForm
 from app.api.accounts import send_invitation
+from app.auth.forms import password_message
 from app.extensions import db
 from app.models import Camera, Site, User
 from app.models.base import utcnow
@@ -193,8 +194,11 @@ def users_list():
                 user = accounts.create_user(admin.tenant_id, form.email.data, form.role.data, form.password.data or None,
                                             form.site_ids.data or [], actor_id=admin.id)
             except ServiceError as exc:
-                form.email.errors.append(exc.message if exc.code != "email_taken" else
-                                         gettext("An account with this e-mail address already exists."))
+                if exc.code == "weak_password":
+                    form.password.errors.append(password_message(exc))
+                else:
+                    form.email.errors.append(exc.message if exc.code != "email_taken" else
+                                             gettext("An account with this e-mail address already exists."))
                 status = 400
             else:
                 if not form.password.data:
@@ -219,11 +223,13 @@ def user_detail(user_id: int):
             accounts.update_user(user, role=form.role.data, email=form.email.data, site_ids=form.site_ids.data or [],
                                  password=form.password.data or None, actor_id=current_user.id)
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(password_message(exc) or exc.message, "error")
         else:
+            if form.password.data and user.id == current_user.id:
+                login_user(user)  # a new password ends the admin's own sessions too: keep this one, at the new version
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.users_list"))
-    locked = user.locked_until is not None and user.locked_until > utcnow()
+    locked = user.is_locked()
     return render_template("admin/user_detail.html", user=user, form=form, locked=locked, unlock_form=ConfirmForm())
 
 

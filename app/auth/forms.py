@@ -1,13 +1,21 @@
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from app.services.accounts import MIN_PASSWORD
+from app.services.errors import ServiceError
+
+# Passwords are taken exactly as typed: no WTForms filter strips them (the services never do either).
+_NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, message=_l("The password needs at least %(min)d characters.")),
+                 Length(max=200, message=_l("The password can have at most %(max)d characters."))]
+
 
 class SignupForm(FlaskForm):
     organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), validators=_NEW_PASSWORD)
     submit = SubmitField(_l("Create my organisation"))
 
 
@@ -23,7 +31,19 @@ class ForgotForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("New password"), validators=_NEW_PASSWORD)
     confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
     submit = SubmitField(_l("Save the password"))
+
+
+def password_message(exc: ServiceError) -> str | None:
+    """The page's wording (in the user's language) of a refused password, or None if ``exc`` is about something else."""
+    reason = exc.fields.get("password") if exc.code == "weak_password" else None
+    if reason == "too_short":
+        return gettext("The password needs at least %(min)d characters.", min=MIN_PASSWORD)
+    if reason == "too_common":
+        return gettext("This password is too common: choose another one.")
+    if reason == "personal":
+        return gettext("The password must not be your e-mail address or your organisation's name.")
+    return gettext("Choose another password.") if exc.code == "weak_password" else None

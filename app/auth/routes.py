@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from app.auth import bp
-from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm
+from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm, password_message
 from app.extensions import db, limiter, login_manager
 from app.models import User
-from app.security import account_key, failed_auth
+from app.security import account_key, failed_auth, known_device_for_account, known_device_token, remember_device, safe_next
 from app.services import accounts
 from app.services.errors import ServiceError
 from app.services.mail import send_mail
@@ -17,7 +18,12 @@ from app.services.mail import send_mail
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The user of a session cookie, if the cookie's session version is still the user's (see User.get_id)."""
+    uid, _, version = user_id.partition(":")
+    if not (uid.isdigit() and version.isdigit()):
+        return None  # also a cookie from before versions existed: sign in again
+    user = db.session.get(User, int(uid))
+    return user if user is not None and user.session_version == int(version) else None
 
 
 login_manager.login_view = "auth.login"
@@ -26,6 +32,12 @@ login_manager.login_message = None
 
 def _limit(key: str):
     return lambda: current_app.config[key]
+
+
+def _signed_in(user: User, target: str) -> Response:
+    """Starts the session and marks this browser as a known device of the account."""
+    login_user(user)
+    return remember_device(redirect(target), accounts.known_device_token(user))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -39,32 +51,33 @@ def signup():
         except ServiceError as exc:
             if exc.code == "email_taken":
                 form.email.errors.append(gettext("An account with this e-mail address already exists."))
+            elif exc.code == "weak_password":
+                form.password.errors.append(password_message(exc))
             else:
-                form.password.errors.append(gettext("The password needs at least 8 characters."))
+                form.organisation.errors.append(gettext("The organisation needs a name."))
         else:
-            login_user(user)
             flash(gettext("Welcome! Start by adding a site and a camera."), "success")
-            return redirect(url_for("admin.sites_list"))
-    return render_template("auth/signup.html", form=form)
+            return _signed_in(user, url_for("admin.sites_list"))
+    return render_template("auth/signup.html", form=form, min_password=accounts.MIN_PASSWORD)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# A browser that signed in to the account before is exempt from the per-account throttle (and from
+# the lock, in accounts.authenticate): floods of wrong passwords from elsewhere cannot lock its owner out.
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), key_func=account_key, deduct_when=failed_auth, methods=["POST"],
-               scope="auth-account")
+               scope="auth-account", exempt_when=known_device_for_account)
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), deduct_when=failed_auth, methods=["POST"], scope="auth-address")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(form.email.data, form.password.data, device_token=known_device_token())
         except ServiceError as exc:  # locked account
             form.password.errors.append(gettext("This account is locked after too many failed sign-ins. Try again later "
                                                 "or ask an admin to unlock it."))
             return render_template("auth/login.html", form=form), exc.status
         if user is not None:
-            login_user(user)
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("live.room"))
+            return _signed_in(user, safe_next(request.args.get("next")) or url_for("live.room"))
         form.password.errors.append(gettext("E-mail or password is wrong."))
         response = make_response(render_template("auth/login.html", form=form), 401)
         return response
@@ -74,7 +87,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    user = current_user._get_current_object()
     logout_user()
+    accounts.sign_out(user)  # every copy of the session cookie dies with the old session version
     flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -104,8 +119,11 @@ def reset_password(token: str):
         return redirect(url_for("auth.forgot_password"))
     form = ResetForm()
     if form.validate_on_submit():
-        accounts.update_user(user, password=form.password.data)
-        login_user(user)
-        flash(gettext("Your password is saved."), "success")
-        return redirect(url_for("live.room"))
-    return render_template("auth/reset.html", form=form)
+        try:
+            accounts.reset_password(user, form.password.data)
+        except ServiceError as exc:
+            form.password.errors.append(password_message(exc) or exc.message)
+        else:
+            flash(gettext("Your password is saved."), "success")
+            return _signed_in(user, url_for("live.room"))
+    return render_template("auth/reset.html", form=form, min_password=accounts.MIN_PASSWORD)

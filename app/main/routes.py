@@ -9,6 +9,7 @@ from app.main import bp
 from app.models import Camera, Observation, Tenant
 from app.realtime.capture import connected_cameras
 from app.realtime.live import connected_viewers
+from app.security import safe_next
 from app.services.analysis import LATENCY_BUCKETS_MS
 from app.services.state import store
 
@@ -28,8 +29,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    target = request.form.get("next") or "/"
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(safe_next(request.form.get("next")) or "/")
 
 
 @bp.get("/healthz")

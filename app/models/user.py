@@ -1,3 +1,4 @@
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -52,3 +53,14 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        # The session cookie carries the version: bumping it (sign-out, new password) voids every copy.
+        return f"{self.id}:{self.session_version}"
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def password_fingerprint(self) -> str:
+        """Changes with every new password (the hash is salted); reveals nothing of the hash itself."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]

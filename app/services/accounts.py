@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app import connections
 from app.extensions import db
-from app.models import ROLES, Site, Tenant, User
+from app.models import ROLES, ApiToken, Site, Tenant, User
 from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import ServiceError
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+MAX_LOCK_DOUBLINGS = 16  # 2**16 minutes is far beyond any sane LOCKOUT_MINUTES cap; keeps the power small
+KNOWN_DEVICE_DAYS = 180
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "common_passwords.txt"
+_TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 
 
 def normalise_email(email: str) -> str:
@@ -27,10 +35,40 @@ def normalise_email(email: str) -> str:
         return email.strip().lower()
 
 
-def check_password_strength(password: str) -> None:
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_common_password(password: str) -> bool:
+    """In the list as typed, or once its trailing digits and symbols are removed ("Soleil2024!" is "soleil")."""
+    lowered = password.lower()
+    listed = common_passwords()
+    return lowered in listed or _TRAILING_NOISE.sub("", lowered) in listed or len(set(lowered)) <= 2
+
+
+def check_password_strength(password: str, email: str | None = None, organisation: str | None = None) -> None:
+    """Refuses short and common passwords, and the account's own e-mail or organisation name.
+
+    The password is checked (and later stored) exactly as typed: spaces are part of it, never stripped.
+    """
     if len(password) < MIN_PASSWORD:
         raise ServiceError("weak_password", f"The password needs at least {MIN_PASSWORD} characters.",
                            fields={"password": "too_short"})
+    if is_common_password(password):
+        raise ServiceError("weak_password", "This password is too common: choose another one.",
+                           fields={"password": "too_common"})
+    typed = password.strip().casefold()
+    personal = set()
+    if email:
+        address = normalise_email(email).casefold()
+        personal |= {address, address.split("@", 1)[0]}
+    if organisation:
+        personal.add(organisation.strip().casefold())
+    if typed in personal:
+        raise ServiceError("weak_password", "The password must not be your e-mail address or your organisation's name.",
+                           fields={"password": "personal"})
 
 
 def email_taken(email: str) -> bool:
@@ -42,7 +80,7 @@ def signup(organisation: str, email: str, password: str, locale: str | None = No
     organisation = organisation.strip()
     if not organisation:
         raise ServiceError("validation_error", "The organisation needs a name.", fields={"organisation": "required"})
-    check_password_strength(password)
+    check_password_strength(password, email, organisation)
     if email_taken(email):
         raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
     tenant = Tenant(name=organisation[:120])
@@ -53,38 +91,107 @@ def signup(organisation: str, email: str, password: str, locale: str | None = No
     return tenant, user
 
 
-def authenticate(email: str, password: str, via: str = "form") -> User | None:
-    """The user whose password this is; every attempt on a known account is audited."""
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def known_device_token(user: User) -> str:
+    """The signed value of the "known device" cookie a browser gets at a successful sign-in.
+
+    Bound to the password (its fingerprint), not to the session version: signing out keeps the device
+    known, a new password forgets every device.
+    """
+    return _device_serializer().dumps({"u": user.id, "f": user.password_fingerprint()})
+
+
+def is_known_device(user: User, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        data = _device_serializer().loads(token, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except (BadSignature, SignatureExpired):
+        return False
+    return isinstance(data, dict) and data.get("u") == user.id and data.get("f") == user.password_fingerprint()
+
+
+def known_device_user(token: str | None, email: str) -> User | None:
+    """The account of this e-mail if the cookie proves that this browser signed in to it before."""
+    if not token:
+        return None
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    return user if user is not None and is_known_device(user, token) else None
+
+
+def lock_minutes(lockouts: int) -> int:
+    """1, 2, 4 ... minutes for the 1st, 2nd, 3rd ... consecutive lock, capped at LOCKOUT_MINUTES."""
+    cap = current_app.config["LOCKOUT_MINUTES"]
+    return max(1, min(cap, 2 ** min(max(lockouts, 1) - 1, MAX_LOCK_DOUBLINGS)))
+
+
+def authenticate(email: str, password: str, via: str = "form", device_token: str | None = None) -> User | None:
+    """The user whose password this is; every attempt on a known account is audited.
+
+    After LOCKOUT_AFTER failures in a row the account is locked for a delay that doubles with each
+    consecutive lock: while locked, no password is checked, except from a browser that signed in to this
+    account before (``device_token``, the known-device cookie), so that an attacker cannot lock the owner out.
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         # Same work as a real check, so that timing does not reveal which e-mails exist.
         User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password)
         return None
     now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    if user.locked_until is not None and user.locked_until <= now:
+        # The lock is over: a fresh series of attempts; ``lockouts`` stays, so the next lock is longer.
+        user.failed_logins, user.locked_until = 0, None
+    locked = user.is_locked(now)
+    known = is_known_device(user, device_token)
+    if locked and not known:
         # Locked: no password is even checked, so that guessing goes nowhere.
         audit.record(user.tenant_id, user.id, "sign_in_refused_locked", "user", user.id, via=via)
         raise ServiceError("account_locked", "This account is locked after too many failed sign-ins. Try again later or "
                            "ask an admin to unlock it.", status=423)
     ok = user.check_password(password)
-    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, commit=False, via=via)
+    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, commit=False, via=via,
+                 **({"known_device": True} if known else {}))
     if ok:
-        user.failed_logins, user.locked_until = 0, None
+        user.failed_logins, user.lockouts, user.locked_until = 0, 0, None
     else:
         user.failed_logins += 1
-        cfg = current_app.config
-        if user.failed_logins >= cfg["LOCKOUT_AFTER"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
-            audit.record(user.tenant_id, None, "user.locked", "user", user.id, commit=False, failed=user.failed_logins)
+        if not locked and user.failed_logins >= current_app.config["LOCKOUT_AFTER"]:
+            user.lockouts += 1
+            minutes = lock_minutes(user.lockouts)
+            user.locked_until = now + timedelta(minutes=minutes)
+            audit.record(user.tenant_id, None, "user.locked", "user", user.id, commit=False, failed=user.failed_logins,
+                         lockouts=user.lockouts, minutes=minutes)
     db.session.commit()
     return user if ok else None
 
 
-def unlock_user(user: User, actor: User) -> User:
-    """An admin lifts a lock (and the count of failures)."""
-    user.failed_logins, user.locked_until = 0, None
-    audit.record(user.tenant_id, actor.id, "user.unlocked", "user", user.id, commit=False)
+def _clear_lock(user: User) -> None:
+    user.failed_logins, user.lockouts, user.locked_until = 0, 0, None
+
+
+def unlock_user(user: User, actor: User | None) -> User:
+    """An admin (or an operator with the CLI: no actor) lifts a lock and the counts of failures."""
+    _clear_lock(user)
+    audit.record(user.tenant_id, actor.id if actor else None, "user.unlocked", "user", user.id, commit=False,
+                 **({} if actor else {"via": "cli"}))
     db.session.commit()
+    return user
+
+
+def sign_out(user: User) -> None:
+    """Ends every session of the user: cookies carry the session version, so copies die too."""
+    user.session_version += 1
+    db.session.commit()
+    connections.revoke("signed_out", user_id=user.id)
+
+
+def reset_password(user: User, password: str) -> User:
+    """A new password from an e-mailed link: also lifts a lock, as the owner proved the address."""
+    update_user(user, password=password)
+    audit.record(user.tenant_id, user.id, "user.password_reset", "user", user.id)
     return user
 
 
@@ -105,7 +212,7 @@ def create_user(tenant_id: int, email: str, role: str, password: str | None = No
         raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
     user = User(tenant_id=tenant_id, email=normalise_email(email), role=role)
     if password:
-        check_password_strength(password)
+        check_password_strength(password, email, db.session.get(Tenant, tenant_id).name)
         user.set_password(password)
     user.sites = _sites_of_tenant(tenant_id, site_ids) if role != "admin" else []
     user.all_sites = not user.sites  # no site named: all of them (the API's contract)
@@ -123,6 +230,8 @@ def _admin_count(tenant_id: int) -> int:
 
 def update_user(user: User, *, role: str | None = None, password: str | None = None,
                 site_ids: Iterable[int] | None = None, email: str | None = None, actor_id: int | None = None) -> User:
+    """Changes of role, e-mail, sites or password; a new password ends the user's sessions and API tokens."""
+    old_scope = (user.role, user.all_sites, [s.id for s in user.sites])
     if role is not None and role != user.role:
         audit.record(user.tenant_id, actor_id, "user.role_changed", "user", user.id, commit=False,
                      email=user.email, old=user.role, new=role)
@@ -137,14 +246,25 @@ def update_user(user: User, *, role: str | None = None, password: str | None = N
             raise ServiceError("email_taken", "An account with this e-mail address already exists.", status=409)
         user.email = normalise_email(email)
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, user.email, user.tenant.name)
         user.set_password(password)
+        # Whoever knew the old password (or holds a copied cookie or token) is out: sessions carry the
+        # version, tokens are revoked; guessing the old password is moot, so a lock is lifted too.
+        user.session_version += 1
+        _clear_lock(user)
+        db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+        audit.record(user.tenant_id, actor_id, "user.password_changed", "user", user.id, commit=False)
     if site_ids is not None:
         user.sites = _sites_of_tenant(user.tenant_id, site_ids)
         user.all_sites = not user.sites
     if user.role == "admin":
         user.sites, user.all_sites = [], True
     db.session.commit()
+    if password is not None:
+        connections.revoke("password_changed", user_id=user.id)
+    elif (user.role, user.all_sites, [s.id for s in user.sites]) != old_scope:
+        connections.revoke("access_changed", user_id=user.id)  # reconnect with the new rooms
     return user
 
 
@@ -154,8 +274,10 @@ def delete_user(user: User, actor: User) -> None:
     if user.role == "admin" and _admin_count(user.tenant_id) <= 1:
         raise ServiceError("last_admin", "The organisation needs at least one admin.", status=409)
     audit.record(user.tenant_id, actor.id, "user.removed", "user", user.id, commit=False, email=user.email)
+    user_id = user.id
     db.session.delete(user)
     db.session.commit()
+    connections.revoke("user_removed", user_id=user_id)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -164,7 +286,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 def password_reset_token(user: User) -> str:
     """Signed, time-limited, and void once used: it carries a fingerprint of the current hash."""
-    return _reset_serializer().dumps({"u": user.id, "h": user.password_hash[-12:]})
+    return _reset_serializer().dumps({"u": user.id, "h": user.password_fingerprint()})
 
 
 def user_from_reset_token(token: str) -> User | None:
@@ -173,6 +295,6 @@ def user_from_reset_token(token: str) -> User | None:
     except (BadSignature, SignatureExpired):
         return None
     user = db.session.get(User, int(data.get("u", 0)))
-    if user is None or user.password_hash[-12:] != data.get("h"):
+    if user is None or user.password_fingerprint() != data.get("h"):
         return None
     return user

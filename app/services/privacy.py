@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from app.connections import revoke
 from app.extensions import db
 from app.models import (
     Alert,
@@ -268,5 +269,6 @@ def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dic
     db.session.execute(delete(Tenant).where(Tenant.id == tenant_id))
     db.session.add(TenantErasure(tenant_id=tenant_id, deleted_rows=deleted))
     db.session.commit()
+    revoke("tenant_erased", tenant_id=tenant_id)  # its open sockets close in every process
     log.info("tenant %s erased by user %s: %s", tenant_id, actor_id, deleted)
     return deleted

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app import connections
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
@@ -39,6 +40,7 @@ def resolve_token(plain: str) -> ApiToken | None:
 def revoke(record: ApiToken, when: datetime | None = None) -> None:
     record.revoked_at = when or utcnow()
     db.session.commit()
+    connections.revoke("token_revoked", token_id=record.id)  # its open sockets close too
 
 
 def tokens_of(user: User) -> list[ApiToken]:
