@@ -7,7 +7,6 @@ The clients speak engine.io v4 over WebSocket themselves (one thread answers eve
 
 from __future__ import annotations
 
-import json
 import select
 import statistics
 import tempfile
@@ -18,43 +17,8 @@ from pathlib import Path
 import requests
 import websocket
 
+from tests.engineio_client import RawSocket
 from tests.processes import Proc, base_env, free_port, wait_ready
-
-
-class RawSocket:
-    """One engine.io WebSocket that joins a namespace with ``auth`` (or never joins, if None)."""
-
-    def __init__(self, base: str, namespace: str | None, auth: dict | None, timeout: float = 30) -> None:
-        url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(url, timeout=timeout)
-        opened = self.ws.recv()
-        assert opened.startswith("0"), opened
-        self.joined = False
-        if namespace is not None:
-            self.ws.send(f"40{namespace}," + json.dumps(auth or {}))
-            while True:  # events emitted by the connect handler may come before the CONNECT answer
-                reply = self.ws.recv()
-                if reply == "2":
-                    self.ws.send("3")
-                elif reply.startswith((f"40{namespace},", f"44{namespace},")):
-                    self.joined = reply.startswith("40")
-                    break
-
-    def pump(self) -> bool:
-        """Answer pings; False once the server closed the socket."""
-        try:
-            data = self.ws.recv()
-        except (websocket.WebSocketException, OSError):
-            return False
-        if data == "2":
-            self.ws.send("3")
-        return data != "" and not data.startswith("1")
-
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        except (websocket.WebSocketException, OSError):
-            pass
 
 
 def hold(sockets: list[RawSocket], stop: threading.Event) -> None:
