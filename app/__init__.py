@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -19,6 +20,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     from flask_babel import format_datetime, get_locale
 
     from app.celery_app import celery_init_app
@@ -77,3 +79,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_namespaces(socketio, app)
     register_cli(app)
     return app
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """The embedded database holds e-mail addresses and hashes: readable by its owner only."""
+    if not uri.startswith("sqlite:///") or uri == "sqlite://":
+        return
+    path = Path(uri.removeprefix("sqlite:///"))
+    if not path.name or str(path) == ":memory:":
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # created private, never briefly world-readable
+    path.chmod(0o600)

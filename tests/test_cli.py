@@ -66,3 +66,11 @@ def test_demo_creates_a_tenant_with_a_camera(runner):
     assert "/capture/" in result.output and "#token=cam_" in result.output
     again = runner.invoke(args=["demo", "--email", "demo@x.example"])
     assert "exists already" in again.output
+
+
+def test_embedded_database_file_is_private(tmp_path):
+    from app import create_app
+
+    target = tmp_path / "instance" / "emotiscan.db"
+    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "TESTING": True})
+    assert target.exists() and target.stat().st_mode & 0o077 == 0

@@ -129,3 +129,33 @@ def test_serving_crop_matches_training_framing(models):
         agree_wrong += models.classifier.predict(to_model_input(wrong[None])).argmax(1)[0] == direct[k]
     assert found >= 120
     assert agree / found >= 0.7 and agree > agree_wrong, (agree / found, agree_wrong / found)
+
+
+def _header_claiming(width: int, height: int, padding: int = 600) -> bytes:
+    """A JPEG whose frame header claims width x height but which holds almost nothing."""
+    sof = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    return b"\xff\xd8" + sof + b"\xff\xda\x00\x0c\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00" + b"\x00" * padding + b"\xff\xd9"
+
+
+def test_tiny_jpeg_claiming_a_huge_frame_is_refused_before_decoding():
+    bomb = _header_claiming(4096, 4096)
+    assert len(bomb) < 700
+    with pytest.raises(FrameError) as err:
+        check_frame(bomb, 2 * 1024 * 1024, 4096 * 4096)
+    assert err.value.code == "bad_image"
+
+
+def test_large_frames_decode_reduced_with_boxes_in_the_frames_pixels(models):
+    small = cv2.imdecode(np.frombuffer(face_jpeg(width=640), np.uint8), cv2.IMREAD_COLOR)
+    big = cv2.resize(small, (small.shape[1] * 6, small.shape[0] * 6), interpolation=cv2.INTER_CUBIC)
+    data = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    from app.inference.pipeline import decode_jpeg
+
+    assert decode_jpeg(data).shape[1] == big.shape[1] // 2  # 3840 -> 1920: still above the analysis width
+    result = analyze_jpeg(data, models.detector, models.classifier)
+    reference = analyze_jpeg(face_jpeg(width=640), models.detector, models.classifier)
+    assert (result.width, result.height) == (big.shape[1], big.shape[0])
+    assert len(result.faces) == len(reference.faces) == 1
+    # Same face, same place, in the pixels of the frame as sent (6x the small one).
+    assert all(abs(a - 6 * b) <= 0.05 * big.shape[1] for a, b in zip(result.faces[0].box, reference.faces[0].box, strict=True))
+    assert result.faces[0].emotion == reference.faces[0].emotion

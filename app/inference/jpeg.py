@@ -5,6 +5,11 @@ from __future__ import annotations
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
+# Even a flat grey baseline JPEG spends a few bits per 8x8 block; 1 byte per 2048 pixels leaves
+# room for progressive files' runs of empty blocks and still refuses a 689-byte "4096x4096".
+MIN_PIXELS_PER_BYTE_RATIO = 2048
+
+
 class FrameError(ValueError):
     """A frame refused before analysis; ``code`` goes into the capture acknowledgement."""
 
@@ -56,4 +61,19 @@ def check_frame(data: bytes, max_bytes: int, max_pixels: int) -> tuple[int, int]
         raise FrameError("bad_image", "truncated JPEG (no end-of-image marker)")
     if width * height > max_pixels:
         raise FrameError("too_large", f"frame of {width}x{height} pixels is too large")
+    if len(data) < width * height // MIN_PIXELS_PER_BYTE_RATIO:
+        # A header that claims far more pixels than the bytes can hold: the decoder would still
+        # allocate and fill the whole frame, so tiny files could buy one tenant much CPU.
+        raise FrameError("bad_image", f"{len(data)} bytes cannot hold a {width}x{height} JPEG")
     return width, height
+
+
+def reduced_decode_flag(width: int, min_width: int) -> int:
+    """The OpenCV read flag that decodes at 1/8, 1/4 or 1/2 scale (cheap: done in the DCT) while
+    the image stays at least ``min_width`` wide, so a large frame costs little more than a small one."""
+    import cv2
+
+    for factor, flag in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2)):
+        if width // factor >= min_width:
+            return flag
+    return cv2.IMREAD_COLOR

@@ -10,7 +10,7 @@ import numpy as np
 
 from app.inference.classifier import ExpressionClassifier
 from app.inference.detector import FaceDetector
-from app.inference.jpeg import FrameError
+from app.inference.jpeg import FrameError, jpeg_dimensions, reduced_decode_flag
 from app.inference.labels import EMOTIONS
 from app.inference.preprocessing import QualityLimits, crop_face, quality_reason, to_model_input
 
@@ -44,22 +44,26 @@ class FrameAnalysis:
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:
-    """BGR uint8 image, or FrameError('bad_image')."""
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    """BGR uint8 image, or FrameError('bad_image'). Frames far above the analysis size are decoded
+    at a reduced scale: the header is read first, so no frame costs more than a few megapixels."""
+    width, _ = jpeg_dimensions(bytes(data[:65536]))
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), reduced_decode_flag(width, MAX_ANALYSIS_WIDTH))
     if image is None or image.size == 0:
         raise FrameError("bad_image", "the image could not be decoded")
     return image
 
 
 def analyze_image(bgr: np.ndarray, detector: FaceDetector, classifier: ExpressionClassifier,
-                  limits: QualityLimits = QualityLimits()) -> FrameAnalysis:
-    """Faces of a BGR image, best detection first; all faces classified in one batch."""
+                  limits: QualityLimits = QualityLimits(), source_size: tuple[int, int] | None = None) -> FrameAnalysis:
+    """Faces of a BGR image, best detection first; all faces classified in one batch. Boxes and
+    sizes are in the pixels of ``source_size`` (the frame as sent, when it was decoded reduced)."""
     t0 = time.perf_counter()
     height, width = bgr.shape[:2]
-    scale = 1.0
+    source_w, source_h = source_size or (width, height)
+    scale = width / source_w
     if width > MAX_ANALYSIS_WIDTH:
-        scale = MAX_ANALYSIS_WIDTH / width
-        bgr = cv2.resize(bgr, (MAX_ANALYSIS_WIDTH, round(height * scale)), interpolation=cv2.INTER_AREA)
+        scale *= MAX_ANALYSIS_WIDTH / width
+        bgr = cv2.resize(bgr, (MAX_ANALYSIS_WIDTH, round(height * MAX_ANALYSIS_WIDTH / width)), interpolation=cv2.INTER_AREA)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     detections = detector.detect(rgb)
@@ -85,7 +89,7 @@ def analyze_image(bgr: np.ndarray, detector: FaceDetector, classifier: Expressio
             faces.append(FaceResult(box, round(det.score, 3), scores, EMOTIONS[best], round(float(p[best]), 4)))
         else:
             faces.append(FaceResult(box, round(det.score, 3), None, None, None, reasons[i]))
-    return FrameAnalysis(faces, width, height, {"detect": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000})
+    return FrameAnalysis(faces, source_w, source_h, {"detect": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000})
 
 
 def analyze_jpeg(data: bytes, detector: FaceDetector, classifier: ExpressionClassifier,
@@ -93,6 +97,6 @@ def analyze_jpeg(data: bytes, detector: FaceDetector, classifier: ExpressionClas
     t0 = time.perf_counter()
     image = decode_jpeg(data)
     decoded = time.perf_counter()
-    result = analyze_image(image, detector, classifier, limits)
+    result = analyze_image(image, detector, classifier, limits, source_size=jpeg_dimensions(bytes(data[:65536])))
     result.timings_ms["decode"] = (decoded - t0) * 1000
     return result
