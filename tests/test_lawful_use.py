@@ -230,3 +230,58 @@ def test_deletions_of_sites_and_cameras_are_audited(tenant_a):
     assert tenant_a.call("DELETE", f"/api/v1/sites/{site['id']}").status_code == 204
     entries = {(e["action"], e["target_id"]) for e in tenant_a.call("GET", "/api/v1/audit").get_json()["items"]}
     assert {("camera.deleted", cam["id"]), ("site.deleted", site["id"])} <= entries
+
+
+def test_export_neutralises_formulas_and_holds_scopes_tokens_deliveries_and_settings(app, client, tenant_a):
+    site = tenant_a.site("=HYPERLINK(\"http://evil.example\")")
+    tenant_a.camera(site["id"], "+cmd|' /C calc'!A0")
+    manager, manager_token = tenant_a.user("manager", site_ids=[site["id"]])
+    assert tenant_a.call("POST", "/api/v1/rules", json={"site_id": site["id"], "name": "@SUM(1+1)", "emotion": "fear",
+                                                        "threshold": 0.6, "duration_s": 20}).status_code == 201
+    with app.app_context():
+        from app.models import Webhook, WebhookDelivery
+
+        hook = Webhook(tenant_id=tenant_a.id, url="https://hooks.example/x", secret="s")
+        db.session.add(hook)
+        db.session.flush()
+        db.session.add(WebhookDelivery(tenant_id=tenant_a.id, webhook_id=hook.id, event="alert.open", ok=False,
+                                       error="unreachable"))
+        db.session.commit()
+    sign_in(client, tenant_a.email)
+    archive = zipfile.ZipFile(io.BytesIO(client.post("/admin/privacy/export").data))
+    for name in archive.namelist():
+        if name.endswith(".csv"):
+            for row in csv.reader(io.StringIO(archive.read(name).decode())):
+                assert not any(cell[:1] in ("=", "+", "@") for cell in row), (name, row)
+    sites = list(csv.DictReader(io.StringIO(archive.read("sites.csv").decode())))
+    assert sites[0]["name"] == "'=HYPERLINK(\"http://evil.example\")"  # kept, but inert
+    assert json.loads(archive.read("sites.json"))[0]["name"].startswith("=")  # JSON is data, not a spreadsheet
+    scopes = json.loads(archive.read("user_sites.json"))
+    assert scopes == [{"user_id": manager["id"], "site_id": site["id"]}]
+    users = {u["id"]: u for u in json.loads(archive.read("users.json"))}
+    assert users[manager["id"]]["all_sites"] is False and "notify_alerts" in users[manager["id"]]
+    tokens = json.loads(archive.read("api_tokens.json"))
+    assert {t["user_id"] for t in tokens} == {tenant_a.admin_id, manager["id"]}
+    assert manager_token not in archive.read("api_tokens.json").decode() and "token_hash" not in tokens[0]
+    deliveries = json.loads(archive.read("webhook_deliveries.json"))
+    assert [d["error"] for d in deliveries] == ["unreachable"]
+    assert "generated_reports.json" in archive.namelist()
+
+
+def test_every_tenant_table_is_exported_and_erased():
+    """A new table that belongs to a tenant must be added to the export and to erasure."""
+    from app.services import privacy
+
+    exported = {model.__table__.name for model, _ in privacy.EXPORT_TABLES.values()}
+    exported |= {"observations", "user_sites", "tenants"}
+    recomputable = {"observation_rollups"}  # sums of the exported observations
+    owned = {t.name for t in db.metadata.sorted_tables if "tenant_id" in t.c and t.name != "tenant_erasures"}
+    owned |= {"user_sites"}
+    assert owned - exported - recomputable == set()
+    import inspect
+    import re
+
+    erase_source = inspect.getsource(privacy.erase_tenant)
+    for table in owned:
+        names = {m.class_.__name__ for m in db.Model.registry.mappers if m.local_table.name == table} or {table}
+        assert any(re.search(rf"\b{name}\b", erase_source) for name in names), f"{table} is not erased"

@@ -19,11 +19,14 @@ def report_csv(report: dict) -> str:
     writer.writerow(COLUMNS)
     for row in report["site_hourly"]:
         scores = row["scores"] or {}
-        writer.writerow([row["site_id"], _safe(names.get(row["site_id"], "")), row["hour"], row["observations"], row["faces"],
+        writer.writerow([row["site_id"], safe_cell(names.get(row["site_id"], "")), row["hour"], row["observations"], row["faces"],
                          row["classified_observations"], *(scores.get(e, "") for e in EMOTIONS)])
     return out.getvalue()
 
 
-def _safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in names that users typed (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas in text that users typed (CSV injection): every CSV that
+    EmotiScan writes passes its text cells through here. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -35,6 +35,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S
+from app.reporting.csv_export import safe_cell
 from app.services import audit
 from app.services.errors import ServiceError
 
@@ -166,7 +167,9 @@ def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> 
 # Export ------------------------------------------------------------------------------------------
 
 def _iso(value):
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _rows(model, condition, columns: list[str], limit: int | None = None) -> list[dict]:
@@ -181,17 +184,25 @@ EXPORT_TABLES = {
     "sites": (Site, ["id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by",
                      "created_at"]),
     "cameras": (Camera, ["id", "site_id", "name", "fps", "last_seen_at", "created_at"]),
-    "users": (User, ["id", "email", "role", "created_at"]),
+    "users": (User, ["id", "email", "role", "all_sites", "locale", "notify_alerts", "created_at", "locked_until"]),
+    "api_tokens": (ApiToken, ["id", "user_id", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]),
     "alert_rules": (AlertRule, ["id", "site_id", "camera_id", "name", "emotion", "threshold", "duration_s", "min_share",
                                 "min_faces", "cooldown_s", "active_from", "active_to", "severity", "enabled",
                                 "escalate_after_s", "created_at", "updated_at"]),
     "alerts": (Alert, ["id", "rule_id", "site_id", "camera_id", "emotion", "severity", "value", "status", "started_at",
                        "acknowledged_at", "acknowledged_by", "note", "resolved_at", "escalated_at"]),
     "webhooks": (Webhook, ["id", "url", "enabled", "created_at"]),
+    "webhook_deliveries": (WebhookDelivery, ["id", "webhook_id", "alert_id", "event", "attempt", "status_code", "ok", "error",
+                                             "created_at"]),
+    "generated_reports": (GeneratedReport, ["id", "schedule_id", "site_id", "camera_id", "frequency", "language",
+                                            "period_from", "period_to", "scope_label", "summary", "pdf_bytes", "emailed_to",
+                                            "created_at"]),
     "report_schedules": (ReportSchedule, ["id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled",
                                           "created_at"]),
     "audit": (AuditEntry, ["id", "actor_id", "action", "target_type", "target_id", "details", "created_at"]),
 }
+# Tables exported another way: user_sites (below, joined to users), observations (paged), rollups
+# (sums of the observations, recomputable) and TenantErasure (the record of an erased tenant).
 OBSERVATION_COLUMNS = ["id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms"]
 
 
@@ -214,8 +225,22 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
-            writer.writerows({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
+            writer.writerows({k: safe_cell(json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
+                             for r in rows)
             add(f"{stem}.csv", out.getvalue().encode(), len(rows))
+        scopes = [{"user_id": u, "site_id": s} for u, s in db.session.execute(
+            select(user_sites.c.user_id, user_sites.c.site_id).join(User, User.id == user_sites.c.user_id)
+            .where(User.tenant_id == tenant.id).order_by(user_sites.c.user_id, user_sites.c.site_id))]
+        add("user_sites.json", json.dumps(scopes, indent=1).encode(), len(scopes))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["user_id", "site_id"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(scopes)
+        add("user_sites.csv", out.getvalue().encode(), len(scopes))
+        for report in db.session.scalars(select(GeneratedReport).where(GeneratedReport.tenant_id == tenant.id)
+                                         .order_by(GeneratedReport.id)):
+            add(f"reports/{report.id}.pdf", report.pdf or b"", 1)
+            add(f"reports/{report.id}.csv", (report.csv or "").encode(), 1)
         out, count, last_id = io.StringIO(), 0, 0
         writer = csv.DictWriter(out, fieldnames=OBSERVATION_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -224,7 +249,8 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
                          limit=5000)
             if not page:
                 break
-            writer.writerows({**r, "faces": json.dumps(r["faces"])} for r in page)
+            writer.writerows({**r, "model_version": safe_cell(r["model_version"]), "faces": json.dumps(r["faces"])}
+                             for r in page)
             count, last_id = count + len(page), page[-1]["id"]
         add("observations.csv", out.getvalue().encode(), count)
         audit.record(tenant.id, actor_id, "tenant.export", "tenant", tenant.id, commit=False,
