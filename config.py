@@ -66,7 +66,7 @@ class Config:
     FAILED_LOGIN_LIMIT = "10 per minute"
     SIGNUP_LIMIT = "10 per minute"
     API_LIMIT = os.environ.get("API_LIMIT", "600 per minute")  # per API token (or address), every /api/v1 call
-    LOCKOUT_AFTER = int(os.environ.get("LOCKOUT_AFTER", 20))  # consecutive failed sign-ins, across minutes
+    LOCKOUT_AFTER = int(os.environ.get("LOCKOUT_AFTER", 10))  # consecutive failed sign-ins, then exponential locks
     LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", 30))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None

@@ -88,3 +88,17 @@ def test_empty_states(client, tenant_a):
     sign_in(client, tenant_a.email, "secret-pass-1")
     assert "No site yet" in client.get("/admin/sites", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "No camera to show yet" in client.get("/live", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_reset_page_refuses_a_weak_password_and_keeps_the_link(client, tenant_a, smtp):
+    client.post("/auth/forgot", data={"email": tenant_a.email})
+    smtp.wait()
+    path = "/" + link_from(smtp.messages[0][1]).split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Au moins 10 caractères" in page
+    r = client.post(path, data={"password": "azerty2024", "confirm": "azerty2024"}, headers={"Accept-Language": "fr"})
+    assert r.status_code == 200 and "trop courant" in r.get_data(as_text=True)
+    r = client.post(path, data={"password": "12345678", "confirm": "12345678"}, headers={"Accept-Language": "en"})
+    assert r.status_code == 200 and "at least 10 characters" in r.get_data(as_text=True)
+    assert client.post(path, data={"password": "brand-new-pass", "confirm": "brand-new-pass"}).status_code == 302
+    assert sign_in(client.application.test_client(), tenant_a.email, "secret-pass-1").status_code == 401

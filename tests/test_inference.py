@@ -133,7 +133,8 @@ def test_serving_crop_matches_training_framing(models):
 
 def _header_claiming(width: int, height: int, padding: int = 600) -> bytes:
     """A JPEG whose frame header claims width x height but which holds almost nothing."""
-    sof = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    components = b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    sof = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + components
     return b"\xff\xd8" + sof + b"\xff\xda\x00\x0c\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00" + b"\x00" * padding + b"\xff\xd9"
 
 

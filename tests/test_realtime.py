@@ -154,3 +154,16 @@ def test_site_page_shows_each_cameras_status(app, client, tenant_a, camera):
     client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
     page = client.get(f"/admin/sites/{camera['site_id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Analysed frames/s (last minute)" in page and "<td>0.03</td><td>2</td><td>1</td><td>0</td>" in page
+
+
+@pytest.mark.parametrize("ts", [float("nan"), float("inf"), 10**30, -5, True, "12"])
+def test_insane_client_timestamps_are_dropped_not_sent_on(app, tenant_a, camera, ts):
+    import json
+
+    live = live_client(app, tenant_a.token)
+    cap = capture_client(app, camera["capture_token"])
+    ack = cap.emit("frame", {"ts": ts, "jpeg": face_jpeg()}, namespace="/capture", callback=True)
+    assert ack["ok"] is True
+    (observation,) = events(live, "observation")
+    assert observation["client_ts"] is None
+    json.loads(json.dumps(observation, allow_nan=False))  # what browsers parse: strict JSON

@@ -3,10 +3,16 @@ or moved to the rooms that the new access allows (both databases, one process)."
 
 from __future__ import annotations
 
+import select
 import time
 
+import pytest
+import requests
+
 from app.extensions import socketio
+from tests.engineio_client import RawSocket
 from tests.images import face_jpeg
+from tests.processes import ApiClient, free_port, start_web, wait_ready
 
 
 def live(app, token: str):
@@ -111,3 +117,39 @@ def test_deleted_camera_and_site_close_their_captures(app, tenant_a):
     assert cap2.is_connected("/capture")
     assert tenant_a.call("DELETE", f"/api/v1/sites/{site['id']}").status_code == 204
     assert not cap2.is_connected("/capture")
+
+
+@pytest.mark.process
+def test_revocation_reaches_sockets_on_every_web_process(distributed, tmp_path):
+    """Distributed mode: a token revoked through web process 1 closes its socket on web process 2
+    (Redis pub/sub), and a camera deleted through 1 stops its capture on 2, within a second."""
+    base1, _, _, env = distributed
+    port2 = free_port()
+    web2 = start_web(tmp_path, {**env, "PORT": str(port2), "PUBLIC_URL": f"http://127.0.0.1:{port2}"}, port2)
+    base2 = f"http://127.0.0.1:{port2}"
+    try:
+        wait_ready(base2, web2)
+        tenant = ApiClient(base1, "Revoke")
+        second = requests.post(base1 + "/api/v1/tokens", json={"email": tenant.email, "password": "secret-pass-1"},
+                               timeout=10).json()["token"]
+        kept, revoked = RawSocket(base2, "/live", {"token": tenant.token}), RawSocket(base2, "/live", {"token": second})
+        cam = tenant.camera()
+        capture_socket = RawSocket(base2, "/capture", {"token": cam["capture_token"]})
+        assert kept.joined and revoked.joined and capture_socket.joined
+        r = requests.delete(base1 + "/api/v1/tokens/current", headers={"Authorization": f"Bearer {second}"}, timeout=10)
+        assert r.status_code == 204
+        assert closed_within(revoked, 3) and not closed_within(kept, 1)
+        assert tenant.call("DELETE", f"/api/v1/cameras/{cam['id']}").status_code == 204
+        assert closed_within(capture_socket, 3)
+    finally:
+        web2.stop()
+
+
+def closed_within(sock: RawSocket, seconds: float) -> bool:
+    """True once the server closed the socket (pings are answered meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([sock.ws.sock], [], [], 0.1)
+        if ready and not sock.pump():
+            return True
+    return False

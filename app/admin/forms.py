@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from app.services.accounts import MIN_PASSWORD
+
 ROLE_CHOICES = [("staff", _l("Staff")), ("manager", _l("Manager")), ("admin", _l("Admin"))]
 
 
@@ -24,7 +26,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     site_ids = SelectMultipleField(_l("Limited to these sites (none: all sites)"), coerce=int)
     password = PasswordField(_l("Password (leave empty to send an invitation)"),
-                             validators=[Optional(), Length(min=8, max=200)])
+                             validators=[Optional(), Length(min=MIN_PASSWORD, max=200)])
     submit = SubmitField(_l("Save"))
 
 

@@ -112,7 +112,10 @@ def _close(sid: str, namespace: str, event: str, payload: dict) -> None:
     try:
         # Straight to this process's client, not through the queue: the disconnect follows at once.
         server.emit(event, payload, to=sid, namespace=namespace, ignore_queue=True)
+        eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
         server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        if eio_sid is not None and eio_sid in getattr(server.eio, "sockets", {}):
+            server.eio.disconnect(eio_sid)  # the whole connection: a revoked client keeps no thread
     except Exception:  # noqa: BLE001 - the client may have gone already
         log.debug("closing %s failed", sid, exc_info=True)
     registry.remove(sid)
@@ -166,6 +169,7 @@ class _Subscriber:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started = False
+        self._client: redis.Redis | None = None
 
     def ensure(self, app: Flask) -> None:
         if self._started or app.config["TASK_MODE"] != "celery":
@@ -173,7 +177,8 @@ class _Subscriber:
         with self._lock:
             if self._started:
                 return
-            client = redis.Redis.from_url(app.config["REDIS_URL"])
+            # Kept on self: a collected client closes its pool, and the subscription with it.
+            self._client = client = redis.Redis.from_url(app.config["REDIS_URL"], health_check_interval=30)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(_channel(app))  # subscribed before the first socket is accepted
             threading.Thread(target=self._run, args=(app, pubsub), name="revocations", daemon=True).start()

@@ -42,7 +42,8 @@ def common_passwords() -> frozenset[str]:
 
 
 def is_common_password(password: str) -> bool:
-    """In the list as typed, or once its trailing digits and symbols are removed ("Soleil2024!" is "soleil")."""
+    """In the list as typed, or once its trailing digits and symbols are removed ("Soleil2024!" is "soleil"),
+    or made of one or two characters repeated ("aaaaaaaaaa", "ababababab")."""
     lowered = password.lower()
     listed = common_passwords()
     return lowered in listed or _TRAILING_NOISE.sub("", lowered) in listed or len(set(lowered)) <= 2
@@ -59,8 +60,8 @@ def check_password_strength(password: str, email: str | None = None, organisatio
     if is_common_password(password):
         raise ServiceError("weak_password", "This password is too common: choose another one.",
                            fields={"password": "too_common"})
-    typed = password.strip().casefold()
-    personal = set()
+    typed = password.strip().casefold()  # only to compare: " Alpha School " is still the organisation's name
+    personal: set[str] = set()
     if email:
         address = normalise_email(email).casefold()
         personal |= {address, address.split("@", 1)[0]}
