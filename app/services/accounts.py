@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from app import connections
 from app.extensions import db
-from app.models import ROLES, ApiToken, Site, Tenant, User
+from app.models import ROLES, ApiToken, ReportSchedule, Site, Tenant, User
 from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import ServiceError
@@ -276,6 +276,10 @@ def delete_user(user: User, actor: User) -> None:
         raise ServiceError("last_admin", "The organisation needs at least one admin.", status=409)
     audit.record(user.tenant_id, actor.id, "user.removed", "user", user.id, commit=False, email=user.email)
     user_id = user.id
+    # recipient_ids is a JSON list (no foreign key can clear it): the user leaves every schedule.
+    for schedule in db.session.scalars(select(ReportSchedule).where(ReportSchedule.tenant_id == user.tenant_id)):
+        if user_id in (schedule.recipient_ids or []):
+            schedule.recipient_ids = [r for r in schedule.recipient_ids if r != user_id]
     db.session.delete(user)
     db.session.commit()
     connections.revoke("user_removed", user_id=user_id)

@@ -90,7 +90,6 @@ def _rebuild_sqlite(autoincrement: bool) -> None:
 
 def upgrade():
     _remove_orphans()
-    _rebuild_sqlite(autoincrement=True)
     with op.batch_alter_table("users") as batch_op:
         # Sign-out and password reset bump it: every session cookie of an older version is void.
         batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="1", nullable=False))
@@ -102,6 +101,8 @@ def upgrade():
     with op.batch_alter_table("webhooks") as batch_op:
         # The signing key is stored encrypted (a Fernet token is longer than the key).
         batch_op.alter_column("secret", type_=sa.String(400), existing_type=sa.String(80), existing_nullable=False)
+    # Last: a batch operation above rebuilds its table as reflected, without AUTOINCREMENT.
+    _rebuild_sqlite(autoincrement=True)
 
 
 def downgrade():
