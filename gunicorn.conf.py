@@ -16,6 +16,6 @@ def post_worker_init(worker) -> None:
 
     guard.fit_threads(worker.cfg.threads)
     if app.config["TASK_MODE"] == "thread":
-        from app.services.periodic import start_embedded_scheduler
+        from app.tasks.periodic import start_embedded_scheduler
 
         start_embedded_scheduler(app)

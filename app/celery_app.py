@@ -6,6 +6,7 @@ from celery import Task
 from flask import Flask
 
 from app.extensions import celery
+from app.jobs import QUEUES
 
 
 def celery_init_app(app: Flask):
@@ -32,7 +33,7 @@ def celery_init_app(app: Flask):
         task_default_queue="frames",
         include=["app.tasks.analyze", "app.tasks.notify", "app.tasks.periodic"],
         beat_schedule={"periodic": {"task": "emotiscan.periodic", "schedule": 30.0, "options": {"queue": "notifications"}}},
-        task_routes={"emotiscan.deliver_webhook": {"queue": "notifications"}},
+        task_routes={name: {"queue": queue} for name, queue in QUEUES.items()},
     )
     celery.Task = FlaskTask
     celery.set_default()

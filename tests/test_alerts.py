@@ -263,7 +263,7 @@ def test_alert_e_mail_goes_to_users_who_asked_for_it(app, tenant_a, smtp):
 def test_unacknowledged_alert_escalates_to_managers(app, tenant_a, smtp):
     from datetime import UTC, datetime, timedelta
 
-    from app.services.periodic import run_periodic
+    from app.tasks.periodic import run_periodic
 
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
@@ -291,7 +291,7 @@ def test_camera_that_stops_sending_during_active_hours_raises_and_resolves_an_al
     from datetime import UTC, datetime, timedelta
 
     from app.models import Camera
-    from app.services.periodic import run_periodic
+    from app.tasks.periodic import run_periodic
 
     site = tenant_a.site()
     watched, idle = tenant_a.camera(site["id"], "Watched"), tenant_a.camera(site["id"], "Idle")

@@ -117,13 +117,13 @@ def test_flood_above_frame_rate_is_refused(app, tenant_a, camera):
 
 
 def test_stale_frames_are_dropped_and_counted(app, tenant_a, camera):
-    from app.services.analysis import process_frame
     from app.services.state import store
+    from app.tasks.analyze import analyze_and_publish
 
     live = live_client(app, tenant_a.token)
     with app.app_context():
         before = store().counters().get("frames_stale", 0)
-        result = process_frame(tenant_a.id, camera["site_id"], camera["id"], "f1", time.time() - 5, face_jpeg())
+        result = analyze_and_publish(tenant_a.id, camera["site_id"], camera["id"], "f1", time.time() - 5, face_jpeg())
         assert result is None
         assert store().counters()["frames_stale"] == before + 1
         assert db.session.scalar(select(func.count()).select_from(Observation)) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -18,11 +19,9 @@ from app.inference.pipeline import analyze_jpeg
 from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
-from app.realtime.emit import emit_alert, emit_frame_error, emit_observation
-from app.services import alerts, camera_status, notifications, observations, webhooks
+from app.services import alerts, camera_status, observations
 from app.services.admission import release_frame
 from app.services.state import store
-from app.tasks.dispatch import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,18 @@ def quality_limits() -> QualityLimits:
     return QualityLimits(cfg["MIN_FACE_PX"], cfg["MIN_FACE_SHARPNESS"], cfg["MIN_FACE_BRIGHTNESS"])
 
 
+@dataclass
+class FrameOutcome:
+    """What analysing one frame produced, for the caller to publish (app.events)."""
+
+    payload: dict | None = None  # the observation event; None when the frame was dropped
+    error: str | None = None  # a frame that could not be decoded: its camera is told
+    alerts: list[tuple[str, dict]] = field(default_factory=list)  # (event, alert object)
+
+
 def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes,
-                  client_ts: float | None = None) -> dict | None:
-    """Analyse, store and emit; returns the emitted payload, or None when the frame was dropped."""
+                  client_ts: float | None = None) -> FrameOutcome:
+    """Analyse, store, smooth and evaluate the rules; publishing is the caller's (app.events)."""
     state = store()
     cfg = current_app.config
     try:
@@ -50,21 +58,20 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         if age > cfg["STALE_FRAME_S"]:
             state.count("frames_stale")
             camera_status.record(camera_id, "stale")
-            return None
+            return FrameOutcome()
         models = get_models(cfg["MODEL_DIR"])
         try:
             analysis = analyze_jpeg(jpeg, models.detector, models.classifier, quality_limits())
         except FrameError as exc:
             state.count(f"frames_failed_{exc.code}")
-            emit_frame_error(camera_id, frame_id, exc.code)
-            return None
+            return FrameOutcome(error=exc.code)
         del jpeg
         faces = [face.as_dict() for face in analysis.faces]
         latency_ms = (time.time() - received_at) * 1000.0
         ts = datetime.fromtimestamp(received_at, UTC)
         obs = observations.record(tenant_id, site_id, camera_id, ts, models.version, faces, latency_ms)
         if obs is None:
-            return None
+            return FrameOutcome()
         mean, alpha = frame_mean(faces), cfg["SMOOTHING_ALPHA"]
         # Atomic like the rule state: two workers on one camera never lose each other's frames.
         smoothed = state.update_json(f"smooth:{camera_id}", lambda prev: ema(prev or None, mean, alpha) or {}, ttl_s=30) or None
@@ -74,18 +81,14 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
             "faces": faces, "latency_ms": round(latency_ms, 1), "smoothed": smoothed,
             "width": analysis.width, "height": analysis.height,
         }
-        emit_observation(tenant_id, site_id, camera_id, payload)
+        outcome = FrameOutcome(payload=payload)
         for alert in alerts.evaluate_observation(tenant_id, site_id, camera_id, received_at, faces):
-            body = alerts.alert_dict(alert)
-            emit_alert(tenant_id, site_id, body)
-            webhooks.notify(tenant_id, f"alert.{alert.status}", body)
-            if alert.status == "open":
-                run_in_background(notifications.email_alert, tenant_id, site_id, body)
+            outcome.alerts.append((f"alert.{alert.status}", alerts.alert_dict(alert)))
         state.count("frames_analyzed")
         camera_status.record(camera_id, "analysed")
         state.count("analysis_ms_total", int(latency_ms))
         state.count(f"latency_bucket_{latency_bucket(latency_ms)}")
-        return payload
+        return outcome
     finally:
         release_frame(tenant_id, camera_id, frame_id)
         db.session.remove()

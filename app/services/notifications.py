@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
+from app import jobs
 from app.extensions import db
 from app.models import Camera, User
 from app.services.mail import send_mail
@@ -42,3 +43,6 @@ def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = Fa
             body += "\n" + current_app.config["PUBLIC_URL"] + "/live"
         sent += send_mail(user.email, subject, body)
     return sent
+
+
+jobs.register("emotiscan.email_alert", email_alert)

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import outbound
+from app import jobs, outbound
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.services.secrets import decrypt, encrypt, is_encrypted
@@ -93,13 +93,9 @@ def deliver_with_retries(webhook_id: int, event: str, payload: dict) -> None:
 def notify(tenant_id: int, event: str, payload: dict) -> None:
     """Send an alert event to each of the tenant's enabled webhooks, in the background."""
     hooks = list(db.session.scalars(select(Webhook.id).where(Webhook.tenant_id == tenant_id, Webhook.enabled.is_(True))))
-    mode = current_app.config["TASK_MODE"]
     for hook_id in hooks:
-        if mode == "celery":
-            from app.tasks.notify import deliver_webhook
+        # Celery retries its task with backoff; outside Celery deliver_with_retries loops itself.
+        jobs.enqueue("emotiscan.deliver_webhook", hook_id, event, payload)
 
-            deliver_webhook.delay(hook_id, event, payload)
-        else:
-            from app.tasks.dispatch import run_in_background
 
-            run_in_background(deliver_with_retries, hook_id, event, payload)
+jobs.register("emotiscan.deliver_webhook", deliver_with_retries)

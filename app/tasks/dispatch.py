@@ -19,11 +19,11 @@ def _load_models(model_dir: str) -> None:
 
 
 def _run_in_app(app: Flask, *args) -> None:
-    from app.services.analysis import process_frame
+    from app.tasks.analyze import analyze_and_publish
 
     with app.app_context():
         try:
-            process_frame(*args)
+            analyze_and_publish(*args)
         except Exception:  # noqa: BLE001 - keep the pool alive
             log.exception("frame analysis failed")
 
@@ -48,23 +48,3 @@ def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, 
         pool.submit(_run_in_app, app, *args)
     else:
         _run_in_app(current_app._get_current_object(), *args)
-
-
-def run_in_background(fn, *args) -> None:
-    """Run ``fn(*args)`` in the app's background pool (embedded mode) or now (eager tests)."""
-    app = current_app._get_current_object()
-
-    def job() -> None:
-        with app.app_context():
-            try:
-                fn(*args)
-            except Exception:  # noqa: BLE001 - keep the pool alive
-                log.exception("background job failed")
-
-    if app.config["TASK_MODE"] == "eager":
-        job()
-        return
-    pool = _executors.get(("jobs", id(app)))
-    if pool is None:
-        pool = _executors[("jobs", id(app))] = ThreadPoolExecutor(2, "jobs")
-    pool.submit(job)
