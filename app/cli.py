@@ -103,18 +103,29 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> N
 @model_cli.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--confusion", type=click.Path(dir_okay=False), help="Also write a confusion-matrix PNG.")
-def evaluate_command(path: str, confusion: str | None) -> None:
-    """Accuracy of the served model on a FER2013-format split; the last line is JSON."""
+@click.option("--ferplus", type=click.Path(exists=True, dir_okay=False),
+              help="FERPlus votes (.npz): also score against the majority of ten annotators.")
+def evaluate_command(path: str, confusion: str | None, ferplus: str | None) -> None:
+    """Accuracy of the served model on a FER2013-format split (and the FERPlus majority, with
+    --ferplus or votes inside the file); the last line is JSON."""
     from app.inference.evaluation import confusion_png, evaluate_split
     from app.inference.fer_data import load_split
+    from app.inference.ferplus import load_votes
     from app.inference.registry import get_models
 
     models = get_models(current_app.config["MODEL_DIR"])
-    report = evaluate_split(load_split(path), models.classifier)
+    split = load_split(path)
+    votes, matched = (None, None)
+    if ferplus:
+        votes, matched = load_votes(ferplus, len(split))
+    elif split.votes is not None:
+        votes, matched = split.votes, split.matched
+    report = evaluate_split(split, models.classifier, votes, matched)
     if confusion:
         Path(confusion).write_bytes(confusion_png(report["confusion"]))
         click.echo(f"confusion matrix written to {confusion}")
     report.pop("confusion")
+    report.pop("ferplus_confusion", None)
     click.echo(json.dumps(report))
 
 

@@ -11,9 +11,31 @@ from app.inference.labels import EMOTIONS
 from app.inference.preprocessing import to_model_input
 
 
-def predict_split(split: FerSplit, classifier: ExpressionClassifier, batch: int = 256) -> np.ndarray:
+def predict_proba(split: FerSplit, classifier: ExpressionClassifier, batch: int = 256) -> np.ndarray:
+    """Served probabilities (N, 7), calibration included, through the serving path."""
     preds = [classifier.predict(to_model_input(split.images[i : i + batch])) for i in range(0, len(split), batch)]
-    return np.concatenate(preds).argmax(1) if preds else np.zeros(0, dtype=np.int64)
+    return np.concatenate(preds) if preds else np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+
+
+def predict_split(split: FerSplit, classifier: ExpressionClassifier, batch: int = 256) -> np.ndarray:
+    return predict_proba(split, classifier, batch).argmax(1)
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins
+    weighted by how many predictions fall in each (Guo et al. 2017)."""
+    if len(labels) == 0:
+        return 0.0
+    confidence, predicted = probs.max(1), probs.argmax(1)
+    correct = (predicted == labels).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            ece += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return round(float(ece), 4)
 
 
 def metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
@@ -33,8 +55,24 @@ def metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
     }
 
 
-def evaluate_split(split: FerSplit, classifier: ExpressionClassifier) -> dict:
-    report = metrics(split.labels, predict_split(split, classifier))
+def evaluate_split(split: FerSplit, classifier: ExpressionClassifier, votes: np.ndarray | None = None,
+                   matched: np.ndarray | None = None) -> dict:
+    """Scores against the file's labels and, with FERPlus votes, against their majority; each
+    with macro F1, per-class recall and ECE (15 bins)."""
+    probs = predict_proba(split, classifier)
+    predicted = probs.argmax(1)
+    report = metrics(split.labels, predicted)
+    report["ece"] = expected_calibration_error(probs, split.labels)
+    if votes is not None:
+        from app.inference.ferplus import majority_labels
+
+        majority = majority_labels(votes, matched)
+        usable = majority >= 0
+        plus = metrics(majority[usable], predicted[usable])
+        report.update({"ferplus_majority_accuracy": plus["accuracy"], "ferplus_macro_f1": plus["macro_f1"],
+                       "ferplus_per_class_recall": plus["per_class_recall"], "ferplus_n": plus["n"],
+                       "ferplus_ece": expected_calibration_error(probs[usable], majority[usable]),
+                       "ferplus_confusion": plus["confusion"]})
     report["model_version"] = classifier.version
     return report
 

@@ -18,6 +18,8 @@ class FerSplit:
 
     images: np.ndarray
     labels: np.ndarray
+    votes: np.ndarray | None = None  # FERPlus votes (N, 10) when the file carries them
+    matched: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -36,6 +38,8 @@ def load_split(path: str | Path) -> FerSplit:
             raise ValueError(f"{path}: expected arrays 'images' and 'labels'")
         images = np.asarray(archive["images"])
         labels = np.asarray(archive["labels"]).astype(np.int64)
+        votes = np.asarray(archive["votes"]).astype(np.int64) if "votes" in archive else None
+        matched = np.asarray(archive["matched"]).astype(bool) if "matched" in archive else None
         if "classes" in archive:
             classes = tuple(str(c) for c in archive["classes"])
             if classes != EMOTIONS:
@@ -44,4 +48,8 @@ def load_split(path: str | Path) -> FerSplit:
         raise ValueError(f"{path}: images must be uint8 (N, 48, 48), got {images.dtype} {images.shape}")
     if labels.shape != (images.shape[0],) or labels.min(initial=0) < 0 or labels.max(initial=0) >= len(EMOTIONS):
         raise ValueError(f"{path}: labels must be (N,) indices below {len(EMOTIONS)}")
-    return FerSplit(images=images, labels=labels)
+    if votes is not None and votes.shape != (images.shape[0], 10):
+        raise ValueError(f"{path}: votes must be (N, 10) in FERPlus's column order")
+    if votes is not None and matched is None:
+        matched = np.ones(images.shape[0], dtype=bool)
+    return FerSplit(images=images, labels=labels, votes=votes, matched=matched)

@@ -55,6 +55,9 @@ class TrainConfig:
     resume: str = ""
     limit: int = 0  # > 0: use only this many training images (smoke tests)
     publish: str = ""  # also keep <publish>.npz (best weights, float16) and <publish>.json current
+    # labels: the FER2013 label of each image; ferplus: the ten annotators' vote distribution
+    # (ferplus_votes.npz beside the splits), validated against the FERPlus majority.
+    targets: str = "labels"
 
 
 def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
@@ -146,6 +149,25 @@ class Supervisor(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_val: np.ndarray, cfg: TrainConfig):
+    """Vote distributions as targets (FERPlus's cross-entropy scheme); images that most annotators
+    call not-a-face, or that have no votes, are left out. Validation keeps the images that have a
+    FERPlus majority, labelled with it, so that the best epoch is the one people agree with most."""
+    from app.inference.ferplus import COLUMNS, load_votes, majority_labels, vote_distributions
+
+    if cfg.limit:
+        raise ValueError("--limit is not supported with --targets ferplus")
+    votes, matched = load_votes(data / "ferplus_votes.npz", len(train_split))
+    dist = vote_distributions(votes)
+    keep = matched & (dist.sum(1) > 0) & (votes[:, COLUMNS.index("NF")] * 2 <= votes.sum(1))
+    val_votes, val_matched = load_votes(data / "ferplus_votes.npz", len(val_split))
+    majority = majority_labels(val_votes, val_matched)
+    usable = majority >= 0
+    print(f"ferplus targets: {int(keep.sum())} of {len(keep)} training images kept; "
+          f"{int(usable.sum())} validation images with a majority", flush=True)
+    return dist[keep], x_train[keep], dist[keep].argmax(1), x_val[usable], majority[usable]
+
+
 def predict_with_flip(classifier: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Average of the scores of the image and of its mirror, as the serving path does."""
     plain = classifier.predict(x, batch_size=batch_size, verbose=0)
@@ -171,6 +193,9 @@ def train(cfg: TrainConfig) -> dict:
         x_train, y_train = x_train[keep], y_train[keep]
     x_val, y_val = to_input(val_split.images), val_split.labels
     onehot = np.eye(len(EMOTIONS), dtype=np.float32)
+    t_train = onehot[y_train]
+    if cfg.targets == "ferplus":
+        t_train, x_train, y_train, x_val, y_val = ferplus_targets(data, train_split, val_split, x_train, x_val, cfg)
     sample_weight = class_weights(y_train, cfg.class_weight_clip)[y_train]
     print(f"train {len(y_train)} images, val {len(y_val)}; backend {keras.backend.backend()}", flush=True)
 
@@ -202,7 +227,7 @@ def train(cfg: TrainConfig) -> dict:
     supervisor = Supervisor(classifier, cfg, start_epoch, best)
     trainer.fit(
         x_train,
-        onehot[y_train],
+        t_train,
         sample_weight=sample_weight,
         batch_size=cfg.batch_size,
         epochs=cfg.epochs,
@@ -261,6 +286,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--resume", default="")
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--publish", default="")
+    p.add_argument("--targets", choices=["labels", "ferplus"], default=d.targets)
     return TrainConfig(**vars(p.parse_args(argv)))
 
 
