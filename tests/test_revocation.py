@@ -153,3 +153,24 @@ def closed_within(sock: RawSocket, seconds: float) -> bool:
         if ready and not sock.pump():
             return True
     return False
+
+
+def test_sign_out_and_password_reset_close_the_users_sockets(app, client, tenant_a):
+    from app.models import User
+    from app.services import accounts
+
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    by_cookie = socketio.test_client(app, namespace="/live", flask_test_client=client)
+    by_token = live(app, tenant_a.token)
+    assert by_cookie.is_connected("/live") and by_token.is_connected("/live")
+    assert client.post("/auth/logout").status_code == 302
+    assert not by_cookie.is_connected("/live")  # that session is over everywhere
+    assert by_token.is_connected("/live")  # a token is not a session
+    with app.app_context():
+        from app.extensions import db
+
+        token = accounts.password_reset_token(db.session.get(User, tenant_a.admin_id))
+    r = client.post(f"/auth/reset/{token}", data={"password": "a-brand-new-pass-77", "confirm": "a-brand-new-pass-77"})
+    assert r.status_code == 302
+    assert not by_token.is_connected("/live")  # a new password revokes the tokens and their sockets
+    assert tenant_a.call("GET", "/api/v1/me").status_code == 401
