@@ -12,7 +12,6 @@ from app.auth.forms import password_message
 from app.extensions import db
 from app.models import Camera, Site, User
 from app.models.base import utcnow
-from app.realtime.emit import disconnect_camera
 from app.services import accounts, cameras, sites, tokens
 from app.services.errors import ServiceError
 from app.services.pagination import paginate
@@ -89,10 +88,7 @@ def site_delete(site_id: int):
     check_role("admin")
     form = ConfirmForm()
     if form.validate_on_submit():
-        camera_ids = [c.id for c in site.cameras]
-        sites.delete_site(site, current_user.id)
-        for camera_id in camera_ids:
-            disconnect_camera(camera_id)
+        sites.delete_site(site, current_user.id)  # its captures close (the service revokes them)
         flash(gettext("Site deleted."), "success")
         return redirect(url_for("admin.sites_list"))
     return render_template("admin/confirm.html", form=form, title=gettext("Delete the site “%(name)s”?", name=site.name),
@@ -152,8 +148,7 @@ def camera_rotate(camera_id: int):
     check_role("admin")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = cameras.rotate_token(camera)
-    disconnect_camera(camera.id)
+    token = cameras.rotate_token(camera)  # the old token's captures close at once
     return _show_token(camera, token, gettext("New capture link for “%(name)s”", name=camera.name))
 
 
@@ -165,7 +160,6 @@ def camera_delete(camera_id: int):
     if form.validate_on_submit():
         site_id = camera.site_id
         cameras.delete_camera(camera, current_user.id)
-        disconnect_camera(camera_id)
         flash(gettext("Camera deleted."), "success")
         return redirect(url_for("admin.site_detail", site_id=site_id))
     return render_template("admin/confirm.html", form=form, title=gettext("Delete the camera “%(name)s”?", name=camera.name),
