@@ -19,7 +19,7 @@ EXPOSE 5000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/healthz')"
 # One container alone migrates then serves; in docker-compose.yml a one-shot `migrate` service
 # runs first and the web containers only serve.
-CMD ["sh", "-c", "flask --app wsgi db upgrade && gunicorn --config gunicorn.conf.py --workers 1 --threads 32 --bind 0.0.0.0:5000 wsgi:app"]
+CMD ["sh", "-c", "flask --app wsgi db upgrade && gunicorn --config gunicorn.conf.py --workers 1 --threads 1200 --bind 0.0.0.0:5000 wsgi:app"]
 
 # NGINX in front (docker-compose.yml): static files baked in, the site config from its template.
 FROM nginx:1.27-alpine AS nginx

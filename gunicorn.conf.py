@@ -9,6 +9,10 @@ connection guard keeps some threads free for HTTP, whatever ``--threads`` says.
 # threads, so that a full house of sockets still leaves room for HTTP requests to queue.
 worker_connections = 4000
 
+# gthread, but gunicorn's own refusals (414, 431, 400: request line or headers too large, bad HTTP)
+# answer in the API's JSON error format, not as an HTML page (app/server.py).
+worker_class = "app.server.JsonErrorWorker"
+
 
 def post_worker_init(worker) -> None:
     app = worker.wsgi

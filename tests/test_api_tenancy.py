@@ -95,6 +95,24 @@ def test_users_admin_only_and_cross_tenant(tenant_a, tenant_b):
     assert tenant_a.call("DELETE", path).status_code == 204
 
 
+def test_other_tenants_users_are_404_for_every_role(tenant_a, tenant_b):
+    """Existence within the tenant is checked before the role: a manager or staff member asking for
+    another tenant's user gets the same 404 as for an id that does not exist (was a 403)."""
+    _, manager = tenant_a.user("manager")
+    _, staff = tenant_a.user("staff")
+    other, own = f"/api/v1/users/{tenant_b.admin_id}", f"/api/v1/users/{tenant_a.admin_id}"
+    for token in (tenant_a.token, manager, staff):
+        for method, kwargs in (("GET", {}), ("PATCH", {"json": {"role": "staff"}}), ("DELETE", {})):
+            r = tenant_a.call(method, other, token=token, **kwargs)
+            assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found", (method, r.status_code)
+            assert tenant_a.call(method, "/api/v1/users/999999", token=token, **kwargs).status_code == 404
+    for token in (manager, staff):  # the tenant's own users: the role decides
+        assert tenant_a.call("GET", own, token=token).status_code == 403
+        assert tenant_a.call("PATCH", own, token=token, json={"role": "staff"}).status_code == 403
+        assert tenant_a.call("DELETE", own, token=token).status_code == 403
+    assert tenant_b.call("GET", other).status_code == 200
+
+
 def test_site_limited_staff_sees_only_its_sites(tenant_a):
     gate, hall = tenant_a.site("Gate"), tenant_a.site("Hall")
     cam_gate, cam_hall = tenant_a.camera(gate["id"], "g"), tenant_a.camera(hall["id"], "h")

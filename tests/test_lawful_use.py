@@ -236,7 +236,7 @@ def test_export_neutralises_formulas_and_holds_scopes_tokens_deliveries_and_sett
     site = tenant_a.site("=HYPERLINK(\"http://evil.example\")")
     tenant_a.camera(site["id"], "+cmd|' /C calc'!A0")
     manager, manager_token = tenant_a.user("manager", site_ids=[site["id"]])
-    assert tenant_a.call("POST", "/api/v1/rules", json={"site_id": site["id"], "name": "@SUM(1+1)", "emotion": "fear",
+    assert tenant_a.call("POST", "/api/v1/alert-rules", json={"site_id": site["id"], "name": "@SUM(1+1)", "emotion": "fear",
                                                         "threshold": 0.6, "duration_s": 20}).status_code == 201
     with app.app_context():
         from app.models import Webhook, WebhookDelivery

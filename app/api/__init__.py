@@ -9,4 +9,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Every API call counts against its token (or address): API_LIMIT, 429 with Retry-After beyond.
 limiter.limit(lambda: current_app.config["API_LIMIT"], key_func=api_client_key, scope="api")(bp)
 
+
+@bp.record_once
+def _bounded_input(state) -> None:
+    """Before the routes are added: the ``<id:...>`` converter they use, and JSON parsing with bounded
+    depth for the whole app (the sign-in throttle reads JSON bodies before any view runs)."""
+    from app.api.validation import ApiJSONProvider, IdConverter
+
+    state.app.url_map.converters["id"] = IdConverter
+    state.app.json = ApiJSONProvider(state.app)
+
+
 from app.api import accounts, alerts, audit, auth, cameras, observations, openapi, reports, sites, webhooks  # noqa: E402,F401

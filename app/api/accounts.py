@@ -7,23 +7,17 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.api import bp
+from app.api import schemas as s
+from app.api.contract import operation
 from app.api.serializers import iso, tenant_dict, token_dict, user_dict
-from app.api.validation import Field, json_body, page_of, validate
+from app.api.validation import page_of, payload
 from app.extensions import db, limiter
 from app.models import User
 from app.security import account_key, failed_auth
 from app.services import accounts, tokens
 from app.services.errors import ServiceError
 from app.services.mail import send_mail
-from app.tenancy import admin_required, current_actor, get_for_tenant, scoped
-
-SIGNUP = {"organisation": Field(str, required=True, max_len=120), "email": Field(str, required=True, email=True),
-          "password": Field(str, required=True, max_len=200)}
-CREDENTIALS = {"email": Field(str, required=True, max_len=254), "password": Field(str, required=True, max_len=200),
-               "name": Field(str, max_len=80), "ttl_days": Field(int, minimum=1, maximum=365)}
-NEW_USER = {"email": Field(str, required=True, email=True), "password": Field(str, max_len=200),
-            "role": Field(str, required=True, choices=("admin", "manager", "staff")),
-            "site_ids": Field(list, item_kind=int)}
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, scoped
 
 
 def _limit(limit_key: str):
@@ -31,9 +25,11 @@ def _limit(limit_key: str):
 
 
 @bp.post("/signup")
+@operation("Create an organisation and its admin; returns an API token", body=s.Signup, returns=s.SignedUp, status=201,
+           errors=(409,), public=True)
 @limiter.limit(_limit("SIGNUP_LIMIT"))
 def signup():
-    data = validate(json_body(), SIGNUP)
+    data = payload()
     tenant, user = accounts.signup(data["organisation"], data["email"], data["password"])
     plain, record = tokens.issue_token(user, name="signup")
     return {"tenant": tenant_dict(tenant), "user": user_dict(user), "token": plain,
@@ -41,10 +37,12 @@ def signup():
 
 
 @bp.post("/tokens")
+@operation("Exchange e-mail and password for an API token", body=s.Credentials, returns=s.TokenIssued,
+           errors=(401, 423), public=True)
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), key_func=account_key, deduct_when=failed_auth, scope="auth-account")
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), deduct_when=failed_auth, scope="auth-address")
 def create_token():
-    data = validate(json_body(), CREDENTIALS)
+    data = payload()
     user = accounts.authenticate(data["email"], data["password"], via="api")
     if user is None:
         raise ServiceError("invalid_credentials", "E-mail or password is wrong.", status=401)
@@ -53,11 +51,13 @@ def create_token():
 
 
 @bp.get("/tokens")
+@operation("List your live API tokens", returns=s.page(s.Token, cursor=False))
 def list_tokens():
     return {"items": [token_dict(t) for t in tokens.tokens_of(current_actor())], "next_cursor": None}
 
 
 @bp.delete("/tokens/current")
+@operation("Revoke the token of this request", errors=(400,), status=204)
 def revoke_current_token():
     if g.api_token is None:
         raise ServiceError("no_token", "This request was not made with a bearer token.")
@@ -65,7 +65,8 @@ def revoke_current_token():
     return "", 204
 
 
-@bp.delete("/tokens/<int:token_id>")
+@bp.delete("/tokens/<id:token_id>")
+@operation("Revoke one of your tokens", status=204)
 def revoke_token(token_id: int):
     record = next((t for t in tokens.tokens_of(current_actor()) if t.id == token_id), None)
     if record is None:
@@ -75,15 +76,17 @@ def revoke_token(token_id: int):
 
 
 @bp.get("/users")
+@operation("List users (admin)", query=s.ListQuery, returns=s.page(s.User), errors=(403,))
 @admin_required
 def list_users():
     return page_of(scoped(select(User), User), User.id, user_dict)
 
 
 @bp.post("/users")
+@operation("Create or invite a user (admin)", body=s.UserIn, returns=s.User, status=201, errors=(403, 409))
 @admin_required
 def create_user():
-    data = validate(json_body(), NEW_USER)
+    data = payload()
     actor = current_actor()
     user = accounts.create_user(actor.tenant_id, data["email"], data["role"], data.get("password") or None,
                                 data.get("site_ids") or [], actor_id=actor.id)
@@ -100,43 +103,49 @@ def send_invitation(user: User) -> None:
                           org=user.tenant.name) + "\n" + link)
 
 
-@bp.get("/users/<user_id>")
-@admin_required
-def get_user(user_id):
-    return user_dict(get_for_tenant(User, user_id))
+# One user: another tenant's id is a 404 whatever the caller's role, so the lookup comes before the role check.
 
 
-@bp.patch("/users/<user_id>")
-@admin_required
-def update_user(user_id):
+@bp.get("/users/<id:user_id>")
+@operation("A user (admin)", returns=s.User, errors=(403,))
+def get_user(user_id: int):
     user = get_for_tenant(User, user_id)
-    spec = {**NEW_USER, "email": Field(str, email=True), "role": Field(str, choices=("admin", "manager", "staff")),
-            "notify_alerts": Field(bool)}
-    data = validate(json_body(), spec, partial=True)
-    if "notify_alerts" in data:
-        user.notify_alerts = data["notify_alerts"]
-    accounts.update_user(user, role=data.get("role"), password=data.get("password"),
-                         site_ids=data.get("site_ids"), email=data.get("email"), actor_id=current_actor().id)
+    check_role("admin")
     return user_dict(user)
 
 
-@bp.delete("/users/<user_id>")
-@admin_required
-def delete_user(user_id):
-    accounts.delete_user(get_for_tenant(User, user_id), current_actor())
+@bp.patch("/users/<id:user_id>")
+@operation("Change a user (admin)", body=s.UserPatch, returns=s.User, errors=(403, 409))
+def update_user(user_id: int):
+    user = get_for_tenant(User, user_id)
+    actor = check_role("admin")
+    data = payload()
+    if "notify_alerts" in data:
+        user.notify_alerts = data["notify_alerts"]
+    accounts.update_user(user, role=data.get("role"), password=data.get("password"),
+                         site_ids=data.get("site_ids"), email=data.get("email"), actor_id=actor.id)
+    return user_dict(user)
+
+
+@bp.delete("/users/<id:user_id>")
+@operation("Remove a user (admin)", status=204, errors=(403, 409))
+def delete_user(user_id: int):
+    user = get_for_tenant(User, user_id)
+    accounts.delete_user(user, check_role("admin"))
     return "", 204
 
 
 @bp.get("/me")
+@operation("The calling user and tenant", returns=s.Me)
 def me():
     user = current_actor()
     return {"user": user_dict(user), "tenant": tenant_dict(user.tenant)}
 
 
 @bp.patch("/me")
+@operation("Change your language or password", body=s.MePatch, returns=s.User)
 def update_me():
-    data = validate(json_body(), {"locale": Field(str, choices=tuple(current_app.config["LANGUAGES"]), nullable=True),
-                                  "password": Field(str, max_len=200), "notify_alerts": Field(bool)}, partial=True)
+    data = payload()
     user = current_actor()
     if "notify_alerts" in data:
         user.notify_alerts = data["notify_alerts"]

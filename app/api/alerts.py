@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from flask import request
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.api import bp
-from app.api.validation import Field, json_body, page_of, query_datetime, query_int, validate
+from app.api import schemas as s
+from app.api.contract import operation
+from app.api.validation import page_of, params, payload
 from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site
-from app.rules import RULE_TYPES
 from app.services import alerts, webhooks
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
-
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
-RULE = {
-    "camera_id": Field(int, nullable=True), "site_id": Field(int, nullable=True), "name": Field(str, max_len=120),
-    "emotion": Field(str, required=True, choices=tuple(RULE_TYPES)),
-    "threshold": Field((int, float), required=True, minimum=0, maximum=1),
-    "duration_s": Field(int, required=True, minimum=1, maximum=3600),
-    "min_share": Field((int, float), minimum=0.05, maximum=1), "min_faces": Field(int, minimum=1, maximum=50),
-    "cooldown_s": Field(int, minimum=0, maximum=86400),
-    "active_from": Field(str, max_len=5, nullable=True, pattern=HHMM),
-    "active_to": Field(str, max_len=5, nullable=True, pattern=HHMM),
-    "severity": Field(str, choices=("info", "warning", "critical")), "enabled": Field(bool),
-    "escalate_after_s": Field(int, minimum=30, maximum=86400, nullable=True),
-}
 
 
 def _target(data: dict) -> tuple[Site | None, Camera | None]:
@@ -40,15 +26,17 @@ def _target(data: dict) -> tuple[Site | None, Camera | None]:
 
 
 @bp.get("/alert-rules")
+@operation("List alert rules", query=s.ListQuery, returns=s.page(s.Rule))
 @member_required
 def list_rules():
     return page_of(scoped(select(AlertRule), AlertRule), AlertRule.id, alerts.rule_dict)
 
 
 @bp.post("/alert-rules")
+@operation("Create an alert rule (admin)", body=s.RuleIn, returns=s.Rule, status=201, errors=(403,))
 @admin_required
 def create_rule():
-    data = validate(json_body(), RULE)
+    data = payload()
     site, camera = _target(data)
     if site is None and camera is None:
         raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
@@ -57,10 +45,12 @@ def create_rule():
 
 
 @bp.post("/alert-rules/simulate")
+@operation("Replay recent observations against an unsaved rule", body=s.RuleSimulation,
+           returns=s.page(s.SimulatedEvent, cursor=False))
 @member_required
 def simulate_rule():
     """What a rule (not saved) would have done over the last hours of stored observations."""
-    data = validate(json_body(), {**RULE, "hours": Field((int, float), minimum=0.1, maximum=72)})
+    data = payload()
     site, camera = _target(data)
     if site is None and camera is None:
         raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
@@ -75,23 +65,26 @@ def simulate_rule():
     return {"items": events, "next_cursor": None}
 
 
-@bp.get("/alert-rules/<rule_id>")
+@bp.get("/alert-rules/<id:rule_id>")
+@operation("An alert rule", returns=s.Rule)
 @member_required
-def get_rule(rule_id):
+def get_rule(rule_id: int):
     return alerts.rule_dict(get_for_tenant(AlertRule, rule_id))
 
 
-@bp.patch("/alert-rules/<rule_id>")
-def update_rule(rule_id):
+@bp.patch("/alert-rules/<id:rule_id>")
+@operation("Change an alert rule (admin)", body=s.RulePatch, returns=s.Rule, errors=(403,))
+def update_rule(rule_id: int):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
-    data = validate(json_body(), RULE, partial=True)
+    data = payload()
     site, camera = _target(data)
     return alerts.rule_dict(alerts.save_rule(rule, data, site, camera, current_actor().id))
 
 
-@bp.delete("/alert-rules/<rule_id>")
-def delete_rule(rule_id):
+@bp.delete("/alert-rules/<id:rule_id>")
+@operation("Delete an alert rule (admin)", status=204, errors=(403,))
+def delete_rule(rule_id: int):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
     alerts.delete_rule(rule, current_actor().id)
@@ -99,28 +92,26 @@ def delete_rule(rule_id):
 
 
 @bp.get("/alerts")
+@operation("Alerts (?status=&camera_id=&since=), all statuses by default", query=s.AlertQuery, returns=s.page(s.Alert))
 @member_required
 def list_alerts():
+    args = params()
     stmt = scoped(select(Alert), Alert)
-    status = request.args.get("status")
-    if status:
-        if status not in ("open", "acknowledged", "resolved"):
-            raise ServiceError("validation_error", "Unknown status.", fields={"status": "invalid"})
-        stmt = stmt.where(Alert.status == status)
-    camera_id = query_int("camera_id")
-    if camera_id is not None:
-        stmt = stmt.where(Alert.camera_id == camera_id)
-    since = query_datetime("since")
-    if since is not None:
-        stmt = stmt.where(Alert.started_at >= since)
+    if args.get("status"):
+        stmt = stmt.where(Alert.status == args["status"])
+    if args.get("camera_id") is not None:
+        stmt = stmt.where(Alert.camera_id == args["camera_id"])
+    if args.get("since") is not None:
+        stmt = stmt.where(Alert.started_at >= args["since"])
     return page_of(stmt, Alert.id, alerts.alert_dict)
 
 
-@bp.post("/alerts/<alert_id>/ack")
-def acknowledge_alert(alert_id):
+@bp.post("/alerts/<id:alert_id>/ack")
+@operation("Acknowledge an alert, with an optional note", body=s.AckIn, body_required=False, returns=s.Alert)
+def acknowledge_alert(alert_id: int):
     alert = get_for_tenant(Alert, alert_id)
     user = check_role("admin", "manager", "staff")
-    data = validate(json_body() if request.get_data() else {}, {"note": Field(str, max_len=2000, nullable=True)})
+    data = payload()
     body = alerts.alert_dict(alerts.acknowledge(alert, user, data.get("note")))
     webhooks.notify(alert.tenant_id, "alert.acknowledged", body)
     return body

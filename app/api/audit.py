@@ -3,6 +3,8 @@
 from sqlalchemy import select
 
 from app.api import bp
+from app.api import schemas as s
+from app.api.contract import operation
 from app.api.serializers import iso
 from app.api.validation import page_of
 from app.models import AuditEntry
@@ -15,6 +17,8 @@ def entry_dict(e: AuditEntry) -> dict:
 
 
 @bp.get("/audit")
+@operation("The audit trail: sign-ins, role and rule changes, acknowledgements (admin)", query=s.ListQuery,
+           returns=s.page(s.AuditEntry), errors=(403,))
 @admin_required
 def list_audit():
     return page_of(scoped(select(AuditEntry), AuditEntry), AuditEntry.id, entry_dict)

@@ -4,16 +4,15 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.api import bp
+from app.api import schemas as s
+from app.api.contract import operation
 from app.api.serializers import camera_dict
-from app.api.validation import Field, json_body, page_of, query_int, validate
+from app.api.validation import page_of, params, payload
 from app.models import Camera, Site
 from app.realtime.emit import disconnect_camera
 from app.services import cameras
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
-
-CAMERA = {"site_id": Field(int, required=True), "name": Field(str, required=True, max_len=120),
-          "fps": Field(int, minimum=1, maximum=cameras.MAX_FPS)}
 
 
 def _site(site_id: int) -> Site:
@@ -29,40 +28,46 @@ def _with_token(camera: Camera, token: str) -> dict:
 
 
 @bp.get("/cameras")
+@operation("List cameras (?site_id=)", query=s.CameraQuery, returns=s.page(s.Camera))
 @member_required
 def list_cameras():
     stmt = scoped(select(Camera), Camera)
-    site_id = query_int("site_id")
+    site_id = params().get("site_id")
     if site_id is not None:
         stmt = stmt.where(Camera.site_id == site_id)
     return page_of(stmt, Camera.id, camera_dict)
 
 
 @bp.post("/cameras")
+@operation("Create a camera; the capture token is shown only now (admin)", body=s.CameraIn, returns=s.CameraCreated,
+           status=201, errors=(403, 409))
 @admin_required
 def create_camera():
-    data = validate(json_body(), CAMERA)
+    data = payload()
     camera, token = cameras.create_camera(_site(data["site_id"]), data["name"], data.get("fps") or 5)
     return _with_token(camera, token), 201
 
 
-@bp.get("/cameras/<camera_id>")
+@bp.get("/cameras/<id:camera_id>")
+@operation("A camera", returns=s.Camera)
 @member_required
-def get_camera(camera_id):
+def get_camera(camera_id: int):
     return camera_dict(get_for_tenant(Camera, camera_id))
 
 
-@bp.patch("/cameras/<camera_id>")
-def update_camera(camera_id):
+@bp.patch("/cameras/<id:camera_id>")
+@operation("Change a camera (admin)", body=s.CameraPatch, returns=s.Camera, errors=(403, 409))
+def update_camera(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
-    data = validate(json_body(), CAMERA, partial=True)
+    data = payload()
     site = _site(data["site_id"]) if "site_id" in data else None
     return camera_dict(cameras.update_camera(camera, data.get("name"), data.get("fps"), site))
 
 
-@bp.post("/cameras/<camera_id>/rotate-token")
-def rotate_token(camera_id):
+@bp.post("/cameras/<id:camera_id>/rotate-token")
+@operation("New capture token; the old one stops at once (admin)", returns=s.CaptureToken, errors=(403,))
+def rotate_token(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
     token = cameras.rotate_token(camera)
@@ -71,8 +76,9 @@ def rotate_token(camera_id):
     return {"capture_token": body["capture_token"], "capture_url": body["capture_url"], "qr_svg": body["qr_svg"]}
 
 
-@bp.delete("/cameras/<camera_id>")
-def delete_camera(camera_id):
+@bp.delete("/cameras/<id:camera_id>")
+@operation("Delete a camera (admin)", status=204, errors=(403,))
+def delete_camera(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
     camera_id = camera.id

@@ -34,6 +34,10 @@ def wants_json() -> bool:
 
 def http_error(exc: HTTPException) -> Response:
     response = error_response(exc.code or 500)
+    # The exception's own headers: Allow of a 405 (RFC 9110), WWW-Authenticate, Content-Range...
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if exc.code == 429:
         retry = getattr(exc, "retry_after", None)
         if retry is not None:

@@ -3,18 +3,22 @@
 from sqlalchemy import select
 
 from app.api import bp
-from app.api.validation import page_of, query_datetime, query_int
+from app.api import schemas as s
+from app.api.contract import operation
+from app.api.validation import page_of, params
 from app.models import Camera, Observation
 from app.services import observations
 from app.tenancy import get_for_tenant, member_required, scoped
 
 
 @bp.get("/observations")
+@operation("Stored observations (?camera_id=&since=&until=)", query=s.ObservationQuery, returns=s.page(s.Observation),
+           errors=(404,))
 @member_required
 def list_observations():
-    camera_id = query_int("camera_id")
+    args = params()
+    camera_id = args.get("camera_id")
     if camera_id is not None:
         get_for_tenant(Camera, camera_id)
-    stmt = observations.query(scoped(select(Observation), Observation), camera_id, query_datetime("since"),
-                              query_datetime("until"))
+    stmt = observations.query(scoped(select(Observation), Observation), camera_id, args.get("since"), args.get("until"))
     return page_of(stmt, Observation.id, observations.observation_dict)

@@ -3,14 +3,13 @@
 from sqlalchemy import select
 
 from app.api import bp
+from app.api import schemas as s
+from app.api.contract import operation
 from app.api.serializers import site_dict
-from app.api.validation import Field, json_body, page_of, validate
+from app.api.validation import page_of, payload
 from app.models import Site
 from app.services import privacy, sites
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
-
-SITE = {"name": Field(str, required=True, max_len=120), "timezone": Field(str, max_len=64),
-        "setting": Field(str, choices=privacy.SETTINGS[1:]), "purpose": Field(str, choices=privacy.PURPOSES[1:])}
 
 
 def _declare(site, data: dict) -> None:
@@ -21,37 +20,42 @@ def _declare(site, data: dict) -> None:
 
 
 @bp.get("/sites")
+@operation("List sites", query=s.ListQuery, returns=s.page(s.Site))
 @member_required
 def list_sites():
     return page_of(scoped(select(Site), Site), Site.id, site_dict)
 
 
 @bp.post("/sites")
+@operation("Create a site (admin)", body=s.SiteIn, returns=s.Site, status=201, errors=(403,))
 @admin_required
 def create_site():
-    data = validate(json_body(), SITE)
+    data = payload()
     site = sites.create_site(current_actor().tenant_id, data["name"], data.get("timezone") or "Europe/Paris")
     _declare(site, data)
     return site_dict(site), 201
 
 
-@bp.get("/sites/<site_id>")
+@bp.get("/sites/<id:site_id>")
+@operation("A site", returns=s.Site)
 @member_required
-def get_site(site_id):
+def get_site(site_id: int):
     return site_dict(get_for_tenant(Site, site_id))
 
 
-@bp.patch("/sites/<site_id>")
-def update_site(site_id):
+@bp.patch("/sites/<id:site_id>")
+@operation("Rename a site, declare its setting and purpose (admin)", body=s.SitePatch, returns=s.Site, errors=(403,))
+def update_site(site_id: int):
     site = get_for_tenant(Site, site_id)
     check_role("admin")
-    data = validate(json_body(), SITE, partial=True)
+    data = payload()
     _declare(site, data)
     return site_dict(sites.update_site(site, data.get("name"), data.get("timezone")))
 
 
-@bp.delete("/sites/<site_id>")
-def delete_site(site_id):
+@bp.delete("/sites/<id:site_id>")
+@operation("Delete a site and its cameras (admin)", status=204, errors=(403,))
+def delete_site(site_id: int):
     site = get_for_tenant(Site, site_id)
     check_role("admin")
     sites.delete_site(site, current_actor().id)

@@ -1,134 +1,175 @@
-"""Validation of JSON bodies and query strings; every failure is a ServiceError (400)."""
+"""Reading requests: JSON bodies and query strings validated with the operation's models (schemas.py),
+bounded JSON parsing and bounded ids in paths. Every refusal is a ServiceError in the API's format."""
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from flask import request
+from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
+from pydantic import BaseModel, ValidationError
+from werkzeug.routing import BaseConverter
 
+from app.api.contract import current_operation
+from app.api.schemas import MAX_ID
 from app.services.errors import ServiceError
 
-_MISSING = object()
+MAX_JSON_DEPTH = 32
+
+# pydantic error type -> the reason shown in ``fields`` (custom errors of schemas.py are named by reason)
+REASONS = {
+    "missing": "required", "string_too_long": "too_long", "too_long": "too_long", "string_too_short": "too_short",
+    "greater_than": "out_of_range", "greater_than_equal": "out_of_range", "less_than": "out_of_range",
+    "less_than_equal": "out_of_range", "finite_number": "out_of_range", "string_pattern_mismatch": "invalid",
+    "literal_error": "invalid", "int_type": "wrong_type", "float_type": "wrong_type", "string_type": "wrong_type",
+    "bool_type": "wrong_type", "list_type": "wrong_type", "datetime_type": "wrong_type",
+}
+MESSAGES = {
+    "required": "'{}' is required.", "wrong_type": "'{}' has the wrong type.", "too_long": "'{}' is too long.",
+    "too_short": "'{}' is too short.", "out_of_range": "'{}' is out of range.", "invalid": "'{}' is not valid.",
+}
+
+
+class JSONTooDeep(ValueError):
+    pass
+
+
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays/objects deeper than ``limit``, found without parsing (a
+    recursive parser would overflow the stack on 100,000 nested brackets); strings are skipped whole."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _refuse_constant(value: str) -> Any:
+    raise ValueError(f"{value} is not JSON")  # NaN, Infinity: Python's json reads them, no JSON peer writes them
+
+
+class ApiJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with parsing bounded: nesting depth checked first, NaN and Infinity refused. Every
+    request.get_json() goes through it (the sign-in throttle's key reads the body before any view)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        text = s.decode(json.detect_encoding(s), "surrogatepass") if isinstance(s, bytes | bytearray) else s
+        if nesting_exceeds(text):
+            raise JSONTooDeep(f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        return json.loads(text, **kwargs)
+
+
+def decimal_range(maximum: int) -> str:
+    """A regex of the decimal numbers 1..maximum, without leading zeros."""
+    digits = str(maximum)
+    shorter = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for i, digit in enumerate(digits):  # below ``maximum`` from digit i on, equal before it
+        low = "1" if i == 0 else "0"
+        if int(digit) > int(low):
+            rest = len(digits) - i - 1
+            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join([*shorter, *same_length, digits])
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: an object id in a path, 1..2**31-1 like the id columns; anything else is a 404
+    (never a query that overflows a column). The range is in the regex, not in to_python: werkzeug
+    answers 405 when a path matches another method's rule and this one's converter refuses it."""
+
+    regex = f"(?:{decimal_range(MAX_ID)})"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 def json_body() -> dict:
     """The request's JSON object, or a clear 400/415."""
     if not request.is_json:
         raise ServiceError("unsupported_media_type", "Send JSON with Content-Type: application/json.", status=415)
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ServiceError("malformed_json", "The body is not valid JSON.")
+    try:
+        data = current_app.json.loads(request.get_data(cache=True))
+    except JSONTooDeep as exc:
+        raise ServiceError("malformed_json", str(exc)) from None
+    except ValueError:  # also UnicodeDecodeError, RecursionError cannot happen past the depth check
+        raise ServiceError("malformed_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ServiceError("validation_error", "The body must be a JSON object.")
     return data
 
 
-@dataclass(frozen=True)
-class Field:
-    kind: type | tuple
-    required: bool = False
-    max_len: int = 200
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple | None = None
-    email: bool = False
-    item_kind: type | None = None
-    nullable: bool = False
-    pattern: str | None = None
+def _reason(error: dict) -> str:
+    kind = error["type"]
+    if kind == "literal_error" and not isinstance(error.get("input"), str):
+        return "wrong_type"  # 3 for a role is a wrong type; "god" is an invalid choice
+    return REASONS.get(kind, kind if kind in MESSAGES else "invalid")
 
 
-def _check(name: str, value: Any, spec: Field) -> Any:
-    if value is None and spec.nullable:
-        return None
-    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-    # bool is an int in Python but never a valid number here.
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        return ServiceError("validation_error", f"'{name}' has the wrong type.", fields={name: "wrong_type"})
-    if isinstance(value, str):
-        value = value.strip()
-        if spec.required and not value:
-            return ServiceError("validation_error", f"'{name}' is required.", fields={name: "required"})
-        if len(value) > spec.max_len:
-            return ServiceError("validation_error", f"'{name}' is too long.", fields={name: "too_long"})
-        if spec.email:
-            try:
-                value = validate_email(value, check_deliverability=False).normalized.lower()
-            except EmailNotValidError:
-                return ServiceError("validation_error", "The e-mail address is not valid.", fields={name: "invalid"})
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
-            return ServiceError("validation_error", f"'{name}' is out of range.", fields={name: "out_of_range"})
-    if spec.pattern is not None and isinstance(value, str) and not re.fullmatch(spec.pattern, value):
-        return ServiceError("validation_error", f"'{name}' has the wrong format.", fields={name: "invalid"})
-    if spec.choices is not None and value not in spec.choices:
-        return ServiceError("validation_error", f"'{name}' must be one of {', '.join(map(str, spec.choices))}.",
-                            fields={name: "invalid"})
-    if isinstance(value, list):
-        if len(value) > 1000 or spec.item_kind and not all(
-            isinstance(v, spec.item_kind) and not isinstance(v, bool) for v in value
-        ):
-            return ServiceError("validation_error", f"'{name}' has items of the wrong type.", fields={name: "wrong_type"})
-    return value
-
-
-def validate(data: dict, spec: dict[str, Field], partial: bool = False) -> dict:
-    """Cleaned values of the known fields; unknown fields are ignored. ``partial``: PATCH."""
-    clean: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    first: ServiceError | None = None
-    for name, field in spec.items():
-        value = data.get(name, _MISSING)
-        if value is _MISSING:
-            if field.required and not partial:
-                errors[name] = "required"
-                first = first or ServiceError("validation_error", f"'{name}' is required.")
-            continue
-        result = _check(name, value, field)
-        if isinstance(result, ServiceError):
-            errors.update(result.fields)
-            first = first or result
+def validate(data: dict, model: type[BaseModel]) -> dict:
+    """The cleaned values of the fields present in ``data`` (unknown fields are ignored)."""
+    try:
+        clean = model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        fields: dict[str, str] = {}
+        for error in errors:
+            fields.setdefault(str(error["loc"][0]) if error["loc"] else "body", _reason(error))
+        first, reason = next(iter(fields.items()))
+        # schemas.refuse() messages say what is wrong ("Unknown time zone."); else a message by reason
+        if errors[0]["type"] == "invalid":
+            message = errors[0]["msg"]
+        elif errors[0]["type"] == "literal_error" and reason == "invalid":
+            message = f"'{first}' must be one of {errors[0]['ctx']['expected']}."
         else:
-            clean[name] = result
-    if first is not None:
-        raise ServiceError("validation_error", first.message, fields=errors)
-    return clean
+            message = MESSAGES.get(reason, MESSAGES["invalid"]).format(first)
+        raise ServiceError("validation_error", message, fields=fields) from None
+    return {name: getattr(clean, name) for name in clean.model_fields_set}
 
 
-def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ServiceError("validation_error", f"'{name}' must be a whole number.", fields={name: "wrong_type"}) from None
-    if value < minimum or maximum is not None and value > maximum:
-        raise ServiceError("validation_error", f"'{name}' is out of range.", fields={name: "out_of_range"})
-    return value
+def payload() -> dict:
+    """The body of this request validated with its operation's ``body`` model; an optional body may be absent."""
+    operation = current_operation()
+    if not operation.body_required and not request.get_data(cache=True):
+        return validate({}, operation.body)
+    return validate(json_body(), operation.body)
 
 
-def query_datetime(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ServiceError("validation_error", f"'{name}' must be an ISO 8601 date-time.", fields={name: "invalid"}) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def params() -> dict:
+    """The query string validated with the operation's ``query`` model, by the parameters' names
+    (``from``, not ``start``); an empty value counts as absent."""
+    if "api_params" not in g:
+        model = current_operation().query
+        if model is None:
+            return {}
+        raw = {}
+        for field_name, field in model.model_fields.items():
+            value = request.args.get(field.alias or field_name)
+            if value:
+                raw[field.alias or field_name] = value
+        g.api_params = {(model.model_fields[k].alias or k): v for k, v in validate(raw, model).items()}
+    return g.api_params
 
 
 def page_of(stmt, id_column, serialize) -> dict:
     """A list answer ``{"items", "next_cursor"}`` from ``?cursor=`` and ``?limit=``."""
-    from flask import current_app
-
     from app.services.pagination import paginate
 
-    cfg = current_app.config
-    limit = query_int("limit", cfg["PAGE_SIZE"], maximum=cfg["PAGE_SIZE_MAX"])
-    items, cursor = paginate(stmt, id_column, request.args.get("cursor"), limit)
+    args = params()
+    items, cursor = paginate(stmt, id_column, args.get("cursor"), args.get("limit") or current_app.config["PAGE_SIZE"])
     return {"items": [serialize(item) for item in items], "next_cursor": cursor}

@@ -3,7 +3,9 @@
 from sqlalchemy import select
 
 from app.api import bp
-from app.api.validation import Field, json_body, page_of, validate
+from app.api import schemas as s
+from app.api.contract import operation
+from app.api.validation import page_of, payload
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.services import webhooks
@@ -11,21 +13,25 @@ from app.tenancy import admin_required, check_role, current_actor, get_for_tenan
 
 
 @bp.get("/webhooks")
+@operation("List webhooks (admin)", query=s.ListQuery, returns=s.page(s.Webhook), errors=(403,))
 @admin_required
 def list_webhooks():
     return page_of(scoped(select(Webhook), Webhook), Webhook.id, webhooks.webhook_dict)
 
 
 @bp.post("/webhooks")
+@operation("Add a webhook; its signing secret is shown only now (admin)", body=s.WebhookIn, returns=s.WebhookCreated,
+           status=201, errors=(403,))
 @admin_required
 def create_webhook():
-    data = validate(json_body(), {"url": Field(str, required=True, max_len=500)})
+    data = payload()
     hook = webhooks.create_webhook(current_actor().tenant_id, data["url"])
     return webhooks.webhook_dict(hook, with_secret=True), 201
 
 
-@bp.delete("/webhooks/<hook_id>")
-def delete_webhook(hook_id):
+@bp.delete("/webhooks/<id:hook_id>")
+@operation("Remove a webhook (admin)", status=204, errors=(403,))
+def delete_webhook(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
     check_role("admin")
     db.session.delete(hook)
@@ -33,8 +39,9 @@ def delete_webhook(hook_id):
     return "", 204
 
 
-@bp.get("/webhooks/<hook_id>/deliveries")
-def list_deliveries(hook_id):
+@bp.get("/webhooks/<id:hook_id>/deliveries")
+@operation("Delivery log of a webhook (admin)", query=s.ListQuery, returns=s.page(s.Delivery), errors=(403,))
+def list_deliveries(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
     check_role("admin")
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)

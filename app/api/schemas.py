@@ -1,0 +1,539 @@
+"""The API's data as pydantic models: every request body and query string under /api/v1, and every answer.
+
+Requests are validated with these models (app/api/validation.py) and openapi.json is built from their
+JSON schemas (app/api/openapi.py): the document and the checks cannot disagree. Rules a JSON schema
+cannot state (a password in the common list, a site id of another tenant, a report over more than
+366 days) stay in the services, which answer them with a 400 in the same error format.
+"""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic_core import PydanticCustomError
+
+from app.models import ROLES
+from app.rules import RULE_TYPES
+from app.services.accounts import MIN_PASSWORD
+from app.services.cameras import MAX_FPS
+from app.services.pagination import CURSOR_PATTERN
+from app.services.privacy import PURPOSES, SETTINGS
+from config import Config
+
+MAX_ID = 2**31 - 1  # ids and counts live in 32-bit integer columns (PostgreSQL `integer`)
+MAX_ITEMS = 1000  # site_ids of one user
+
+# Character classes (regex syntax that Python, ECMA-262 and Rust agree on: the document's patterns
+# are checked by clients, by schemathesis and by us).
+CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode Cc: NUL, C0, DEL, C1
+NOTE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same but tab, LF and CR: notes have lines
+BIDI = r"\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates: they reorder what people read
+# What str.strip() removes besides control characters (tests/test_api_schemas.py recomputes it).
+SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SURROGATE = r"\ud800-\udfff"  # lone surrogates (escaped in JSON) cannot be stored; Rust regex cannot say them
+
+
+class Doc:
+    """Annotated metadata that adds keywords to a type's JSON schema (what a custom validator checks)."""
+
+    def __init__(self, **keywords: Any):
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(self, core_schema, handler) -> dict:
+        schema = handler(core_schema)
+        schema.update(self.keywords)
+        return schema
+
+
+def refuse(reason: str, message: str) -> PydanticCustomError:
+    """A validation error whose type is the reason shown in ``fields`` (see validation.REASONS)."""
+    return PydanticCustomError(reason, message)
+
+
+def _text(max_len: int, forbidden: str, *, blank: bool, strip: bool = True, **keywords: Any) -> Any:
+    """A string of at most ``max_len`` characters as sent, none of them in ``forbidden``; stripped
+    unless ``strip`` is false; ``blank`` false: it must hold more than white space."""
+    bad = re.compile(f"[{forbidden}{_SURROGATE}]")
+    pattern = f"^[^{forbidden}]*$" if blank else f"^[^{forbidden}]*[^{forbidden}{SPACE}][^{forbidden}]*$"
+
+    def clean(value: str) -> str:
+        if bad.search(value):
+            raise refuse("invalid", "Control characters and text-direction overrides are not allowed.")
+        stripped = value.strip() if strip else value
+        if not blank and not stripped:
+            raise refuse("required", "A value is required.")
+        return stripped
+
+    return Annotated[str, StringConstraints(strict=True, max_length=max_len), AfterValidator(clean),
+                     Doc(**{"pattern": pattern, **keywords})]
+
+
+def Name(max_len: int, blank: bool = False) -> Any:
+    """What people read as a name: no control characters, no bidi overrides."""
+    return _text(max_len, CONTROL + BIDI, blank=blank)
+
+
+def Line(max_len: int, blank: bool = False, **keywords: Any) -> Any:
+    return _text(max_len, CONTROL, blank=blank, **keywords)
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise refuse("invalid", "The e-mail address is not valid.") from None
+
+
+def Email(max_len: int) -> Any:
+    # Special-use domains (RFC 6761: .test, .local, .invalid...) are refused, as e-mail cannot reach them.
+    return Annotated[Line(max_len), AfterValidator(_email), Doc(format="email")]
+
+
+def Password(min_len: int | None = MIN_PASSWORD, invitation: bool = False) -> Any:
+    """Kept exactly as typed (spaces are part of it). Its strength (length, common passwords) is
+    checked by accounts.check_password_strength: ``minLength`` documents it, ``weak_password`` answers it."""
+    if invitation:  # empty: the user chooses a password from the invitation e-mail
+        return _text(200, CONTROL, blank=True, strip=False, pattern=f"^(?:[^{CONTROL}]{{{min_len},}})?$")
+    return _text(200, CONTROL, blank=True, strip=False, **({"minLength": min_len} if min_len else {}))
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema's integer is a value, not a spelling: 30.0 is the integer 30 (30.5, true and "30" are not)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def Int(minimum: int, maximum: int) -> Any:
+    return Annotated[int, Field(strict=True, ge=minimum, le=maximum), BeforeValidator(_integral)]
+
+
+def Number(minimum: float, maximum: float) -> Any:
+    return Annotated[float, Field(strict=True, ge=minimum, le=maximum, allow_inf_nan=False)]
+
+
+def _in_zones(value: str) -> str:
+    if value not in ZONES:
+        raise refuse("invalid", "Unknown time zone.")
+    return value
+
+
+ZONES = frozenset(available_timezones())  # what services.sites accepts
+Id = Int(1, MAX_ID)
+Bool = Annotated[bool, Field(strict=True)]
+HHMM = Annotated[str, StringConstraints(strict=True, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+TimeZone = Annotated[str, StringConstraints(strict=True, max_length=64), AfterValidator(_in_zones),
+                     Doc(enum=sorted(ZONES), example="Europe/Paris")]
+Role = Literal[ROLES]
+Emotion = Literal[tuple(RULE_TYPES)]
+Severity = Literal["info", "warning", "critical"]
+Setting = Literal[SETTINGS[1:]]  # "unspecified" is the state before a declaration, not a choice
+Purpose = Literal[PURPOSES[1:]]
+Locale = Literal[tuple(Config.LANGUAGES)]
+
+
+class Body(BaseModel):
+    """A JSON request body: unknown fields are ignored, types are strict (true is not 1, "1" is not 1)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Signup(Body):
+    organisation: Name(120)
+    email: Email(200)
+    password: Password()
+
+
+class Credentials(Body):
+    email: Line(254)
+    password: Password(min_len=None)  # an account's password from before the strength rules still signs in
+    name: Name(80, blank=True) = None
+    ttl_days: Int(1, 365) = None
+
+
+class UserIn(Body):
+    email: Email(200)
+    password: Password(invitation=True) = None
+    role: Role
+    site_ids: Annotated[list[Id], Field(max_length=MAX_ITEMS)] = None
+
+
+class UserPatch(UserIn):
+    email: Email(200) = None
+    password: Password() = None
+    role: Role = None
+    notify_alerts: Bool = None
+
+
+class MePatch(Body):
+    locale: Locale | None = None
+    password: Password() = None
+    notify_alerts: Bool = None
+
+
+class SiteIn(Body):
+    name: Name(120)
+    timezone: TimeZone = None
+    setting: Setting = Field(None, description="Given with purpose (or after it was declared): both are recorded")
+    purpose: Purpose = None
+
+
+class SitePatch(SiteIn):
+    name: Name(120) = None
+
+
+class CameraIn(Body):
+    site_id: Id
+    name: Name(120)
+    fps: Int(1, MAX_FPS) = Field(None, json_schema_extra={"default": 5})
+
+
+class CameraPatch(CameraIn):
+    site_id: Id = None
+    name: Name(120) = None
+
+
+class RuleIn(Body):
+    camera_id: Id | None = Field(None, description="A camera rule; else site_id")
+    site_id: Id | None = None
+    name: Name(120, blank=True) = None
+    emotion: Emotion
+    threshold: Number(0, 1)
+    duration_s: Int(1, 3600)
+    min_share: Number(0.05, 1) = Field(None, json_schema_extra={"default": 0.6})
+    min_faces: Int(1, 50) = Field(None, json_schema_extra={"default": 1})
+    cooldown_s: Int(0, 86400) = Field(None, json_schema_extra={"default": 300})
+    active_from: HHMM | None = Field(None, description="With active_to: the rule's daily window, site time")
+    active_to: HHMM | None = None
+    severity: Severity = Field(None, json_schema_extra={"default": "warning"})
+    enabled: Bool = Field(None, json_schema_extra={"default": True})
+    escalate_after_s: Int(30, 86400) | None = None
+
+
+class RuleSimulation(RuleIn):
+    hours: Number(0.1, 72) = Field(None, json_schema_extra={"default": 4})
+
+
+class RulePatch(RuleIn):
+    emotion: Emotion = None
+    threshold: Number(0, 1) = None
+    duration_s: Int(1, 3600) = None
+
+
+class WebhookIn(Body):
+    url: Line(500, format="uri")
+
+
+class AckIn(Body):
+    note: _text(2000, NOTE_CONTROL, blank=True) | None = None
+
+
+# Query strings: values arrive as text; an empty value is no value (as before).
+
+
+def _query_int(value: Any) -> Any:
+    if isinstance(value, str):
+        match = re.fullmatch(r"(-?[0-9]+)(?:\.0+)?", value)  # 5.0 is the integer 5, as in JSON Schema
+        if not match:
+            raise refuse("wrong_type", "A whole number is expected.")
+        if len(match[1]) > 12:  # past any id: refused before int() reads thousands of digits
+            raise refuse("out_of_range", "The number is out of range.")
+        return int(match[1])
+    return value
+
+
+_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+                      r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
+
+
+def _query_datetime(value: Any) -> Any:
+    """RFC 3339 (any year, offset and precision), else what datetime.fromisoformat reads (no offset: UTC);
+    a moment past what datetime holds in UTC is clamped, since it only bounds a search."""
+    if not isinstance(value, str):
+        return value
+    match = _RFC3339.fullmatch(value)
+    try:
+        if match:
+            year, month, day, hour, minute, second, fraction, _, sign, off_h, off_m = match.groups()
+            moment = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59),
+                              int((fraction or "0")[:6].ljust(6, "0")))
+            offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0)) * (-1 if sign == "-" else 1)
+            if offset >= timedelta(days=1):
+                raise ValueError("offset")
+        else:
+            moment = datetime.fromisoformat(value)
+            offset = moment.utcoffset() or timedelta()
+            moment = moment.replace(tzinfo=None)
+    except ValueError:
+        raise refuse("invalid", "Dates and times are written as in ISO 8601 (2026-01-31T08:00:00Z).") from None
+    try:
+        return (moment - offset).replace(tzinfo=UTC)
+    except OverflowError:
+        return (datetime.min if offset > timedelta() else datetime.max).replace(tzinfo=UTC)
+
+
+def QueryInt(minimum: int, maximum: int) -> Any:
+    return Annotated[int, Field(strict=True, ge=minimum, le=maximum), BeforeValidator(_query_int)]
+
+
+QueryId = QueryInt(1, MAX_ID)
+QueryDateTime = Annotated[datetime, BeforeValidator(_query_datetime), Field(strict=True)]
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
+
+
+class ListQuery(Query):
+    cursor: Annotated[str, StringConstraints(strict=True)] = Field(
+        None, json_schema_extra={"pattern": CURSOR_PATTERN},
+        description="next_cursor of the previous page")  # decoded (and refused: invalid_cursor) by paginate
+    limit: QueryInt(1, Config.PAGE_SIZE_MAX) = Field(None, json_schema_extra={"default": Config.PAGE_SIZE})
+
+
+class CameraQuery(ListQuery):
+    site_id: QueryId = None
+
+
+class AlertQuery(ListQuery):
+    status: Literal["open", "acknowledged", "resolved"] = Field(None, description="All statuses by default")
+    camera_id: QueryId = None
+    since: QueryDateTime = Field(None, description="Alerts that started at or after this moment")
+
+
+class ObservationQuery(ListQuery):
+    camera_id: QueryId = None
+    since: QueryDateTime = None
+    until: QueryDateTime = None
+
+
+class ReportQuery(Query):
+    site_id: QueryId = None
+    camera_id: QueryId = None
+    start: Line(10, blank=True, format="date") = Field(
+        None, alias="from", description="First day, inclusive, in the site's time zone (default: 6 days before 'to')")
+    end: Line(10, blank=True, format="date") = Field(
+        None, alias="to", description="Last day, inclusive (default: today); data up to the request is included")
+    format: Literal["json", "csv", "pdf"] = Field(None, json_schema_extra={"default": "json"})
+
+
+# Answers: what the serializers (serializers.py, services' *_dict) return.
+
+
+class Answer(BaseModel):
+    pass
+
+
+class ErrorDetail(Answer):
+    code: str
+    message: str
+    fields: dict[str, str] = Field(None, description="Field name -> reason: required, wrong_type, too_long, "
+                                                      "out_of_range, invalid, unknown...")
+
+
+class Error(Answer):
+    error: ErrorDetail
+
+
+class Tenant(Answer):
+    id: int
+    name: str
+
+
+class User(Answer):
+    id: int
+    email: str
+    role: Role
+    site_ids: list[int]
+    all_sites: bool
+    locale: str | None
+    notify_alerts: bool
+    created_at: datetime
+    locked_until: datetime | None
+
+
+class Me(Answer):
+    user: User
+    tenant: Tenant
+
+
+class Token(Answer):
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenIssued(Answer):
+    token: str
+    expires_at: datetime
+    id: int
+
+
+class SignedUp(Answer):
+    tenant: Tenant
+    user: User
+    token: str
+    expires_at: datetime
+
+
+class Site(Answer):
+    id: int
+    name: str
+    timezone: str
+    created_at: datetime
+    setting: Literal[SETTINGS]
+    purpose: Literal[PURPOSES]
+    purpose_declared_at: datetime | None
+    analysis_refused: str | None = Field(description="Why the analysis is refused at this site, if it is")
+
+
+class Camera(Answer):
+    id: int
+    site_id: int
+    name: str
+    fps: int
+    last_seen_at: datetime | None
+    created_at: datetime
+
+
+class CaptureToken(Answer):
+    capture_token: str = Field(description="Shown only now")
+    capture_url: str
+    qr_svg: str = Field(description="The capture URL as a QR code (data: URI)")
+
+
+class CameraCreated(Camera, CaptureToken):
+    pass
+
+
+class Rule(Answer):
+    id: int
+    site_id: int
+    camera_id: int | None
+    name: str
+    emotion: str
+    threshold: float
+    duration_s: int
+    min_share: float
+    min_faces: int
+    cooldown_s: int
+    active_from: str | None
+    active_to: str | None
+    severity: str
+    enabled: bool
+    escalate_after_s: int | None
+    created_at: datetime
+
+
+class SimulatedEvent(Answer):
+    camera_id: int
+    event: Literal["started", "ended"]
+    at: datetime
+    value: float | None
+
+
+class Alert(Answer):
+    id: int
+    rule_id: int | None = Field(description="None for a camera_offline alert")
+    camera_id: int
+    site_id: int
+    emotion: str
+    severity: str
+    value: float
+    status: Literal["open", "acknowledged", "resolved"]
+    started_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+    note: str | None
+    resolved_at: datetime | None
+    escalated_at: datetime | None
+
+
+class AuditEntry(Answer):
+    id: int
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: int | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class Webhook(Answer):
+    id: int
+    url: str
+    enabled: bool
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="The signing secret, shown only now")
+
+
+class Delivery(Answer):
+    id: int
+    webhook_id: int
+    alert_id: int | None
+    event: str
+    attempt: int
+    status_code: int | None
+    ok: bool
+    error: str | None
+    created_at: datetime
+
+
+class Observation(Answer):
+    id: int
+    camera_id: int
+    site_id: int
+    ts: datetime
+    model_version: str
+    faces: list[dict[str, Any]]
+    latency_ms: float
+
+
+class Totals(Answer):
+    observations: int
+    faces: int
+    classified_observations: int
+    scores: dict[str, float] | None = Field(description="Mean score per expression; null without a classified face")
+    dominant_emotion: str | None
+
+
+class ReportScope(Answer):
+    kind: Literal["tenant", "site", "camera"]
+    tenant_id: int
+    organisation: str
+    site_id: int | None
+    camera_id: int | None
+    name: str
+
+
+class ReportPeriod(Answer):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    time_zones: list[str]
+
+
+class Report(Answer):
+    scope: ReportScope
+    period: ReportPeriod
+    generated_at: datetime
+    totals: Totals
+    hourly: list[dict[str, Any]] = Field(description="Totals per local hour: {hour, ...Totals}")
+    heatmap: list[dict[str, Any]] = Field(description="Totals per weekday and hour: {weekday, hour, ...Totals}")
+    sites: list[dict[str, Any]] = Field(description="Totals per site: {site_id, name, ...Totals}")
+    site_hourly: list[dict[str, Any]]
+    alerts: dict[str, Any] = Field(description="{total, by_severity, by_rule, time_to_ack}")
+    coverage: list[dict[str, Any]] = Field(description="Per camera: {camera_id, camera, site_id, seconds_sending, share}")
+
+
+@cache
+def page(item: type[BaseModel], cursor: bool = True) -> type[BaseModel]:
+    """The answer of a list: ``{"items": [...], "next_cursor"}``; without ``cursor`` it is always null."""
+    next_cursor = (Annotated[str, Field(pattern=CURSOR_PATTERN)] | None) if cursor else None
+    return create_model(f"{item.__name__}List", __base__=Answer, items=(list[item], ...), next_cursor=(next_cursor, ...))
