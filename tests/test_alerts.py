@@ -310,3 +310,23 @@ def test_camera_that_stops_sending_during_active_hours_raises_and_resolves_an_al
     assert [(e["camera_id"], e["emotion"], e["status"]) for e in events] == [
         (watched["id"], "camera_offline", "open"), (watched["id"], "camera_offline", "resolved")]
     assert tenant_a.call("GET", "/api/v1/alerts?status=resolved").get_json()["items"][0]["rule_id"] is None
+
+
+def test_an_acknowledgement_reaches_every_screen(app, tenant_a):
+    from datetime import UTC, datetime
+
+    site = tenant_a.site()
+    cam = tenant_a.camera(site["id"])
+    with app.app_context():
+        alert = Alert(tenant_id=tenant_a.id, site_id=site["id"], camera_id=cam["id"], emotion="joy", value=0.8,
+                      status="open", started_at=datetime.now(UTC))
+        db.session.add(alert)
+        db.session.commit()
+        alert_id = alert.id
+    _, staff_token = tenant_a.user("staff")
+    wall, desk = (socketio.test_client(app, namespace="/live", auth={"token": t}) for t in (tenant_a.token, staff_token))
+    r = tenant_a.call("POST", f"/api/v1/alerts/{alert_id}/ack", json={"note": "seen"})
+    assert r.status_code == 200
+    for screen in (wall, desk):
+        events = [e["args"][0] for e in screen.get_received("/live") if e["name"] == "alert"]
+        assert [(e["id"], e["status"], e["note"]) for e in events] == [(alert_id, "acknowledged", "seen")]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from app import events
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import page_of, params, payload
 from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site
-from app.services import alerts, webhooks
+from app.services import alerts
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
 
@@ -113,5 +114,5 @@ def acknowledge_alert(alert_id: int):
     user = check_role("admin", "manager", "staff")
     data = payload()
     body = alerts.alert_dict(alerts.acknowledge(alert, user, data.get("note")))
-    webhooks.notify(alert.tenant_id, "alert.acknowledged", body)
+    events.alert(alert.tenant_id, body, "alert.acknowledged")  # every screen and webhook hears of it
     return body

@@ -9,7 +9,6 @@ from app.api.contract import operation
 from app.api.serializers import camera_dict
 from app.api.validation import page_of, params, payload
 from app.models import Camera, Site
-from app.realtime.emit import disconnect_camera
 from app.services import cameras
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
@@ -71,7 +70,6 @@ def rotate_token(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
     token = cameras.rotate_token(camera)
-    disconnect_camera(camera.id)
     body = _with_token(camera, token)
     return {"capture_token": body["capture_token"], "capture_url": body["capture_url"], "qr_svg": body["qr_svg"]}
 
@@ -83,5 +81,4 @@ def delete_camera(camera_id: int):
     check_role("admin")
     camera_id = camera.id
     cameras.delete_camera(camera, current_actor().id)
-    disconnect_camera(camera_id)
     return "", 204

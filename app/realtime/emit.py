@@ -28,12 +28,3 @@ def emit_frame_error(camera_id: int, frame_id: str, code: str) -> None:
 def emit_camera_status(tenant_id: int, site_id: int, camera_id: int, online: bool) -> None:
     socketio.emit("camera_status", {"camera_id": camera_id, "site_id": site_id, "online": online},
                   namespace="/live", to=[tenant_room(tenant_id), site_room(site_id)])
-
-
-def disconnect_camera(camera_id: int) -> None:
-    """Tell captures of a camera whose token was rotated or which was deleted; the capture
-    handler also re-checks the token on every frame, so this is a courtesy, not the guard."""
-    try:
-        socketio.emit("revoked", {"camera_id": camera_id}, namespace="/capture", to=camera_room(camera_id))
-    except Exception:  # noqa: BLE001 - no Socket.IO server bound (CLI, some tests)
-        log.debug("no Socket.IO server to notify", exc_info=True)
