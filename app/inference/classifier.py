@@ -19,13 +19,30 @@ class ModelCard:
     version: str
     file: str
     flip_tta: bool = True
+    # Temperature scaling (Guo et al. 2017), fitted on validation: served scores are
+    # softmax(logits / T), i.e. probabilities raised to 1/T and renormalised. 1.0: as trained.
+    temperature: float = 1.0
 
 
 def read_card(model_dir: str | Path) -> ModelCard:
     data = json.loads((Path(model_dir) / "model.json").read_text())
     if tuple(data.get("classes", EMOTIONS)) != EMOTIONS:
         raise ValueError("model.json lists classes in another order than app.inference.labels.EMOTIONS")
-    return ModelCard(version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)))
+    temperature = float(data.get("temperature", 1.0))
+    if not 0.05 <= temperature <= 20:
+        raise ValueError(f"model.json: temperature {temperature} is not a plausible calibration")
+    return ModelCard(version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)),
+                     temperature=temperature)
+
+
+def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(log p / T): the same order of classes, confidence tempered (T > 1) or sharpened."""
+    if temperature == 1.0 or probs.shape[0] == 0:
+        return probs
+    logits = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
+    logits -= logits.max(1, keepdims=True)
+    scaled = np.exp(logits)
+    return (scaled / scaled.sum(1, keepdims=True)).astype(np.float32)
 
 
 class ExpressionClassifier:
@@ -59,9 +76,10 @@ class ExpressionClassifier:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 48, 48, 1) in [0, 1] -> probabilities (N, 7); mirrored copies averaged in
-        the same batch when the model card asks for it (it was validated that way)."""
+        the same batch when the model card asks for it (it was validated that way), then the
+        card's temperature applied (calibrated confidence)."""
         if x.shape[0] == 0 or not self.card.flip_tta:
-            return self.predict_network(x)
+            return apply_temperature(self.predict_network(x), self.card.temperature)
         scores = self._run(np.concatenate([x, x[:, :, ::-1, :]], axis=0))
         n = x.shape[0]
-        return (scores[:n] + scores[n:]) / 2.0
+        return apply_temperature((scores[:n] + scores[n:]) / 2.0, self.card.temperature)

@@ -95,3 +95,19 @@ def confusion_png(confusion: list[list[int]], cell: int = 64) -> bytes:
     cv2.putText(image, "true (rows) / predicted (columns)", (margin, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
     ok, png = cv2.imencode(".png", image)
     return png.tobytes()
+
+
+def fit_temperature(probs: np.ndarray, targets: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of ``targets`` (class indices
+    or distributions) under softmax(log probs / T): a 1-D search, coarse then fine."""
+    from app.inference.classifier import apply_temperature
+
+    dist = targets if targets.ndim == 2 else np.eye(probs.shape[1], dtype=np.float64)[targets]
+
+    def nll(t: float) -> float:
+        return float(-(dist * np.log(np.clip(apply_temperature(probs, t), 1e-12, 1.0))).sum(1).mean())
+
+    grid = np.exp(np.linspace(np.log(0.25), np.log(4.0), 81))
+    best = min(grid, key=nll)
+    fine = np.linspace(best * 0.95, best * 1.05, 41)
+    return round(float(min(fine, key=nll)), 4)
