@@ -7,7 +7,7 @@ THREADS ?= 1200
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev run beat run-distributed worker test test-fast bench loadtest backup-check audit lint translations i18n-extract demo clean
+.PHONY: setup setup-dev system-deps run beat run-distributed worker test test-fast bench loadtest backup-check audit lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
@@ -50,8 +50,31 @@ demo: setup
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo
 
-test: setup-dev
+# Debian packages that process tests run: Chromium (browser tests), NGINX (scale-out test),
+# ffmpeg (RTSP cameras). apt-get installs the missing ones when run as root; Debian starts the
+# nginx service on install, which is stopped (the tests start their own on private ports).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "system-deps: missing$$missing (as root: apt-get install$$missing); their tests will fail"; exit 0; \
+	fi; \
+	echo "system-deps: installing$$missing"; \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+		|| echo "system-deps: could not install$$missing; their tests will fail"; \
+	case "$$missing" in *nginx*) service nginx stop >/dev/null 2>&1 || true;; esac
+
+# The whole suite. Each run creates its own PostgreSQL database on the server of TEST_DATABASE_URL
+# and starts its own redis-server (tests/conftest.py), so runs may overlap.
+test: setup-dev system-deps
 	$(BIN)/python -m pytest
+
+# The edit loop: everything but the tests that start processes or a browser.
+test-fast: setup-dev
+	$(BIN)/python -m pytest -m "not process and not browser"
 
 # Known vulnerabilities in the pinned runtime requirements (needs the PyPI or OSV vulnerability API).
 audit: setup-dev
@@ -59,6 +82,7 @@ audit: setup-dev
 
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup-dev
 	$(BIN)/python -m benchmarks.run

@@ -1,7 +1,7 @@
 """`make bench`: prints pipeline, latency, memory and model figures (no assertions).
 
-Needs ../shared (real photos, FER2013 validation split), PostgreSQL and Redis for the
-distributed figures, like the test suite.
+Needs the full-size photos and the FER2013 validation split of ../shared (or of the folder in
+EMOTISCAN_SHARED), PostgreSQL and Redis for the distributed figures, like the test suite.
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The originals, not the tests' downscaled fixtures: the figures are on the whole validation split.
+SHARED = Path(os.environ.get("EMOTISCAN_SHARED") or ROOT.parent / "shared")
+FACES = SHARED / "faces"
+FER = SHARED / "fer2013"
 
 from app.inference.detector import FaceDetector  # noqa: E402
 from app.inference.fer_data import load_split  # noqa: E402
 from app.inference.pipeline import analyze_jpeg  # noqa: E402
 from app.inference.registry import DEFAULT_MODEL_DIR, get_models  # noqa: E402
-from tests.conftest import FACES, FER, PG_URL, REDIS_URL  # noqa: E402
+from tests.conftest import PG_URL, REDIS_URL  # noqa: E402
 from tests.processes import (  # noqa: E402,E501
     ApiClient,
     Camera,

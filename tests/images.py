@@ -1,4 +1,4 @@
-"""Test images made from the real photos in ../shared/faces (read at test time, never copied)."""
+"""Test images made from the photos in tests/fixtures (downscaled copies of shared/faces; its README)."""
 
 from __future__ import annotations
 

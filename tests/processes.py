@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -24,28 +26,83 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Every Proc not yet stopped, and the fixture scope it was started for ("function" for a test
+# body or a function-scoped fixture): conftest stops each test's leftovers when the test ends,
+# and everything at the end of the session; atexit covers runs outside pytest (benchmarks).
+_live: dict[Proc, str] = {}
+_scopes: list[str] = []
+_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def started_for(scope: str):
+    """Procs started inside belong to a fixture of this scope (conftest wraps fixture setup)."""
+    _scopes.append(scope)
+    try:
+        yield
+    finally:
+        _scopes.pop()
+
+
+def stop_all(scope: str | None = None) -> None:
+    """Stop every live Proc (of that scope only, when given), each with its whole process group."""
+    with _lock:
+        procs = [p for p, s in _live.items() if scope is None or s == scope]
+    for proc in procs:
+        proc.stop(timeout=5)
+
+
 class Proc:
-    """A child process in its own session, its output kept in a file for failure reports."""
+    """A child process in its own session and process group, its output kept in a file for
+    failure reports. stop() ends the whole group (make -> gunicorn -> its workers), even after
+    the group's leader has exited."""
 
     def __init__(self, args: list[str], env: dict, log: Path):
         self.log = log
         self.handle = log.open("wb")
         self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
                                       start_new_session=True)
+        with _lock:
+            _live[self] = _scopes[-1] if _scopes else "function"
+
+    def _signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, sig)
+
+    def _group_alive(self) -> bool:
+        """Whether a member of the group still runs (zombies, which nobody may reap, do not count)."""
+        self.popen.poll()  # reap the leader if it has exited
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            except (OSError, IndexError, ValueError):
+                continue
+            if int(pgrp) == self.popen.pid and state not in ("Z", "X"):
+                return True
+        return False
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
+        if self._group_alive():
+            self._signal_group(sig)
+            deadline = time.monotonic() + timeout
+            while self._group_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self._group_alive():
+                self._signal_group(signal.SIGKILL)
+                deadline = time.monotonic() + 5
+                while self._group_alive() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+        self.popen.poll()
         self.handle.close()
+        with _lock:
+            _live.pop(self, None)
 
     def output(self) -> str:
         """The whole log (searched by tests); slice it for failure messages."""
         return self.log.read_text(errors="replace")
+
+
+atexit.register(stop_all)
 
 
 def base_env(tmp: Path, port: int, **extra: str) -> dict:

@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.inference.fer_data import load_split
-from tests.conftest import FACES, FER
+from tests.conftest import FACES, fer_sample
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def test_analyze_refuses_a_non_image(runner, tmp_path):
 
 
 def test_model_evaluate_prints_json_and_confusion(runner, tmp_path):
-    split = load_split(FER / "val.npz.xz")
+    split = fer_sample()
     small = tmp_path / "small.npz"
     np.savez(small, images=split.images[:200], labels=split.labels[:200])
     png = tmp_path / "confusion.png"

@@ -1,5 +1,7 @@
-"""Each shipped LiteRT model agrees with the Keras networks it was exported from, and scores
-what its model card says, on the whole FER2013 validation split."""
+"""Each shipped LiteRT model agrees with the Keras networks it was exported from, and serves
+what it served when it was shipped, on a sample of the FER2013 validation split (30 faces of
+each class, tests/fixtures). The figures on the whole split are `make bench`'s and
+`flask --app wsgi model evaluate ../shared/fer2013/val.npz.xz`."""
 
 from __future__ import annotations
 
@@ -10,17 +12,16 @@ import numpy as np
 import pytest
 
 from app.inference.evaluation import metrics
-from app.inference.fer_data import load_split
 from app.inference.preprocessing import to_model_input
 from app.inference.registry import SHIPPED_MODEL_DIRS, get_models
-from tests.conftest import FER
+from tests.conftest import fer_reference, fer_sample, fer_sample_arrays
 
 MODEL_DIRS = pytest.mark.parametrize("model_dir", SHIPPED_MODEL_DIRS, ids=lambda d: d.name)
 
 
 @pytest.fixture(scope="module")
 def validation():
-    split = load_split(FER / "val.npz.xz")
+    split = fer_sample()
     return split, to_model_input(split.images)
 
 
@@ -55,9 +56,11 @@ def test_litert_and_keras_agree_on_validation(model_dir, validation, served_netw
     keras_scores = keras_model_from_card(model_dir).predict(x, batch_size=512, verbose=0)
     served, _ = served_network(model_dir)
     agreement = float((keras_scores.argmax(1) == served.argmax(1)).mean())
-    assert agreement >= 0.99, agreement
-    # int8 weights move a probability by 0.002 on average and, on the worst of 25,000 scores,
-    # by 0.04 (the ensemble, two networks averaged) to 0.07 (one network).
+    # At least 99% on the whole split; on these 210 faces the ensemble disagrees on none and the
+    # single int8 network on 2 (0.990): up to 4 (0.981) for near-ties that another CPU may flip.
+    assert agreement >= 0.98, agreement
+    # int8 weights move a probability by 0.002 on average and, on the worst of 25,000 scores
+    # of the whole split, by 0.04 (the ensemble, two networks averaged) to 0.07 (one network).
     diff = np.abs(keras_scores - served)
     assert diff.mean() < 0.005 and diff.max() < 0.1, (diff.mean(), diff.max())
 
@@ -68,9 +71,24 @@ def test_served_model_scores_what_its_card_says(model_dir, validation, served_ne
     split, _ = validation
     card = json.loads((model_dir / "model.json").read_text())
     plain, mirrored = served_network(model_dir)
-    report = metrics(split.labels, ((plain + mirrored) / 2 if card["flip_tta"] else plain).argmax(1))
-    assert report["accuracy"] >= 0.70
-    assert report["accuracy"] == pytest.approx(card["metrics"]["val_accuracy"], abs=0.0005)
+    served = ((plain + mirrored) / 2 if card["flip_tta"] else plain).argmax(1)
+    report = metrics(split.labels, served)
+    # What it served on the sample when shipped (regenerate with `python -m tests.fixtures.make_fixtures
+    # reference` when the weights change): the same class on all but near-ties (4 of 210 at most).
+    reference = fer_reference()[model_dir.name]
+    assert reference["version"] == card["version"], "new weights: regenerate tests/fixtures/fer2013_val_sample_reference.json"
+    assert float((served == np.array(reference["served"])).mean()) >= 0.98
+    # 0.705 (ensemble) and 0.714 (single network) on the 210 faces; 0.68 leaves 5 faces of margin.
+    assert report["accuracy"] >= 0.68, report["accuracy"]
+    # The card's figure on the whole split: the sample's recalls weighted by the split's class
+    # counts estimate it (0.717 against 0.7216, 0.727 against 0.7047) with a standard error of
+    # about 0.03 (30 faces a class); 2.5 standard errors catch a card that the model cannot meet.
+    counts = fer_sample_arrays()["val_class_counts"]
+    recall = np.array([(served[split.labels == c] == c).mean() for c in range(len(counts))])
+    prior = counts / counts.sum()
+    estimate = float((prior * recall).sum())
+    error = float(np.sqrt((prior**2 * recall * (1 - recall) / np.bincount(split.labels)).sum()))
+    assert abs(estimate - card["metrics"]["val_accuracy"]) <= 2.5 * error, (estimate, error, card["metrics"]["val_accuracy"])
 
 
 def test_served_scores_average_the_face_and_its_mirror(validation):
