@@ -95,7 +95,8 @@ class Config:
 
     # Origins allowed to open Socket.IO connections (comma-separated); default: PUBLIC_URL only.
     SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | str | None = [
-        o.strip() for o in os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()] or None
+        o.strip() for o in os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    ] or None
     # Open Socket.IO connections (app.realtime.guard). Each WebSocket holds a gunicorn thread: keep
     # SOCKET_MAX_CONNECTIONS below the threads (make run: THREADS=1200) so that HTTP always has some.
     SOCKET_MAX_CONNECTIONS = int(os.environ.get("SOCKET_MAX_CONNECTIONS", "1100"))

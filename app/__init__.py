@@ -59,9 +59,16 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     from app.labels import CAVEAT, EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS
 
-    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
-                                 emotion_labels=EMOTION_LABELS, severity_labels=SEVERITY_LABELS, caveat=CAVEAT,
-                                 setting_labels=SETTING_LABELS, purpose_labels=PURPOSE_LABELS)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        format_datetime=format_datetime,
+        format_date=format_date,
+        emotion_labels=EMOTION_LABELS,
+        severity_labels=SEVERITY_LABELS,
+        caveat=CAVEAT,
+        setting_labels=SETTING_LABELS,
+        purpose_labels=PURPOSE_LABELS,
+    )
     register_error_handlers(app)
 
     from app.admin import bp as admin_bp

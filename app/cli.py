@@ -68,12 +68,26 @@ def _print_frame(frame_no: int, time_s: float, analysis, writer) -> None:
     if writer:
         for i, face in enumerate(analysis.faces):
             scores = [face.scores[e] if face.scores else "" for e in EMOTIONS]
-            writer.writerow([frame_no, f"{time_s:.3f}", i, *face.box, face.emotion or "",
-                             face.confidence if face.confidence is not None else "", face.reason or "", *scores])
+            writer.writerow(
+                [
+                    frame_no,
+                    f"{time_s:.3f}",
+                    i,
+                    *face.box,
+                    face.emotion or "",
+                    face.confidence if face.confidence is not None else "",
+                    face.reason or "",
+                    *scores,
+                ]
+            )
         return
-    summary = ", ".join(
-        f"{f.emotion} {f.confidence:.0%} at {list(f.box)}" if f.emotion else f"({f.reason}) at {list(f.box)}"
-        for f in analysis.faces) or "no face"
+    summary = (
+        ", ".join(
+            f"{f.emotion} {f.confidence:.0%} at {list(f.box)}" if f.emotion else f"({f.reason}) at {list(f.box)}"
+            for f in analysis.faces
+        )
+        or "no face"
+    )
     click.echo(f"frame {frame_no} t={time_s:.2f}s: {len(analysis.faces)} face(s): {summary}")
 
 
@@ -91,10 +105,23 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> N
     try:
         from app.training.train import parse_args, train
     except ImportError as exc:
-        raise click.ClickException(
-            f"training needs the training extra: pip install -r requirements-train.txt ({exc})") from None
-    args = ["--data", data, "--epochs", str(epochs), "--out", out, "--seed", str(seed), "--widths", widths,
-            "--lr", str(lr), "--time-budget", str(time_budget)]
+        raise click.ClickException(f"training needs the training extra: pip install -r requirements-train.txt ({exc})") from None
+    args = [
+        "--data",
+        data,
+        "--epochs",
+        str(epochs),
+        "--out",
+        out,
+        "--seed",
+        str(seed),
+        "--widths",
+        widths,
+        "--lr",
+        str(lr),
+        "--time-budget",
+        str(time_budget),
+    ]
     if resume:
         args += ["--resume", resume]
     train(parse_args(args))
@@ -103,8 +130,11 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> N
 @model_cli.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--confusion", type=click.Path(dir_okay=False), help="Also write a confusion-matrix PNG.")
-@click.option("--ferplus", type=click.Path(exists=True, dir_okay=False),
-              help="FERPlus votes (.npz): also score against the majority of ten annotators.")
+@click.option(
+    "--ferplus",
+    type=click.Path(exists=True, dir_okay=False),
+    help="FERPlus votes (.npz): also score against the majority of ten annotators.",
+)
 def evaluate_command(path: str, confusion: str | None, ferplus: str | None) -> None:
     """Accuracy of the served model on a FER2013-format split (and the FERPlus majority, with
     --ferplus or votes inside the file); the last line is JSON."""

@@ -69,8 +69,15 @@ def apply_locally(revocation: Revocation) -> None:
         log.exception("revocation handler failed")
 
 
-def revoke(reason: str, *, tenant_id: int | None = None, user_id: int | None = None, token_id: int | None = None,
-           site_id: int | None = None, camera_id: int | None = None) -> None:
+def revoke(
+    reason: str,
+    *,
+    tenant_id: int | None = None,
+    user_id: int | None = None,
+    token_id: int | None = None,
+    site_id: int | None = None,
+    camera_id: int | None = None,
+) -> None:
     """Close every open connection of this tenant, user, token, site or camera, in every process."""
     revocation = Revocation(reason, tenant_id, user_id, token_id, site_id, camera_id)
     publisher = _publisher

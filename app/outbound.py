@@ -45,11 +45,32 @@ CATEGORIES = (OK, HTTP_ERROR, BLOCKED_ADDRESS, UNREACHABLE, TLS_ERROR)
 
 # Ranges refused explicitly, though `ipaddress` flags most of them, since its flags changed across
 # Python releases (3.11.10, 3.12.4) for several of them.
-_REFUSED_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-    "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-    "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "fc00::/7", "fe80::/10",
-    "fec0::/10", "ff00::/8"))
+_REFUSED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
@@ -183,8 +204,10 @@ def check_url(url: str) -> str:
         _resolve(host, port)
     except (OSError, UnicodeError, BlockedAddress):
         # One message for both: a tenant must not learn which internal names exist.
-        raise _refuse("The URL's host does not resolve, or resolves to an address that is not allowed "
-                      "(it must be a public internet address).") from None
+        raise _refuse(
+            "The URL's host does not resolve, or resolves to an address that is not allowed "
+            "(it must be a public internet address)."
+        ) from None
     return url.strip()
 
 
@@ -199,9 +222,9 @@ class _CheckedConnectionMixin:
         error: OSError | None = None
         for address in addresses:
             try:  # an address literal: getaddrinfo does not query DNS again
-                sock = urllib3_connection.create_connection((address, self.port), self.timeout,
-                                                            source_address=self.source_address,
-                                                            socket_options=self.socket_options)
+                sock = urllib3_connection.create_connection(
+                    (address, self.port), self.timeout, source_address=self.source_address, socket_options=self.socket_options
+                )
             except OSError as exc:
                 error = exc
                 continue
@@ -271,8 +294,9 @@ def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> O
             adapter = _CheckedAdapter()
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            response = session.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False,
-                                    stream=True)  # the body is not read: a receiver cannot send us gigabytes
+            response = session.post(
+                url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True
+            )  # the body is not read: a receiver cannot send us gigabytes
             response.close()
     except BlockedAddress:
         return Outcome(BLOCKED_ADDRESS)

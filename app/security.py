@@ -39,9 +39,15 @@ def remember_device(response: Response, token: str) -> Response:
     from app.services.accounts import KNOWN_DEVICE_DAYS
 
     config = current_app.config
-    response.set_cookie(DEVICE_COOKIE, token, max_age=KNOWN_DEVICE_DAYS * 86400, path=url_for("auth.login"),
-                        httponly=True, samesite="Lax",
-                        secure=bool(config.get("SESSION_COOKIE_SECURE")) or config["PUBLIC_URL"].startswith("https://"))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=KNOWN_DEVICE_DAYS * 86400,
+        path=url_for("auth.login"),
+        httponly=True,
+        samesite="Lax",
+        secure=bool(config.get("SESSION_COOKIE_SECURE")) or config["PUBLIC_URL"].startswith("https://"),
+    )
     return response
 
 
@@ -57,8 +63,10 @@ def known_device_for_account() -> bool:
 
 def _unsafe_chars(text: str, allow_spaces: bool = False) -> bool:
     # Control and format characters (tab, CR, LF, NUL, bidi marks...) and, unless allowed, any white space.
-    return any(unicodedata.category(c).startswith("C") or (c.isspace() and not (allow_spaces and c == " "))
-               for c in text) or "\\" in text
+    return (
+        any(unicodedata.category(c).startswith("C") or (c.isspace() and not (allow_spaces and c == " ")) for c in text)
+        or "\\" in text
+    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -120,5 +128,13 @@ def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-__all__ = ["DEVICE_COOKIE", "account_key", "failed_auth", "get_remote_address", "init_security", "known_device_for_account",
-           "remember_device", "safe_next"]
+__all__ = [
+    "DEVICE_COOKIE",
+    "account_key",
+    "failed_auth",
+    "get_remote_address",
+    "init_security",
+    "known_device_for_account",
+    "remember_device",
+    "safe_next",
+]

@@ -44,8 +44,10 @@ def json_error(status: int, reason: str) -> bytes:
     """The whole HTTP answer for ``status``: the API's JSON error body, then the connection closes."""
     code, message = ANSWERS.get(status, ("error", reason or "The request failed."))
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("latin-1") + body
 
 

@@ -73,8 +73,10 @@ def gunicorn_worker_pid(parent: int) -> int:
 
 
 def bench_connections(viewers: int = 950, cameras: int = 50) -> None:
-    print(f"## Open Socket.IO connections: {viewers} /live viewers + {cameras} /capture cameras on one web process "
-          "(make run, THREADS=1200)")
+    print(
+        f"## Open Socket.IO connections: {viewers} /live viewers + {cameras} /capture cameras on one web process "
+        "(make run, THREADS=1200)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         port = free_port()
@@ -86,12 +88,18 @@ def bench_connections(viewers: int = 950, cameras: int = 50) -> None:
         try:
             wait_ready(base, proc)
             quiet = time_healthz(base, 3)
-            signup = requests.post(base + "/api/v1/signup", json={"organisation": "Bench", "email": "b@bench.example",
-                                                                   "password": "bench-pass-2026!"}).json()
+            signup = requests.post(
+                base + "/api/v1/signup",
+                json={"organisation": "Bench", "email": "b@bench.example", "password": "bench-pass-2026!"},
+            ).json()
             headers = {"Authorization": f"Bearer {signup['token']}"}
             site = requests.post(base + "/api/v1/sites", json={"name": "Hall"}, headers=headers).json()
-            tokens = [requests.post(base + "/api/v1/cameras", json={"site_id": site["id"], "name": f"c{i}", "fps": 1},
-                                    headers=headers).json()["capture_token"] for i in range(cameras)]
+            tokens = [
+                requests.post(
+                    base + "/api/v1/cameras", json={"site_id": site["id"], "name": f"c{i}", "fps": 1}, headers=headers
+                ).json()["capture_token"]
+                for i in range(cameras)
+            ]
             start = time.monotonic()
             for token in tokens:
                 sockets.append(RawSocket(base, "/capture", {"token": token}))
@@ -104,13 +112,18 @@ def bench_connections(viewers: int = 950, cameras: int = 50) -> None:
             loaded = time_healthz(base, 20)
             worker = gunicorn_worker_pid(proc.popen.pid)
             metrics = requests.get(base + "/metrics", timeout=5).text
-            gauges = {line.split()[0]: line.split()[1] for line in metrics.splitlines()
-                      if line.startswith(("emotiscan_live_connections", "emotiscan_capture_connections"))}
+            gauges = {
+                line.split()[0]: line.split()[1]
+                for line in metrics.splitlines()
+                if line.startswith(("emotiscan_live_connections", "emotiscan_capture_connections"))
+            }
             print(f"opened {len(sockets)} connections in {opened:.1f} s, {joined} authorised; server gauges {gauges}")
             for name, samples in (("idle", quiet), (f"with {len(sockets)} open", loaded)):
                 q = statistics.quantiles(samples, n=20)
-                print(f"/healthz {name}: p50 {statistics.median(samples):.1f} ms, p95 {q[18]:.1f} ms, "
-                      f"max {max(samples):.1f} ms ({len(samples)} requests)")
+                print(
+                    f"/healthz {name}: p50 {statistics.median(samples):.1f} ms, p95 {q[18]:.1f} ms, "
+                    f"max {max(samples):.1f} ms ({len(samples)} requests)"
+                )
             print(f"web worker process: {rss_mb(worker):.0f} MB resident, {threads_of(worker)} threads")
             stop.set()
             holder.join(2)
@@ -130,9 +143,12 @@ def bench_connections(viewers: int = 950, cameras: int = 50) -> None:
             while alive and time.monotonic() - start < 15:
                 ready, _, _ = select.select([s.ws.sock for s in alive], [], [], 0.5)
                 alive = [s for s in alive if s.ws.sock not in ready or s.pump()]
-            print(f"64 unauthorised engine.io sockets from one address: {len(pending)} accepted, {refused} refused, "
-                  f"all closed by the server after {time.monotonic() - start:.1f} s" if not alive else
-                  f"{len(alive)} still open after 15 s")
+            print(
+                f"64 unauthorised engine.io sockets from one address: {len(pending)} accepted, {refused} refused, "
+                f"all closed by the server after {time.monotonic() - start:.1f} s"
+                if not alive
+                else f"{len(alive)} still open after 15 s"
+            )
         finally:
             stop.set()
             for s in sockets:

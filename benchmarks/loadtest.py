@@ -36,8 +36,11 @@ def window_latency(listener: LiveListener, sent: dict[str, float], lock: threadi
     """p50 / p99 / max of the observations that arrived since the last progress line (finds stalls)."""
     window = listener.observations[start:]
     with lock:
-        values = sorted((listener.arrivals[o["frame_id"]] - sent[o["frame_id"]]) * 1000
-                        for o in window if o["frame_id"] in sent and o["frame_id"] in listener.arrivals)
+        values = sorted(
+            (listener.arrivals[o["frame_id"]] - sent[o["frame_id"]]) * 1000
+            for o in window
+            if o["frame_id"] in sent and o["frame_id"] in listener.arrivals
+        )
     if not values:
         return "-"
     return f"p50 {percentile(values, 0.5):.0f} / p99 {percentile(values, 0.99):.0f} / max {values[-1]:.0f} ms"
@@ -59,8 +62,11 @@ def latency_parts(listener: LiveListener) -> str:
 
 def cpu_use(web, pool) -> dict[str, float]:
     """CPU seconds so far of the web process, the workers, and this load generator."""
-    return {"web": tree_cpu_s(web.popen.pid), "workers": sum(tree_cpu_s(w.popen.pid) for w in pool),
-            "load generator": time.process_time()}
+    return {
+        "web": tree_cpu_s(web.popen.pid),
+        "workers": sum(tree_cpu_s(w.popen.pid) for w in pool),
+        "load generator": time.process_time(),
+    }
 
 
 def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int) -> None:
@@ -115,14 +121,15 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
                     time.sleep(max(0.0, next_at - time.monotonic()))
                 client.close()
 
-            threads = [threading.Thread(target=camera, args=(c, i / len(cams)), daemon=True)
-                       for i, c in enumerate(cams)]
+            threads = [threading.Thread(target=camera, args=(c, i / len(cams)), daemon=True) for i, c in enumerate(cams)]
             t0 = time.monotonic()
             cpu0 = cpu_use(web, pool)
             for t in threads:
                 t.start()
-            print(f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
-                  f"{workers} worker process(es))")
+            print(
+                f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
+                f"{workers} worker process(es))"
+            )
             memory = []
             shown = 0
             while any(t.is_alive() for t in threads):
@@ -130,9 +137,12 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
                 elapsed = time.monotonic() - t0
                 web_mb, worker_mb = tree_rss_mb(web.popen.pid), sum(tree_rss_mb(w.popen.pid) for w in pool)
                 memory.append((elapsed, web_mb, worker_mb))
-                print(f"t={elapsed:5.0f}s analysed {len(listener.observations):6d} frames "
-                      f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB, "
-                      f"latency since last line {window_latency(listener, sent, lock, shown)}", flush=True)
+                print(
+                    f"t={elapsed:5.0f}s analysed {len(listener.observations):6d} frames "
+                    f"({len(listener.observations) / elapsed:5.1f}/s), web {web_mb:.0f} MB, worker {worker_mb:.0f} MB, "
+                    f"latency since last line {window_latency(listener, sent, lock, shown)}",
+                    flush=True,
+                )
                 shown = len(listener.observations)
             time.sleep(3)
             listener.close()
@@ -144,28 +154,37 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             cpu = {k: v - cpu0[k] for k, v in cpu_use(web, pool).items()}
             print("## Summary")
             print(f"model {', '.join(sorted({o.get('model_version', '?') for o in listener.observations})) or '-'}")
-            print(f"frames sent {len(sent)}, analysed {len(received)} ({len(received) / seconds:.1f}/s), stale dropped {stale}, "
-                  f"accepted but not analysed {lost}")
-            print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-                  f"p99 {percentile(latencies, 0.99):.0f} ms, max {latencies[-1] if latencies else float('nan'):.0f} ms")
+            print(
+                f"frames sent {len(sent)}, analysed {len(received)} ({len(received) / seconds:.1f}/s), stale dropped {stale}, "
+                f"accepted but not analysed {lost}"
+            )
+            print(
+                f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
+                f"p99 {percentile(latencies, 0.99):.0f} ms, max {latencies[-1] if latencies else float('nan'):.0f} ms"
+            )
             print(f"latency parts (p50 / p99): {latency_parts(listener)}")
             print(f"errors (refused acks, timeouts, connection failures): {sum(errors.values())} {errors or ''}")
             if error_times:
                 print(f"errors between t={min(error_times):.1f}s and t={max(error_times):.1f}s")
             per_frame = " ".join(f"{k} {v * 1000 / max(1, len(received)):.1f} ms" for k, v in cpu.items())
-            print(f"CPU used: {' '.join(f'{k} {v / duration:.2f} cores' for k, v in cpu.items())} "
-                  f"(per analysed frame: {per_frame})")
+            print(
+                f"CPU used: {' '.join(f'{k} {v / duration:.2f} cores' for k, v in cpu.items())} (per analysed frame: {per_frame})"
+            )
             if len(memory) >= 3:
                 warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
-                print(f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
-                      f"(from t={warm[0]:.0f}s to t={memory[-1][0]:.0f}s of {duration:.0f}s)")
-            print(f"tracebacks in logs: web {web.output().count('Traceback')}, "
-                  f"workers {sum(w.output().count('Traceback') for w in pool)}")
+                print(
+                    f"memory web {warm[1]:.0f} -> {memory[-1][1]:.0f} MB, worker {warm[2]:.0f} -> {memory[-1][2]:.0f} MB "
+                    f"(from t={warm[0]:.0f}s to t={memory[-1][0]:.0f}s of {duration:.0f}s)"
+                )
+            print(
+                f"tracebacks in logs: web {web.output().count('Traceback')}, "
+                f"workers {sum(w.output().count('Traceback') for w in pool)}"
+            )
             for proc in (web, *pool):
                 log = proc.output()
                 if "Traceback" in log:  # show the first one: a load test must explain its failures
                     at = log.index("Traceback")
-                    print(f"first traceback in {proc.log.name}:\n{log[max(0, at - 300):at + 3000]}")
+                    print(f"first traceback in {proc.log.name}:\n{log[max(0, at - 300) : at + 3000]}")
         finally:
             for w in pool:
                 w.stop()

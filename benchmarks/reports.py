@@ -57,17 +57,21 @@ def seed(tenant_name: str = "Bench tenant") -> Tenant:
         db.session.add(site)
         db.session.flush()
         for c in range(CAMERAS_PER_SITE):
-            camera = Camera(tenant_id=tenant.id, site_id=site.id, name=f"Camera {s + 1}.{c + 1}",
-                            token_hash=f"bench-{tenant.id}-{s}-{c}")
+            camera = Camera(
+                tenant_id=tenant.id, site_id=site.id, name=f"Camera {s + 1}.{c + 1}", token_hash=f"bench-{tenant.id}-{s}-{c}"
+            )
             db.session.add(camera)
             cameras.append(camera)
     db.session.flush()
     ids = ",".join(str(c.id) for c in cameras)
     sites = ",".join(str(c.site_id) for c in cameras)
     n = len(cameras)
-    face = ('[{"box": [200, 120, 160, 160], "emotion": "happy", "confidence": 0.6, "scores": {"angry": 0.05, '
-            '"disgust": 0.01, "fear": 0.04, "happy": 0.6, "sad": 0.1, "surprise": 0.05, "neutral": 0.15}}]')
-    db.session.execute(text(f"""
+    face = (
+        '[{"box": [200, 120, 160, 160], "emotion": "happy", "confidence": 0.6, "scores": {"angry": 0.05, '
+        '"disgust": 0.01, "fear": 0.04, "happy": 0.6, "sad": 0.1, "surprise": 0.05, "neutral": 0.15}}]'
+    )
+    db.session.execute(
+        text(f"""
         INSERT INTO observations (tenant_id, site_id, camera_id, ts, model_version, face_count, faces, latency_ms,
                                   angry, disgust, fear, happy, sad, surprise, neutral)
         SELECT {tenant.id}, (ARRAY[{sites}])[g % {n} + 1], (ARRAY[{ids}])[g % {n} + 1],
@@ -75,14 +79,17 @@ def seed(tenant_name: str = "Bench tenant") -> Tenant:
                'bench', 1, '{face}'::json, 5.0,
                0.05, 0.01, 0.04, 0.3 + (g % 7) * 0.05, 0.25 - (g % 7) * 0.03, 0.05, 0.30 - (g % 7) * 0.02
         FROM generate_series(0, {ROWS - 1}) AS g
-    """))
+    """)
+    )
     db.session.execute(text(rollup_backfill_sql("postgresql", where=f"tenant_id = {tenant.id}")))
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE observations"))
         conn.execute(text("VACUUM ANALYZE observation_rollups"))
-    print(f"seed: {ROWS:,} observations for {n} cameras over {ROWS // n * STEP_S / 86400:.0f} days "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"seed: {ROWS:,} observations for {n} cameras over {ROWS // n * STEP_S / 86400:.0f} days "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return tenant
 
 
@@ -109,10 +116,12 @@ def bench_reports() -> None:
 
         upgrade()
         tenant = seed()
-        sizes = db.session.execute(text(
-            "SELECT pg_size_pretty(pg_total_relation_size('observations')), "
-            "pg_size_pretty(pg_total_relation_size('observation_rollups')), (SELECT count(*) FROM observation_rollups)"
-        )).one()
+        sizes = db.session.execute(
+            text(
+                "SELECT pg_size_pretty(pg_total_relation_size('observations')), "
+                "pg_size_pretty(pg_total_relation_size('observation_rollups')), (SELECT count(*) FROM observation_rollups)"
+            )
+        ).one()
         print(f"observations {sizes[0]}, rollups {sizes[1]} ({sizes[2]:,} rows)")
         scope = reports.scope_for(tenant)
         today = local_today(ZoneInfo("Europe/Paris"))
@@ -120,13 +129,17 @@ def bench_reports() -> None:
             period = preset_period(name, today)
             report = reports.build_report(scope, period)
             median, worst = timed(lambda p=period: reports.build_report(scope, p))
-            print(f"monthly tenant report ({name}, {period.start} to {period.end}): {report['totals']['observations']:,} "
-                  f"observations, {len(report['hourly'])} hours; median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms "
-                  f"(target 5000 ms)")
+            print(
+                f"monthly tenant report ({name}, {period.start} to {period.end}): {report['totals']['observations']:,} "
+                f"observations, {len(report['hourly'])} hours; median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms "
+                f"(target 5000 ms)"
+            )
         period = preset_period("this_month", today)
         latest = db.session.scalar(text("SELECT max(ts) FROM observations"))
-        print(f"includes data up to the request: newest observation {latest.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, "
-              f"report built {datetime.now(UTC):%H:%M:%S} UTC")
+        print(
+            f"includes data up to the request: newest observation {latest.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, "
+            f"report built {datetime.now(UTC):%H:%M:%S} UTC"
+        )
         site = db.session.scalar(select(Site).where(Site.tenant_id == tenant.id).order_by(Site.id))
         median, _ = timed(lambda: reports.build_report(reports.scope_for(tenant, site), preset_period("last_month", today)))
         print(f"monthly site report: median {median * 1000:.0f} ms")
@@ -134,15 +147,20 @@ def bench_reports() -> None:
         # The same month straight from raw rows, to show what the rollups save.
         month = preset_period("last_month", today)
         begin, end = month.utc_bounds(ZoneInfo("Europe/Paris"))
-        raw = text("SELECT site_id, floor(extract(epoch FROM ts) / 900), count(*), sum(face_count), sum(happy) "
-                   "FROM observations WHERE tenant_id = :t AND ts >= :b AND ts < :e GROUP BY 1, 2")
+        raw = text(
+            "SELECT site_id, floor(extract(epoch FROM ts) / 900), count(*), sum(face_count), sum(happy) "
+            "FROM observations WHERE tenant_id = :t AND ts >= :b AND ts < :e GROUP BY 1, 2"
+        )
         median, _ = timed(lambda: db.session.execute(raw, {"t": tenant.id, "b": begin, "e": end}).all(), runs=2)
         print(f"for comparison, grouping the raw observations of that month: {median * 1000:.0f} ms")
 
         from app.models import ObservationRollup as R
 
-        slot_stmt = (select(R.site_id, R.slot, func.sum(R.observations)).where(reports._rollups_in_scope(scope, month))
-                     .group_by(R.site_id, R.slot))
+        slot_stmt = (
+            select(R.site_id, R.slot, func.sum(R.observations))
+            .where(reports._rollups_in_scope(scope, month))
+            .group_by(R.site_id, R.slot)
+        )
         print("plan of the slot query (rollups):")
         print(explain(slot_stmt))
 

@@ -102,18 +102,24 @@ def frame_640(name: str) -> bytes:
 
 def six_faces_640() -> bytes:
     """A 640x480 mosaic of six real faces (3 x 2 tiles), all large enough to be classified."""
-    names = ["deepface_img1.jpg", "deepface_img15.jpg", "deepface_img11.jpg", "deepface_img32.jpg", "deepface_img1.jpg",
-             "deepface_img15.jpg"]
+    names = [
+        "deepface_img1.jpg",
+        "deepface_img15.jpg",
+        "deepface_img11.jpg",
+        "deepface_img32.jpg",
+        "deepface_img1.jpg",
+        "deepface_img15.jpg",
+    ]
     canvas = np.zeros((480, 640, 3), np.uint8)
     detector = FaceDetector("full")
     for i, name in enumerate(names):
         image = cv2.imread(str(FACES / name))
         x, y, w, h = detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))[0].box
         pad = int(max(w, h) * 0.6)
-        crop = image[max(0, y - pad): y + h + pad, max(0, x - pad): x + w + pad]
+        crop = image[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
         tile = cv2.resize(crop, (213, 240), interpolation=cv2.INTER_AREA)
         r, c = divmod(i, 3)
-        canvas[r * 240:(r + 1) * 240, c * 213:c * 213 + 213] = tile
+        canvas[r * 240 : (r + 1) * 240, c * 213 : c * 213 + 213] = tile
     return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
 
 
@@ -127,8 +133,10 @@ def bench_pipeline() -> None:
         parts = {k: statistics.median(r.timings_ms[k] for r in runs) for k in ("decode", "detect", "classify")}
         faces = len(runs[0].faces)
         total = sum(parts.values())
-        print(f"{label:8s} ({faces} found): decode {parts['decode']:.1f} ms, detect {parts['detect']:.1f} ms, "
-              f"classify {parts['classify']:.1f} ms, total {total:.1f} ms (median of 50)")
+        print(
+            f"{label:8s} ({faces} found): decode {parts['decode']:.1f} ms, detect {parts['detect']:.1f} ms, "
+            f"classify {parts['classify']:.1f} ms, total {total:.1f} ms (median of 50)"
+        )
 
 
 def bench_model() -> None:
@@ -136,8 +144,10 @@ def bench_model() -> None:
     clf = models.classifier
     card = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())
     members = len(card["architecture"].get("members", [card["architecture"]]))
-    print(f"## Classifier (LiteRT, {card.get('weights_storage', 'float16')} weights, {members} network(s) averaged, "
-          "flip averaging in the batch)")
+    print(
+        f"## Classifier (LiteRT, {card.get('weights_storage', 'float16')} weights, {members} network(s) averaged, "
+        "flip averaging in the batch)"
+    )
     size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.glob("*.tflite"))
     print(f"model {clf.version}: {size / 1e6:.2f} MB on disk")
     for batch in (1, 32):
@@ -174,10 +184,14 @@ for batch in (1, 32):
         predict(); n += batch
     print(json.dumps({'batch': batch, 'faces_per_s': n / (time.perf_counter() - t0)}))
 """
-    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         cwd=ROOT, timeout=300)
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
     for line in out.stdout.splitlines():
         row = json.loads(line)
         print(f"Keras 3 (JAX) batch {row['batch']:2d}: {row['faces_per_s']:.0f} faces/s on one core")
@@ -230,8 +244,10 @@ def bench_end_to_end() -> None:
             wait_ready(f"http://127.0.0.1:{port}", proc)
             for n in (1, 10):
                 r = drive_cameras(f"http://127.0.0.1:{port}", n, 5, 15)
-                print(f"embedded    {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
-                      f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)")
+                print(
+                    f"embedded    {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+                    f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)"
+                )
             print(f"embedded web process (analysis inside): {tree_rss_mb(proc.popen.pid):.0f} MB resident")
         finally:
             proc.stop()
@@ -249,8 +265,10 @@ def bench_end_to_end() -> None:
             wait_worker(worker)
             for n in (1, 10):
                 r = drive_cameras(f"http://127.0.0.1:{port}", n, 5, 15)
-                print(f"distributed {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
-                      f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)")
+                print(
+                    f"distributed {n:2d} cameras: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+                    f"{r['received']}/{r['sent']} analysed, {r['refused']} refused (busy/rate)"
+                )
             counters = redis.Redis.from_url(REDIS_URL).hgetall("emotiscan:counters")
             print(f"stale frames dropped: {int(counters.get(b'frames_stale', 0))}")
             print(f"resident memory: web {tree_rss_mb(web.popen.pid):.0f} MB, worker {tree_rss_mb(worker.popen.pid):.0f} MB")

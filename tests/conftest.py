@@ -158,10 +158,26 @@ class RunRedis:
         for _ in range(3):
             port = free_port()
             self.proc = subprocess.Popen(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=self._die_with_parent)
+                [
+                    binary,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.dir),
+                    "--logfile",
+                    str(self.dir / "redis.log"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=self._die_with_parent,
+            )
             url = f"redis://127.0.0.1:{port}/0"
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -254,8 +270,9 @@ if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARG
         try:
             redis.Redis.from_url(self._url(self.number), socket_timeout=5).flushdb()
             control = redis.Redis.from_url(self._url(0), socket_timeout=5)
-            control.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-                         1, key, self.token)
+            control.eval(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, self.token
+            )
         except redis.RedisError:
             pass
 
@@ -420,8 +437,9 @@ class Tenant:
 
     def user(self, role: str, site_ids: list[int] | None = None) -> tuple[dict, str]:
         email = f"{role}-{os.urandom(3).hex()}@x.example"
-        r = self.call("POST", "/api/v1/users", json={"email": email, "password": "secret-pass-2", "role": role,
-                                                     "site_ids": site_ids or []})
+        r = self.call(
+            "POST", "/api/v1/users", json={"email": email, "password": "secret-pass-2", "role": role, "site_ids": site_ids or []}
+        )
         assert r.status_code == 201, r.get_json()
         token = self.client.post("/api/v1/tokens", json={"email": email, "password": "secret-pass-2"}).get_json()["token"]
         return r.get_json(), token

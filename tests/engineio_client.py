@@ -13,8 +13,9 @@ import websocket
 class RawSocket:
     """One engine.io WebSocket that joins a namespace with ``auth`` (or never joins, if None)."""
 
-    def __init__(self, base: str, namespace: str | None, auth: dict | None, timeout: float = 30,
-                 source: str | None = None) -> None:
+    def __init__(
+        self, base: str, namespace: str | None, auth: dict | None, timeout: float = 30, source: str | None = None
+    ) -> None:
         url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         options = {}
         if source is not None:  # another loopback address (127.0.0.2): another client for per-address limits

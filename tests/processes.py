@@ -60,8 +60,9 @@ class Proc:
     def __init__(self, args: list[str], env: dict, log: Path):
         self.log = log
         self.handle = log.open("wb")
-        self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self.popen = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         with _lock:
             _live[self] = _scopes[-1] if _scopes else "function"
 
@@ -107,9 +108,15 @@ atexit.register(stop_all)
 
 def base_env(tmp: Path, port: int, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "TASK_MODE"))}
-    env.update(INSTANCE_PATH=str(tmp / "instance"), PORT=str(port), PUBLIC_URL=f"http://127.0.0.1:{port}",
-               PATH=f"{BIN}:{env.get('PATH', '')}", PYTHONUNBUFFERED="1", SECRET_KEY="process-test-key",
-               OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8")  # webhook receivers of process tests listen on 127.0.0.1
+    env.update(
+        INSTANCE_PATH=str(tmp / "instance"),
+        PORT=str(port),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PATH=f"{BIN}:{env.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+        SECRET_KEY="process-test-key",
+        OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",
+    )  # webhook receivers of process tests listen on 127.0.0.1
     env.update(extra)
     return env
 
@@ -129,17 +136,48 @@ def wait_ready(url: str, proc: Proc, timeout: float = 120) -> None:
 
 
 def start_web(tmp: Path, env: dict, port: int, threads: int = 128) -> Proc:
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    return Proc([str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--workers", "1", "--threads", str(threads),
-                 "--bind", f"127.0.0.1:{port}",
-                 "--timeout", "60", "wsgi:app"], env, tmp / f"web-{port}.log")
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return Proc(
+        [
+            str(BIN / "gunicorn"),
+            "--config",
+            "gunicorn.conf.py",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "wsgi:app",
+        ],
+        env,
+        tmp / f"web-{port}.log",
+    )
 
 
 def start_worker(tmp: Path, env: dict, name: str = "w1") -> Proc:
-    return Proc([str(BIN / "celery"), "-A", "celery_worker", "worker", "--pool", "solo", "--queues", "frames,notifications",
-                 "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-                env, tmp / f"worker-{name}.log")
+    return Proc(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "celery_worker",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            "frames,notifications",
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        env,
+        tmp / f"worker-{name}.log",
+    )
 
 
 def wait_worker(proc: Proc, timeout: float = 90) -> None:
@@ -159,16 +197,16 @@ class ApiClient:
     def __init__(self, base: str, organisation: str):
         self.base = base
         email = f"admin-{os.urandom(4).hex()}@{organisation.lower().replace(' ', '')}.example"
-        r = requests.post(base + "/api/v1/signup", json={"organisation": organisation, "email": email,
-                                                          "password": "secret-pass-1"}, timeout=10)
+        r = requests.post(
+            base + "/api/v1/signup", json={"organisation": organisation, "email": email, "password": "secret-pass-1"}, timeout=10
+        )
         assert r.status_code == 201, r.text
         self.token = r.json()["token"]
         self.email = email
         self.tenant_id = r.json()["tenant"]["id"]
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(method, self.base + path, headers={"Authorization": f"Bearer {self.token}"},
-                                timeout=15, **kwargs)
+        return requests.request(method, self.base + path, headers={"Authorization": f"Bearer {self.token}"}, timeout=15, **kwargs)
 
     def camera(self) -> dict:
         site = self.call("POST", "/api/v1/sites", json={"name": "Gate", "timezone": "Europe/Paris"}).json()
@@ -212,8 +250,7 @@ class Camera:
         self.sio.connect(base, namespaces=["/capture"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def send(self, jpeg, timeout: float = 10) -> dict:
-        return self.sio.call("frame", {"ts": int(time.time() * 1000), "jpeg": jpeg}, namespace="/capture",
-                             timeout=timeout)
+        return self.sio.call("frame", {"ts": int(time.time() * 1000), "jpeg": jpeg}, namespace="/capture", timeout=timeout)
 
     def close(self) -> None:
         self.sio.disconnect()

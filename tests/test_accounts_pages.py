@@ -64,8 +64,13 @@ def test_pages_respect_roles_and_tenants(client, tenant_a, tenant_b):
     assert client.get(f"/admin/cameras/{cam['id']}").status_code == 200
     client.post("/auth/logout")
     sign_in(client, tenant_b.email, "secret-pass-1")
-    for path in (f"/admin/sites/{site['id']}", f"/admin/cameras/{cam['id']}", f"/admin/cameras/{cam['id']}/delete",
-                 f"/live?site_id={site['id']}", f"/admin/users/{staff['id']}"):
+    for path in (
+        f"/admin/sites/{site['id']}",
+        f"/admin/cameras/{cam['id']}",
+        f"/admin/cameras/{cam['id']}/delete",
+        f"/live?site_id={site['id']}",
+        f"/admin/users/{staff['id']}",
+    ):
         assert client.get(path).status_code == 404, path
     live = client.get("/live").get_data(as_text=True)
     assert "Gate" not in live and "Tablet" not in live

@@ -19,12 +19,21 @@ HAPPY = {"emotion": "joy", "threshold": 0.3, "duration_s": 2, "min_share": 0.6, 
 def test_rules_crud_roles_and_tenants(tenant_a, tenant_b):
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
-    r = tenant_a.call("POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "distress",
-                                                             "threshold": 0.6, "duration_s": 20})
+    r = tenant_a.call(
+        "POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "distress", "threshold": 0.6, "duration_s": 20}
+    )
     assert r.status_code == 201, r.get_json()
     rule = r.get_json()
-    assert rule == {**rule, "site_id": site["id"], "min_share": 0.6, "min_faces": 1, "cooldown_s": 300,
-                    "severity": "warning", "enabled": True, "active_from": None}
+    assert rule == {
+        **rule,
+        "site_id": site["id"],
+        "min_share": 0.6,
+        "min_faces": 1,
+        "cooldown_s": 300,
+        "severity": "warning",
+        "enabled": True,
+        "active_from": None,
+    }
     path = f"/api/v1/alert-rules/{rule['id']}"
     for method in ("GET", "PATCH", "DELETE"):
         assert tenant_b.call(method, path, json={"threshold": 0.1}).status_code == 404
@@ -32,10 +41,19 @@ def test_rules_crud_roles_and_tenants(tenant_a, tenant_b):
     _, staff = tenant_a.user("staff")
     assert tenant_a.call("PATCH", path, token=staff, json={"threshold": 0.1}).status_code == 403
     assert tenant_a.call("POST", "/api/v1/alert-rules", token=staff, json={**HAPPY, "site_id": site["id"]}).status_code == 403
-    assert tenant_a.call("PATCH", path, json={"enabled": False, "active_from": "08:00", "active_to": "17:30"}).get_json()[
-        "active_to"] == "17:30"
-    for bad in ({"emotion": "rage"}, {"threshold": 1.5}, {"active_from": "25:00", "active_to": "26:00"},
-                {"active_from": "08:00", "active_to": None}, {"duration_s": "20"}):
+    assert (
+        tenant_a.call("PATCH", path, json={"enabled": False, "active_from": "08:00", "active_to": "17:30"}).get_json()[
+            "active_to"
+        ]
+        == "17:30"
+    )
+    for bad in (
+        {"emotion": "rage"},
+        {"threshold": 1.5},
+        {"active_from": "25:00", "active_to": "26:00"},
+        {"active_from": "08:00", "active_to": None},
+        {"duration_s": "20"},
+    ):
         assert tenant_a.call("PATCH", path, json=bad).status_code == 400, bad
     assert tenant_a.call("GET", path).get_json()["active_from"] == "08:00"
     assert tenant_a.call("DELETE", path).status_code == 204
@@ -121,7 +139,6 @@ def test_two_workers_on_one_stream_raise_one_alert(sqlite_template, tmp_path, pg
         redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-
 def test_state_updates_are_atomic_across_threads():
     """The mechanism behind 'no duplicate, none lost': concurrent read-modify-writes of one key
     in Redis never lose an update."""
@@ -135,8 +152,7 @@ def test_state_updates_are_atomic_across_threads():
         time.sleep(0.001)  # widen the race window
         return {"n": value + 1}
 
-    threads = [threading.Thread(target=lambda: [store.update_json("atomic-test", bump, 60) for _ in range(50)])
-               for _ in range(4)]
+    threads = [threading.Thread(target=lambda: [store.update_json("atomic-test", bump, 60) for _ in range(50)]) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -155,15 +171,38 @@ def test_rule_pages_presets_roles_and_history(client, tenant_a, tenant_b):
     sign_in(client, tenant_a.email)
     page = client.get("/admin/rules?preset=distress", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Distress at the entrance" in page and 'value="20"' in page
-    r = client.post("/admin/rules", data={"name": "Gate distress", "target": f"camera:{cam['id']}", "emotion": "distress",
-                                          "threshold": "0.6", "duration_s": "20", "min_share": "0.6", "min_faces": "1",
-                                          "cooldown_s": "300", "severity": "critical", "enabled": "y"})
+    r = client.post(
+        "/admin/rules",
+        data={
+            "name": "Gate distress",
+            "target": f"camera:{cam['id']}",
+            "emotion": "distress",
+            "threshold": "0.6",
+            "duration_s": "20",
+            "min_share": "0.6",
+            "min_faces": "1",
+            "cooldown_s": "300",
+            "severity": "critical",
+            "enabled": "y",
+        },
+    )
     assert r.status_code == 302
     rules = tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"]
     assert len(rules) == 1 and rules[0]["camera_id"] == cam["id"] and rules[0]["severity"] == "critical"
-    bad = client.post("/admin/rules", data={"target": f"camera:{cam['id']}", "emotion": "distress", "threshold": "3",
-                                            "duration_s": "20", "min_share": "0.6", "min_faces": "1", "cooldown_s": "0",
-                                            "severity": "info", "active_from": "8h"})
+    bad = client.post(
+        "/admin/rules",
+        data={
+            "target": f"camera:{cam['id']}",
+            "emotion": "distress",
+            "threshold": "3",
+            "duration_s": "20",
+            "min_share": "0.6",
+            "min_faces": "1",
+            "cooldown_s": "0",
+            "severity": "info",
+            "active_from": "8h",
+        },
+    )
     assert bad.status_code == 400
     history = client.get("/admin/alerts?status=open&period=week", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Aucune alerte" in history
@@ -193,9 +232,17 @@ def test_simulator_replays_stored_observations_without_storing_alerts(app, tenan
     with app.app_context():
         for i in range(240):  # 2 minutes at 2 frames/s: 1 min calm, then 1 min smiling
             scores = happy if i >= 120 else calm
-            db.session.add(Observation(tenant_id=tenant_a.id, site_id=site["id"], camera_id=cam["id"],
-                                       ts=start + timedelta(seconds=i / 2), model_version="t", face_count=1,
-                                       faces=[{"box": [0, 0, 50, 50], "scores": scores, "emotion": "happy", "confidence": 0.9}]))
+            db.session.add(
+                Observation(
+                    tenant_id=tenant_a.id,
+                    site_id=site["id"],
+                    camera_id=cam["id"],
+                    ts=start + timedelta(seconds=i / 2),
+                    model_version="t",
+                    face_count=1,
+                    faces=[{"box": [0, 0, 50, 50], "scores": scores, "emotion": "happy", "confidence": 0.9}],
+                )
+            )
         db.session.commit()
     body = {"camera_id": cam["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 10, "hours": 1}
     r = tenant_a.call("POST", "/api/v1/alert-rules/simulate", json=body)
@@ -215,8 +262,19 @@ def test_rule_page_simulates_before_saving(client, tenant_a):
     site = tenant_a.site("Gate")
     cam = tenant_a.camera(site["id"])
     sign_in(client, tenant_a.email)
-    form = {"name": "Try", "target": f"camera:{cam['id']}", "emotion": "joy", "threshold": "0.5", "duration_s": "10",
-            "min_share": "0.6", "min_faces": "1", "cooldown_s": "300", "severity": "info", "enabled": "y", "simulate": "1"}
+    form = {
+        "name": "Try",
+        "target": f"camera:{cam['id']}",
+        "emotion": "joy",
+        "threshold": "0.5",
+        "duration_s": "10",
+        "min_share": "0.6",
+        "min_faces": "1",
+        "cooldown_s": "300",
+        "severity": "info",
+        "enabled": "y",
+        "simulate": "1",
+    }
     page = client.post("/admin/rules", data=form, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "It would not have fired." in page
     assert tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"] == []  # not saved
@@ -272,9 +330,19 @@ def test_unacknowledged_alert_escalates_to_managers(app, tenant_a, smtp):
     rule = tenant_a.call("POST", "/api/v1/alert-rules", json={**HAPPY, "camera_id": cam["id"], "escalate_after_s": 60})
     assert rule.status_code == 201 and rule.get_json()["escalate_after_s"] == 60
     with app.app_context():
-        fresh, stale = (Alert(tenant_id=tenant_a.id, rule_id=rule.get_json()["id"], site_id=site["id"], camera_id=cam["id"],
-                              emotion="joy", value=0.8, status="open", started_at=datetime.now(UTC) - timedelta(seconds=age))
-                        for age in (10, 120))
+        fresh, stale = (
+            Alert(
+                tenant_id=tenant_a.id,
+                rule_id=rule.get_json()["id"],
+                site_id=site["id"],
+                camera_id=cam["id"],
+                emotion="joy",
+                value=0.8,
+                status="open",
+                started_at=datetime.now(UTC) - timedelta(seconds=age),
+            )
+            for age in (10, 120)
+        )
         db.session.add_all([fresh, stale])
         db.session.commit()
         stale_id = stale.id
@@ -308,7 +376,9 @@ def test_camera_that_stops_sending_during_active_hours_raises_and_resolves_an_al
         assert run_periodic()["cameras_back"] == 1
     events = [e["args"][0] for e in live.get_received("/live") if e["name"] == "alert"]
     assert [(e["camera_id"], e["emotion"], e["status"]) for e in events] == [
-        (watched["id"], "camera_offline", "open"), (watched["id"], "camera_offline", "resolved")]
+        (watched["id"], "camera_offline", "open"),
+        (watched["id"], "camera_offline", "resolved"),
+    ]
     assert tenant_a.call("GET", "/api/v1/alerts?status=resolved").get_json()["items"][0]["rule_id"] is None
 
 
@@ -318,8 +388,15 @@ def test_an_acknowledgement_reaches_every_screen(app, tenant_a):
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
     with app.app_context():
-        alert = Alert(tenant_id=tenant_a.id, site_id=site["id"], camera_id=cam["id"], emotion="joy", value=0.8,
-                      status="open", started_at=datetime.now(UTC))
+        alert = Alert(
+            tenant_id=tenant_a.id,
+            site_id=site["id"],
+            camera_id=cam["id"],
+            emotion="joy",
+            value=0.8,
+            status="open",
+            started_at=datetime.now(UTC),
+        )
         db.session.add(alert)
         db.session.commit()
         alert_id = alert.id

@@ -34,9 +34,17 @@ def world(tenant_a):
 @pytest.mark.parametrize("big", BIG)
 def test_huge_ids_in_paths_are_404(world, big):
     tenant, _, _ = world
-    for method, path in [("GET", "/sites/{}"), ("PATCH", "/sites/{}"), ("DELETE", "/cameras/{}"), ("GET", "/users/{}"),
-                         ("POST", "/alerts/{}/ack"), ("DELETE", "/tokens/{}"), ("GET", "/webhooks/{}/deliveries"),
-                         ("PATCH", "/alert-rules/{}"), ("POST", "/cameras/{}/rotate-token")]:
+    for method, path in [
+        ("GET", "/sites/{}"),
+        ("PATCH", "/sites/{}"),
+        ("DELETE", "/cameras/{}"),
+        ("GET", "/users/{}"),
+        ("POST", "/alerts/{}/ack"),
+        ("DELETE", "/tokens/{}"),
+        ("GET", "/webhooks/{}/deliveries"),
+        ("PATCH", "/alert-rules/{}"),
+        ("POST", "/cameras/{}/rotate-token"),
+    ]:
         r = tenant.call(method, "/api/v1" + path.format(big), json={"name": "x"} if method == "PATCH" else None)
         _error(r, 404, "not_found")
 
@@ -53,8 +61,14 @@ def test_path_ids_at_the_bounds(world):
 @pytest.mark.parametrize("big", BIG)
 def test_huge_ids_in_query_strings_are_400(world, big):
     tenant, _, _ = world
-    for path in ("/cameras?site_id={}", "/alerts?camera_id={}", "/observations?camera_id={}",
-                 "/reports/emotions?site_id={}", "/reports/emotions?camera_id={}", "/sites?limit={}"):
+    for path in (
+        "/cameras?site_id={}",
+        "/alerts?camera_id={}",
+        "/observations?camera_id={}",
+        "/reports/emotions?site_id={}",
+        "/reports/emotions?camera_id={}",
+        "/sites?limit={}",
+    ):
         error = _error(tenant.call("GET", "/api/v1" + path.format(big)), 400, "validation_error")
         assert set(error["fields"].values()) == {"out_of_range"}, error
 
@@ -76,8 +90,12 @@ def test_huge_ids_in_bodies_are_400_out_of_range(world, big):
         ("PATCH", f"/api/v1/cameras/{camera['id']}", {"site_id": big}, "site_id"),
         ("POST", "/api/v1/users", {"email": "q@x.example", "role": "staff", "site_ids": [site["id"], big]}, "site_ids"),
         ("POST", "/api/v1/alert-rules", {"camera_id": big, "emotion": "joy", "threshold": 0.5, "duration_s": 5}, "camera_id"),
-        ("POST", "/api/v1/alert-rules/simulate", {"site_id": big, "emotion": "joy", "threshold": 0.5, "duration_s": 5},
-         "site_id"),
+        (
+            "POST",
+            "/api/v1/alert-rules/simulate",
+            {"site_id": big, "emotion": "joy", "threshold": 0.5, "duration_s": 5},
+            "site_id",
+        ),
         ("POST", "/api/v1/tokens", {"email": "a@b.example", "password": "x", "ttl_days": big}, "ttl_days"),
     ]
     for method, path, body, field in calls:
@@ -137,8 +155,13 @@ def test_numbers_too_large_for_a_float_are_out_of_range(world):
 def test_bools_are_not_numbers_and_integral_floats_are_integers(world):
     tenant, _, camera = world
     rule = {"camera_id": camera["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 5}
-    for field, value in (("threshold", True), ("duration_s", False), ("camera_id", True), ("duration_s", 5.5),
-                         ("duration_s", "5")):
+    for field, value in (
+        ("threshold", True),
+        ("duration_s", False),
+        ("camera_id", True),
+        ("duration_s", 5.5),
+        ("duration_s", "5"),
+    ):
         error = _error(tenant.call("POST", "/api/v1/alert-rules", json={**rule, field: value}), 400, "validation_error")
         assert error["fields"] == {field: "wrong_type"}, (field, value, error)
     created = tenant.call("POST", "/api/v1/alert-rules", json={**rule, "duration_s": 5.0, "threshold": 1})
@@ -150,11 +173,19 @@ TEXT_FIELDS = {
     "site name": (lambda i, x: ("POST", "/api/v1/sites", {"name": x}), "name"),
     "site rename": (lambda i, x: ("PATCH", f"/api/v1/sites/{i['site']}", {"name": x}), "name"),
     "camera name": (lambda i, x: ("POST", "/api/v1/cameras", {"site_id": i["site"], "name": x}), "name"),
-    "rule name": (lambda i, x: ("POST", "/api/v1/alert-rules", {"camera_id": i["camera"], "emotion": "joy", "threshold": 0.5,
-                                                                "duration_s": 5, "name": x}), "name"),
+    "rule name": (
+        lambda i, x: (
+            "POST",
+            "/api/v1/alert-rules",
+            {"camera_id": i["camera"], "emotion": "joy", "threshold": 0.5, "duration_s": 5, "name": x},
+        ),
+        "name",
+    ),
     "e-mail": (lambda i, x: ("POST", "/api/v1/users", {"email": f"n{x}@x.example", "role": "staff"}), "email"),
-    "password": (lambda i, x: ("POST", "/api/v1/users", {"email": "n@x.example", "role": "staff",
-                                                         "password": f"long-enough-{x}"}), "password"),
+    "password": (
+        lambda i, x: ("POST", "/api/v1/users", {"email": "n@x.example", "role": "staff", "password": f"long-enough-{x}"}),
+        "password",
+    ),
     "own password": (lambda i, x: ("PATCH", "/api/v1/me", {"password": f"long-enough-{x}"}), "password"),
     "webhook url": (lambda i, x: ("POST", "/api/v1/webhooks", {"url": f"https://example.com/{x}"}), "url"),
     "note": (lambda i, x: ("POST", f"/api/v1/alerts/{i['alert']}/ack", {"note": f"seen {x}"}), "note"),
@@ -170,8 +201,16 @@ def alert_id(app, world) -> int:
 
     tenant, site, camera = world
     with app.app_context():
-        alert = Alert(tenant_id=tenant.id, site_id=site["id"], camera_id=camera["id"], emotion="joy", severity="info",
-                      value=0.5, status="open", started_at=datetime.now(UTC))
+        alert = Alert(
+            tenant_id=tenant.id,
+            site_id=site["id"],
+            camera_id=camera["id"],
+            emotion="joy",
+            severity="info",
+            value=0.5,
+            status="open",
+            started_at=datetime.now(UTC),
+        )
         db.session.add(alert)
         db.session.commit()
         return alert.id
@@ -196,11 +235,17 @@ def test_deep_json_does_not_break_the_sign_in_throttle_key(app):
 
 
 def test_nul_is_refused_before_any_lookup_without_credentials(client, tenant_a):
-    for body in ({"email": "a\x00b@x.example", "password": "whatever-1"}, {"email": tenant_a.email, "password": "x\x00"},
-                 {"email": tenant_a.email, "password": "secret-pass-1", "name": "ci\x00"}):
+    for body in (
+        {"email": "a\x00b@x.example", "password": "whatever-1"},
+        {"email": tenant_a.email, "password": "x\x00"},
+        {"email": tenant_a.email, "password": "secret-pass-1", "name": "ci\x00"},
+    ):
         _error(client.post("/api/v1/tokens", json=body), 400, "validation_error")
-    _error(client.post("/api/v1/signup", json={"organisation": "N\x00", "email": "n@x.example", "password": "a-b-c-d-e-f"}),
-           400, "validation_error")
+    _error(
+        client.post("/api/v1/signup", json={"organisation": "N\x00", "email": "n@x.example", "password": "a-b-c-d-e-f"}),
+        400,
+        "validation_error",
+    )
 
 
 def test_newlines_and_tabs_only_in_notes(world, alert_id):
@@ -215,13 +260,18 @@ def test_bidi_overrides_are_refused_in_names(client, world):
     tenant, site, camera = world
     for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
         name = f"invoice{char}fdp.exe"
-        for method, path, body in [("POST", "/api/v1/sites", {"name": name}),
-                                   ("PATCH", f"/api/v1/sites/{site['id']}", {"name": name}),
-                                   ("POST", "/api/v1/cameras", {"site_id": site["id"], "name": name}),
-                                   ("PATCH", f"/api/v1/cameras/{camera['id']}", {"name": name}),
-                                   ("POST", "/api/v1/alert-rules", {"camera_id": camera["id"], "emotion": "joy",
-                                                                    "threshold": 0.5, "duration_s": 5, "name": name}),
-                                   ("POST", "/api/v1/tokens", {"email": tenant.email, "password": "x", "name": name})]:
+        for method, path, body in [
+            ("POST", "/api/v1/sites", {"name": name}),
+            ("PATCH", f"/api/v1/sites/{site['id']}", {"name": name}),
+            ("POST", "/api/v1/cameras", {"site_id": site["id"], "name": name}),
+            ("PATCH", f"/api/v1/cameras/{camera['id']}", {"name": name}),
+            (
+                "POST",
+                "/api/v1/alert-rules",
+                {"camera_id": camera["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 5, "name": name},
+            ),
+            ("POST", "/api/v1/tokens", {"email": tenant.email, "password": "x", "name": name}),
+        ]:
             error = _error(tenant.call(method, path, json=body), 400, "validation_error")
             assert error["fields"] == {"name": "invalid"}, (char, path)
     signup = {"organisation": "Acme\u202eCorp", "email": "bidi@x.example", "password": "a-b-c-d-e-f-g"}
@@ -232,10 +282,12 @@ def test_bidi_overrides_are_refused_in_names(client, world):
 
 def test_405_says_which_methods_are_allowed(world):
     tenant, site, _ = world
-    for method, path, allowed in [("PUT", "/api/v1/sites", {"GET", "POST"}),
-                                  ("POST", f"/api/v1/sites/{site['id']}", {"GET", "PATCH", "DELETE"}),
-                                  ("GET", "/api/v1/alert-rules/simulate", {"POST"}),
-                                  ("DELETE", "/api/v1/me", {"GET", "PATCH"})]:
+    for method, path, allowed in [
+        ("PUT", "/api/v1/sites", {"GET", "POST"}),
+        ("POST", f"/api/v1/sites/{site['id']}", {"GET", "PATCH", "DELETE"}),
+        ("GET", "/api/v1/alert-rules/simulate", {"POST"}),
+        ("DELETE", "/api/v1/me", {"GET", "PATCH"}),
+    ]:
         r = tenant.call(method, path)
         _error(r, 405, "method_not_allowed")
         assert {m.strip() for m in r.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"} == allowed, (path, r.headers)
@@ -281,13 +333,19 @@ def _gunicorn_answer(request: bytes) -> tuple[str, dict]:
     return head.split("\r\n")[0], json.loads(body)
 
 
-@pytest.mark.parametrize("request_bytes,status,code", [
-    (b"GET /api/v1/sites?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "414 URI Too Long", "uri_too_long"),
-    (b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(120)) + b"\r\n", "431 Request Header Fields Too Large",
-     "headers_too_large"),
-    (b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 9000 + b"\r\n\r\n", "431 Request Header Fields Too Large", "headers_too_large"),
-    (b"NOT HTTP\r\n\r\n", "400 Bad Request", "bad_request"),
-])
+@pytest.mark.parametrize(
+    "request_bytes,status,code",
+    [
+        (b"GET /api/v1/sites?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "414 URI Too Long", "uri_too_long"),
+        (
+            b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(120)) + b"\r\n",
+            "431 Request Header Fields Too Large",
+            "headers_too_large",
+        ),
+        (b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 9000 + b"\r\n\r\n", "431 Request Header Fields Too Large", "headers_too_large"),
+        (b"NOT HTTP\r\n\r\n", "400 Bad Request", "bad_request"),
+    ],
+)
 def test_gunicorn_refusals_are_json(request_bytes, status, code):
     status_line, body = _gunicorn_answer(request_bytes)
     assert status_line == f"HTTP/1.1 {status}"

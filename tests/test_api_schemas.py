@@ -27,18 +27,53 @@ from app.services.pagination import CURSOR_PATTERN, decode_cursor, encode_cursor
 
 # The document's operations before it was derived from the models: all are still there.
 PREVIOUS_OPERATIONS = {
-    ("/signup", "post"), ("/tokens", "post"), ("/tokens", "get"), ("/tokens/current", "delete"), ("/tokens/{id}", "delete"),
-    ("/me", "get"), ("/me", "patch"), ("/users", "get"), ("/users", "post"), ("/users/{id}", "get"),
-    ("/users/{id}", "patch"), ("/users/{id}", "delete"), ("/sites", "get"), ("/sites", "post"), ("/sites/{id}", "get"),
-    ("/sites/{id}", "patch"), ("/sites/{id}", "delete"), ("/cameras", "get"), ("/cameras", "post"), ("/cameras/{id}", "get"),
-    ("/cameras/{id}", "patch"), ("/cameras/{id}", "delete"), ("/cameras/{id}/rotate-token", "post"),
-    ("/observations", "get"), ("/alert-rules", "get"), ("/alert-rules", "post"), ("/alert-rules/simulate", "post"),
-    ("/alert-rules/{id}", "get"), ("/alert-rules/{id}", "patch"), ("/alert-rules/{id}", "delete"), ("/alerts", "get"),
-    ("/alerts/{id}/ack", "post"), ("/audit", "get"), ("/webhooks", "get"), ("/webhooks", "post"), ("/webhooks/{id}", "delete"),
-    ("/reports/emotions", "get"), ("/webhooks/{id}/deliveries", "get"),
+    ("/signup", "post"),
+    ("/tokens", "post"),
+    ("/tokens", "get"),
+    ("/tokens/current", "delete"),
+    ("/tokens/{id}", "delete"),
+    ("/me", "get"),
+    ("/me", "patch"),
+    ("/users", "get"),
+    ("/users", "post"),
+    ("/users/{id}", "get"),
+    ("/users/{id}", "patch"),
+    ("/users/{id}", "delete"),
+    ("/sites", "get"),
+    ("/sites", "post"),
+    ("/sites/{id}", "get"),
+    ("/sites/{id}", "patch"),
+    ("/sites/{id}", "delete"),
+    ("/cameras", "get"),
+    ("/cameras", "post"),
+    ("/cameras/{id}", "get"),
+    ("/cameras/{id}", "patch"),
+    ("/cameras/{id}", "delete"),
+    ("/cameras/{id}/rotate-token", "post"),
+    ("/observations", "get"),
+    ("/alert-rules", "get"),
+    ("/alert-rules", "post"),
+    ("/alert-rules/simulate", "post"),
+    ("/alert-rules/{id}", "get"),
+    ("/alert-rules/{id}", "patch"),
+    ("/alert-rules/{id}", "delete"),
+    ("/alerts", "get"),
+    ("/alerts/{id}/ack", "post"),
+    ("/audit", "get"),
+    ("/webhooks", "get"),
+    ("/webhooks", "post"),
+    ("/webhooks/{id}", "delete"),
+    ("/reports/emotions", "get"),
+    ("/webhooks/{id}/deliveries", "get"),
 }
-CONFLICTS = {("/signup", "post"), ("/users", "post"), ("/users/{id}", "patch"), ("/users/{id}", "delete"),
-             ("/cameras", "post"), ("/cameras/{id}", "patch")}
+CONFLICTS = {
+    ("/signup", "post"),
+    ("/users", "post"),
+    ("/users/{id}", "patch"),
+    ("/users/{id}", "delete"),
+    ("/cameras", "post"),
+    ("/cameras/{id}", "patch"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +93,9 @@ def test_every_api_route_is_documented_and_nothing_else(doc):
     assert documented == routed and PREVIOUS_OPERATIONS <= documented
     assert api_rules - {rule.endpoint for _, _, rule, _ in doc["operations"]} == {"api.openapi"}
     assert doc["document"]["components"]["securitySchemes"] == {
-        "bearer": {"type": "http", "scheme": "bearer"}, "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}}
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+    }
 
 
 def test_the_document_loads_in_schemathesis_without_errors(doc):
@@ -116,7 +153,8 @@ def _accepted(model, body: dict) -> bool:
 
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=130) | st.sampled_from(
-    ["", " ", "\u3000", " a ", "a\x00", "\t", "a\nb", "x\u202ey", "\u2066", "ok", "a" * 120, "a" * 121, " " * 121])
+    ["", " ", "\u3000", " a ", "a\x00", "\t", "a\nb", "x\u202ey", "\u2066", "ok", "a" * 120, "a" * 121, " " * 121]
+)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -135,21 +173,33 @@ def test_text_fields_accept_what_the_document_accepts(doc, text):
         assert _component_validator(doc, name).is_valid(body) == _accepted(model, body), (name, body)
 
 
-NUMBERS = st.one_of(st.integers(-(2**64), 2**64), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none(),
-                    st.sampled_from([0, 1, 2**31 - 1, 2**31, 5.0, 0.05, 72, 72.0001, "1"]))
+NUMBERS = st.one_of(
+    st.integers(-(2**64), 2**64),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.sampled_from([0, 1, 2**31 - 1, 2**31, 5.0, 0.05, 72, 72.0001, "1"]),
+)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(value=NUMBERS, field=st.sampled_from(["camera_id", "threshold", "duration_s", "min_share", "min_faces", "cooldown_s",
-                                             "escalate_after_s", "hours"]))
+@given(
+    value=NUMBERS,
+    field=st.sampled_from(
+        ["camera_id", "threshold", "duration_s", "min_share", "min_faces", "cooldown_s", "escalate_after_s", "hours"]
+    ),
+)
 def test_number_fields_accept_what_the_document_accepts(doc, value, field):
     body = {"emotion": "joy", "threshold": 0.5, "duration_s": 5, field: value}
     assert _component_validator(doc, "RuleSimulation").is_valid(body) == _accepted(schemas.RuleSimulation, body), body
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(value=st.one_of(st.text(alphabet="0123456789abcdefABCDEF-x ", max_size=12), st.integers(0, 2**40).map(
-    lambda n: format(n, "x"))))
+@given(
+    value=st.one_of(
+        st.text(alphabet="0123456789abcdefABCDEF-x ", max_size=12), st.integers(0, 2**40).map(lambda n: format(n, "x"))
+    )
+)
 def test_cursor_pattern_is_exactly_what_decodes(value):
     in_pattern = re.search(CURSOR_PATTERN, value) is not None
     try:

@@ -4,8 +4,9 @@ import pytest
 
 
 def test_signup_returns_tenant_user_token(client):
-    r = client.post("/api/v1/signup", json={"organisation": "Ecole Jules Ferry", "email": "Dir@Ecole.example",
-                                            "password": "secret-pass-1"})
+    r = client.post(
+        "/api/v1/signup", json={"organisation": "Ecole Jules Ferry", "email": "Dir@Ecole.example", "password": "secret-pass-1"}
+    )
     assert r.status_code == 201
     body = r.get_json()
     assert body["tenant"]["name"] == "Ecole Jules Ferry"
@@ -140,18 +141,21 @@ def test_malformed_json_is_400(tenant_a, body):
     assert r.status_code == 400 and r.get_json()["error"]["code"] in ("malformed_json", "validation_error")
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/api/v1/sites", {"name": 12}),
-    ("/api/v1/sites", {"name": "x", "timezone": "Mars/Olympus"}),
-    ("/api/v1/sites", {"name": ""}),
-    ("/api/v1/cameras", {"site_id": "1", "name": "x"}),
-    ("/api/v1/cameras", {"site_id": True, "name": "x"}),
-    ("/api/v1/cameras", {"site_id": 1, "name": "x", "fps": 1000}),
-    ("/api/v1/users", {"email": "not-an-email", "role": "staff"}),
-    ("/api/v1/users", {"email": "a@b.example", "role": "god"}),
-    ("/api/v1/users", {"email": "a@b.example", "role": "staff", "site_ids": ["x"]}),
-    ("/api/v1/signup", {"organisation": ["x"], "email": "a@b.example", "password": "secret-pass"}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/api/v1/sites", {"name": 12}),
+        ("/api/v1/sites", {"name": "x", "timezone": "Mars/Olympus"}),
+        ("/api/v1/sites", {"name": ""}),
+        ("/api/v1/cameras", {"site_id": "1", "name": "x"}),
+        ("/api/v1/cameras", {"site_id": True, "name": "x"}),
+        ("/api/v1/cameras", {"site_id": 1, "name": "x", "fps": 1000}),
+        ("/api/v1/users", {"email": "not-an-email", "role": "staff"}),
+        ("/api/v1/users", {"email": "a@b.example", "role": "god"}),
+        ("/api/v1/users", {"email": "a@b.example", "role": "staff", "site_ids": ["x"]}),
+        ("/api/v1/signup", {"organisation": ["x"], "email": "a@b.example", "password": "secret-pass"}),
+    ],
+)
 def test_wrong_types_are_400_with_fields(tenant_a, path, body):
     r = tenant_a.call("POST", path, json=body)
     assert r.status_code == 400, r.get_json()
@@ -176,15 +180,32 @@ def test_unknown_api_route_and_method_are_json(tenant_a):
 def test_openapi_lists_the_contract(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/signup", "/tokens", "/tokens/current", "/users", "/users/{id}", "/sites", "/sites/{id}", "/cameras",
-                 "/cameras/{id}", "/cameras/{id}/rotate-token", "/observations"):
+    for path in (
+        "/signup",
+        "/tokens",
+        "/tokens/current",
+        "/users",
+        "/users/{id}",
+        "/sites",
+        "/sites/{id}",
+        "/cameras",
+        "/cameras/{id}",
+        "/cameras/{id}/rotate-token",
+        "/observations",
+    ):
         assert path in doc["paths"], path
 
 
 WRITE_CALLS = [
-    ("POST", "/api/v1/signup"), ("POST", "/api/v1/tokens"), ("POST", "/api/v1/users"), ("PATCH", "/api/v1/users/{user}"),
-    ("POST", "/api/v1/sites"), ("PATCH", "/api/v1/sites/{site}"), ("POST", "/api/v1/cameras"),
-    ("PATCH", "/api/v1/cameras/{camera}"), ("PATCH", "/api/v1/me"),
+    ("POST", "/api/v1/signup"),
+    ("POST", "/api/v1/tokens"),
+    ("POST", "/api/v1/users"),
+    ("PATCH", "/api/v1/users/{user}"),
+    ("POST", "/api/v1/sites"),
+    ("PATCH", "/api/v1/sites/{site}"),
+    ("POST", "/api/v1/cameras"),
+    ("PATCH", "/api/v1/cameras/{camera}"),
+    ("PATCH", "/api/v1/me"),
 ]
 
 

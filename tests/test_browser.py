@@ -44,11 +44,22 @@ def browser(tmp_path):
     video = write_y4m(tmp_path / "face.y4m", FACES / "deepface_img15.jpg")
     profile = tmp_path / "profile"
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-quic"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         try:
             yield b
         finally:
@@ -60,8 +71,11 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     base, proc = embedded
     tenant = ApiClient(base, "Browser School")
     camera = tenant.camera()
-    rule = tenant.call("POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "joy", "threshold": 0.3,
-                                                             "duration_s": 3, "severity": "critical"})
+    rule = tenant.call(
+        "POST",
+        "/api/v1/alert-rules",
+        json={"camera_id": camera["id"], "emotion": "joy", "threshold": 0.3, "duration_s": 3, "severity": "critical"},
+    )
     assert rule.status_code == 201, rule.text
     context = browser.new_context(locale="fr-FR", extra_http_headers={"Accept-Language": "fr"})
     live = context.new_page()

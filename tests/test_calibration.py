@@ -19,8 +19,10 @@ def test_temperature_keeps_the_ranking_and_is_recovered_from_data():
     assert (overconfident.argmax(1) == true.argmax(1)).all()
     t = fit_temperature(overconfident, labels)
     assert 1.7 < t < 2.3  # undoes the 0.5
-    assert expected_calibration_error(apply_temperature(overconfident, t), labels) < expected_calibration_error(
-        overconfident, labels) / 2
+    assert (
+        expected_calibration_error(apply_temperature(overconfident, t), labels)
+        < expected_calibration_error(overconfident, labels) / 2
+    )
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_not():
@@ -34,13 +36,15 @@ def test_ferplus_majority_rule_and_targets():
     def row(**votes):
         return [votes.get(c, 0) for c in COLUMNS]
 
-    votes = np.array([
-        row(happiness=6, neutral=4),  # happy
-        row(happiness=5, neutral=5),  # no class above half
-        row(fear=5, sadness=4, anger=1),  # the single anger vote drops: 5 of 9 > half -> fear
-        row(NF=8, neutral=2),  # not a face: no label of ours
-        row(contempt=6, disgust=4),  # contempt majority: no class of ours
-    ])
+    votes = np.array(
+        [
+            row(happiness=6, neutral=4),  # happy
+            row(happiness=5, neutral=5),  # no class above half
+            row(fear=5, sadness=4, anger=1),  # the single anger vote drops: 5 of 9 > half -> fear
+            row(NF=8, neutral=2),  # not a face: no label of ours
+            row(contempt=6, disgust=4),  # contempt majority: no class of ours
+        ]
+    )
     labels = majority_labels(votes)
     assert labels.tolist() == [EMOTIONS.index("happy"), -1, EMOTIONS.index("fear"), -1, -1]
     assert majority_labels(votes, np.array([False, True, True, True, True]))[0] == -1  # unmatched image

@@ -36,8 +36,11 @@ def test_analyze_video_as_csv(runner, tmp_path):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert [int(r["frame"]) for r in rows] == [0, 1, 2, 3]
-    assert all(r["emotion"] and abs(sum(float(r[e]) for e in ("angry", "disgust", "fear", "happy", "sad", "surprise",
-                                                                 "neutral")) - 1) < 1e-2 for r in rows)
+    assert all(
+        r["emotion"]
+        and abs(sum(float(r[e]) for e in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")) - 1) < 1e-2
+        for r in rows
+    )
 
 
 def test_analyze_refuses_a_non_image(runner, tmp_path):

@@ -40,8 +40,9 @@ def open_raw(base: str, count: int) -> tuple[list[RawSocket], int]:
 
 def test_unauthorised_sockets_are_capped_and_closed_and_http_keeps_answering(embedded):
     base, _ = embedded
-    signup = requests.post(base + "/api/v1/signup", json={"organisation": "Conn", "email": "c@conn.example",
-                                                           "password": "conn-pass-2026!"}).json()
+    signup = requests.post(
+        base + "/api/v1/signup", json={"organisation": "Conn", "email": "c@conn.example", "password": "conn-pass-2026!"}
+    ).json()
     pending, refused = open_raw(base, 40)
     try:
         # At most 32 pending connections per address; the rest are refused at the handshake.
@@ -65,8 +66,9 @@ def test_unauthorised_sockets_are_capped_and_closed_and_http_keeps_answering(emb
 def test_authorised_sockets_leave_threads_for_http(embedded):
     """`embedded` runs 64 threads: at most 64 - 8 sockets, whoever holds them, and HTTP still answers."""
     base, _ = embedded
-    signup = requests.post(base + "/api/v1/signup", json={"organisation": "Full", "email": "f@full.example",
-                                                           "password": "full-pass-2026!"}).json()
+    signup = requests.post(
+        base + "/api/v1/signup", json={"organisation": "Full", "email": "f@full.example", "password": "full-pass-2026!"}
+    ).json()
     viewers: list[RawSocket] = []
     refused = 0
     try:
@@ -79,8 +81,10 @@ def test_authorised_sockets_leave_threads_for_http(embedded):
         assert all(v.joined for v in viewers)
         for _ in range(5):
             assert requests.get(base + "/healthz", timeout=5).status_code == 200
-        assert requests.get(base + "/api/v1/me", headers={"Authorization": f"Bearer {signup['token']}"},
-                            timeout=5).status_code == 200
+        assert (
+            requests.get(base + "/api/v1/me", headers={"Authorization": f"Bearer {signup['token']}"}, timeout=5).status_code
+            == 200
+        )
     finally:
         for v in viewers:
             v.close()

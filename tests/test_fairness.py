@@ -29,8 +29,10 @@ def test_flooding_tenant_does_not_delay_another(tmp_path, pg_database):
         wait_worker(worker)
         flood, calm = ApiClient(base, "Flood Shop"), ApiClient(base, "Calm School")
         site = flood.call("POST", "/api/v1/sites", json={"name": "Mall"}).json()
-        flood_cams = [flood.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": f"c{i}", "fps": 12}).json()
-                      for i in range(20)]
+        flood_cams = [
+            flood.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": f"c{i}", "fps": 12}).json()
+            for i in range(20)
+        ]
         calm_cam = calm.camera()
         live = LiveListener(base, calm.token)
         jpeg = face_jpeg()
@@ -70,8 +72,10 @@ def test_flooding_tenant_does_not_delay_another(tmp_path, pg_database):
         assert analysed_flood > 20 and refused and all(a["error"] in ("busy", "rate_limited") for a in refused)
         metrics = requests.get(base + "/metrics", timeout=5).text
         assert re.search(r'emotiscan_frames_rejected_total\{reason="tenant_busy"\} [1-9]', metrics), metrics
-        print(f"calm tenant latency p50 {latencies[len(latencies) // 2]:.0f} ms, max {latencies[-1]:.0f} ms; "
-              f"flood: {analysed_flood} taken, {len(refused)} refused")
+        print(
+            f"calm tenant latency p50 {latencies[len(latencies) // 2]:.0f} ms, max {latencies[-1]:.0f} ms; "
+            f"flood: {analysed_flood} taken, {len(refused)} refused"
+        )
     finally:
         worker.stop()
         web.stop()

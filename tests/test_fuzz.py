@@ -46,26 +46,50 @@ class World:
         self.tenant = Tenant(client, "Fuzz Org")
         self.site = self.tenant.site("Gate")
         self.camera = self.tenant.camera(self.site["id"])
-        rule = self.tenant.call("POST", "/api/v1/alert-rules", json={"camera_id": self.camera["id"], "emotion": "joy",
-                                                                     "threshold": 0.5, "duration_s": 5})
+        rule = self.tenant.call(
+            "POST",
+            "/api/v1/alert-rules",
+            json={"camera_id": self.camera["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 5},
+        )
         assert rule.status_code == 201, rule.get_json()
         self.rule = rule.get_json()
         self.staff, _ = self.tenant.user("staff")
         with app.app_context():
             tenant = db.session.get(TenantRow, self.tenant.id)
             tenant.max_cameras, tenant.max_total_fps = 10**6, 10**7  # POST /cameras may succeed many times
-            alert = Alert(tenant_id=self.tenant.id, rule_id=self.rule["id"], site_id=self.site["id"],
-                          camera_id=self.camera["id"], emotion="joy", severity="warning", value=0.7, status="open",
-                          started_at=datetime.now(UTC))
+            alert = Alert(
+                tenant_id=self.tenant.id,
+                rule_id=self.rule["id"],
+                site_id=self.site["id"],
+                camera_id=self.camera["id"],
+                emotion="joy",
+                severity="warning",
+                value=0.7,
+                status="open",
+                started_at=datetime.now(UTC),
+            )
             hook = Webhook(tenant_id=self.tenant.id, url="https://hooks.example.com/in", secret="s", enabled=False)
             db.session.add_all([alert, hook])
             db.session.flush()
-            db.session.add(WebhookDelivery(tenant_id=self.tenant.id, webhook_id=hook.id, alert_id=alert.id,
-                                           event="alert.started", attempt=1, status_code=200, ok=True))
+            db.session.add(
+                WebhookDelivery(
+                    tenant_id=self.tenant.id,
+                    webhook_id=hook.id,
+                    alert_id=alert.id,
+                    event="alert.started",
+                    attempt=1,
+                    status_code=200,
+                    ok=True,
+                )
+            )
             db.session.commit()
             self.alert_id, self.webhook_id = alert.id, hook.id
-            face = {"box": [10, 10, 80, 80], "emotion": "happy", "confidence": 0.6, "scores": {
-                "angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.6, "sad": 0.1, "surprise": 0.0, "neutral": 0.2}}
+            face = {
+                "box": [10, 10, 80, 80],
+                "emotion": "happy",
+                "confidence": 0.6,
+                "scores": {"angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.6, "sad": 0.1, "surprise": 0.0, "neutral": 0.2},
+            }
             observations.record(self.tenant.id, self.site["id"], self.camera["id"], datetime.now(UTC), "fuzz", [face], 1.0)
             self.admin = db.session.get(User, self.tenant.admin_id)
             db.session.expunge(self.admin)
@@ -95,8 +119,14 @@ class World:
             return row.id
 
     def _stable(self, path: str) -> int:
-        for prefix, value in (("/users", self.staff["id"]), ("/sites", self.site["id"]), ("/cameras", self.camera["id"]),
-                              ("/alert-rules", self.rule["id"]), ("/alerts", self.alert_id), ("/webhooks", self.webhook_id)):
+        for prefix, value in (
+            ("/users", self.staff["id"]),
+            ("/sites", self.site["id"]),
+            ("/cameras", self.camera["id"]),
+            ("/alert-rules", self.rule["id"]),
+            ("/alerts", self.alert_id),
+            ("/webhooks", self.webhook_id),
+        ):
             if path.startswith(prefix):
                 return value
         raise AssertionError(path)
@@ -187,8 +217,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case, world):
     headers = world.prepare(case)
     if headers is None:
@@ -209,10 +238,25 @@ def test_openapi_fuzz_finds_no_server_error(embedded):
     base, proc = embedded
     tenant = ApiClient(base, "Fuzz")
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "schemathesis"), "run", base + "/api/v1/openapi.json",
-         "-H", f"Authorization: Bearer {tenant.token}", "--checks", "not_a_server_error", "--max-examples", "15",
-         "--exclude-path", "/tokens/current", "--seed", "1"],
-        capture_output=True, text=True, timeout=240)
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            base + "/api/v1/openapi.json",
+            "-H",
+            f"Authorization: Bearer {tenant.token}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "15",
+            "--exclude-path",
+            "/tokens/current",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "passed" in result.stdout
     assert "Traceback" not in proc.output()

@@ -16,8 +16,14 @@ from tests.conftest import FACES
 from tests.images import face_jpeg
 
 # From tests/fixtures/README.md (the photos of shared/faces, downscaled)
-FACE_COUNTS = {"deepface_img1.jpg": 1, "deepface_img15.jpg": 1, "deepface_img11.jpg": 1, "deepface_img32.jpg": 1,
-               "deepface_couple.jpg": 2, "fc_test_image.jpg": 6}
+FACE_COUNTS = {
+    "deepface_img1.jpg": 1,
+    "deepface_img15.jpg": 1,
+    "deepface_img11.jpg": 1,
+    "deepface_img32.jpg": 1,
+    "deepface_couple.jpg": 2,
+    "fc_test_image.jpg": 6,
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +81,14 @@ def test_anchor_count_matches_model_outputs():
     assert ssd_anchors(128, (8, 16, 16, 16), True).shape == (896, 2)
 
 
-@pytest.mark.parametrize("data,code", [
-    (b"not an image at all", "bad_image"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "bad_image"),
-    (b"\x00" * (3 * 1024 * 1024), "too_large"),
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"not an image at all", "bad_image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "bad_image"),
+        (b"\x00" * (3 * 1024 * 1024), "too_large"),
+    ],
+)
 def test_frame_checks(data, code):
     with pytest.raises(FrameError) as err:
         check_frame(data, 2 * 1024 * 1024, 4096 * 4096)

@@ -36,8 +36,17 @@ SCORES = {"angry": 0.0, "disgust": 0.0, "fear": 0.5, "happy": 0.1, "sad": 0.2, "
 FACE = {"box": [10, 10, 80, 80], "emotion": "fear", "confidence": 0.5, "scores": SCORES}
 
 # Path parameters that name an object, and the kind of object.
-OBJECT_PARAMS = {"site_id": "site", "camera_id": "camera", "user_id": "user", "rule_id": "rule", "alert_id": "alert",
-                 "hook_id": "webhook", "schedule_id": "schedule", "report_id": "report", "token_id": "token"}
+OBJECT_PARAMS = {
+    "site_id": "site",
+    "camera_id": "camera",
+    "user_id": "user",
+    "rule_id": "rule",
+    "alert_id": "alert",
+    "hook_id": "webhook",
+    "schedule_id": "schedule",
+    "report_id": "report",
+    "token_id": "token",
+}
 # Kinds that belong to a site: a site-limited user must not reach those of its other sites.
 SITE_BOUND = {"site", "camera", "rule", "alert", "schedule", "report"}
 # Path parameters that are not ids, and the value the matrix puts there.
@@ -172,9 +181,12 @@ def snapshot(app, tenant_id: int | None = None, site_id: int | None = None) -> d
 
 
 def changes(before: dict, after: dict) -> list[str]:
-    return [f"{name}: {len(before[name])} -> {len(after[name])} rows" + (" (changed)" if len(before[name]) == len(after[name])
-                                                                       else "")
-            for name in before if before[name] != after[name]]
+    return [
+        f"{name}: {len(before[name])} -> {len(after[name])} rows"
+        + (" (changed)" if len(before[name]) == len(after[name]) else "")
+        for name in before
+        if before[name] != after[name]
+    ]
 
 
 def orphans(app) -> list[str]:
@@ -184,8 +196,9 @@ def orphans(app) -> list[str]:
         for table in db.metadata.sorted_tables:
             for fk in table.foreign_keys:
                 parent = fk.column.table
-                count = db.session.scalar(select(func.count()).select_from(table).where(
-                    fk.parent.is_not(None), ~exists().where(fk.column == fk.parent)))
+                count = db.session.scalar(
+                    select(func.count()).select_from(table).where(fk.parent.is_not(None), ~exists().where(fk.column == fk.parent))
+                )
                 if count:
                     found.append(f"{table.name}.{fk.parent.name} -> {parent.name}: {count}")
     return found
@@ -248,6 +261,7 @@ def signed_in(app, email: str, password: str):
 
 # Two tenants with an object of every kind ---------------------------------------------------
 
+
 @dataclass
 class Actor:
     id: int
@@ -277,58 +291,116 @@ def build_org(app, label: str, actors: tuple[str, ...] = (), real_reports: bool 
     ok = lambda r: r.get_json()["id"] if r.status_code == 201 else pytest.fail(r.get_data(as_text=True))  # noqa: E731
     sites = {part: tenant.site(f"{label} {part.title()}")["id"] for part in ("north", "south")}
     cams = {part: tenant.camera(sites[part], f"{label} {part.title()} tablet")["id"] for part in sites}
-    assert tenant.call("PATCH", f"/api/v1/sites/{sites['north']}",
-                       json={"setting": "retail", "purpose": "customer_experience"}).status_code == 200
+    assert (
+        tenant.call(
+            "PATCH", f"/api/v1/sites/{sites['north']}", json={"setting": "retail", "purpose": "customer_experience"}
+        ).status_code
+        == 200
+    )
     users = {"admin": tenant.admin_id}
-    for name, role, scope in (("manager_north", "manager", [sites["north"]]), ("staff_north", "staff", [sites["north"]]),
-                              ("manager_all", "manager", []), ("staff_all", "staff", [])):
-        users[name] = ok(tenant.call("POST", "/api/v1/users", json={
-            "email": f"{name.replace('_', '-')}@{org.domain}", "password": PASSWORD, "role": role, "site_ids": scope}))
-    rules = {part: ok(tenant.call("POST", "/api/v1/alert-rules", json={
-        "camera_id" if part == "north" else "site_id": cams[part] if part == "north" else sites[part],
-        "name": f"{label} {part.title()} rule", "emotion": "distress", "threshold": 0.6, "duration_s": 20})) for part in sites}
+    for name, role, scope in (
+        ("manager_north", "manager", [sites["north"]]),
+        ("staff_north", "staff", [sites["north"]]),
+        ("manager_all", "manager", []),
+        ("staff_all", "staff", []),
+    ):
+        users[name] = ok(
+            tenant.call(
+                "POST",
+                "/api/v1/users",
+                json={"email": f"{name.replace('_', '-')}@{org.domain}", "password": PASSWORD, "role": role, "site_ids": scope},
+            )
+        )
+    rules = {
+        part: ok(
+            tenant.call(
+                "POST",
+                "/api/v1/alert-rules",
+                json={
+                    "camera_id" if part == "north" else "site_id": cams[part] if part == "north" else sites[part],
+                    "name": f"{label} {part.title()} rule",
+                    "emotion": "distress",
+                    "threshold": 0.6,
+                    "duration_s": 20,
+                },
+            )
+        )
+        for part in sites
+    }
     hook = ok(tenant.call("POST", "/api/v1/webhooks", json={"url": f"http://127.0.0.1:9/{label.lower()}-hook"}))
     with app.app_context():
         alerts = {}
         for part in sites:
             for second in range(3):
-                observations.record(tenant.id, sites[part], cams[part], utcnow() - timedelta(minutes=10, seconds=second),
-                                    "test", [FACE], 5.0)
-            alert = Alert(tenant_id=tenant.id, rule_id=rules[part], site_id=sites[part], camera_id=cams[part],
-                          emotion="distress", value=0.8, started_at=utcnow() - timedelta(minutes=5),
-                          note=f"{label} {part.title()} note")
+                observations.record(
+                    tenant.id, sites[part], cams[part], utcnow() - timedelta(minutes=10, seconds=second), "test", [FACE], 5.0
+                )
+            alert = Alert(
+                tenant_id=tenant.id,
+                rule_id=rules[part],
+                site_id=sites[part],
+                camera_id=cams[part],
+                emotion="distress",
+                value=0.8,
+                started_at=utcnow() - timedelta(minutes=5),
+                note=f"{label} {part.title()} note",
+            )
             if part == "north":
                 alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", utcnow(), users["manager_north"]
             db.session.add(alert)
             db.session.flush()
             alerts[part] = alert.id
-        db.session.add(WebhookDelivery(tenant_id=tenant.id, webhook_id=hook, alert_id=alerts["north"], event="alert.created",
-                                       error=f"{label} delivery"))
+        db.session.add(
+            WebhookDelivery(
+                tenant_id=tenant.id, webhook_id=hook, alert_id=alerts["north"], event="alert.created", error=f"{label} delivery"
+            )
+        )
         schedules, reports = {}, {}
         for part in ("north", "south", "tenant"):  # tenant: the whole tenant's, which a site-limited user may not read
-            schedule = report_schedules.create_schedule(tenant.id, users["admin"], "monthly", "en",
-                                                        [users["admin"], users["manager_north"]], site_id=sites.get(part))
+            schedule = report_schedules.create_schedule(
+                tenant.id, users["admin"], "monthly", "en", [users["admin"], users["manager_north"]], site_id=sites.get(part)
+            )
             schedules[part] = schedule.id
             if real_reports:  # as the scheduler makes them (a PDF takes a second)
                 reports[part] = report_schedules.run_schedule(schedule).id
             else:
                 names = [f"{label} {p.title()}" for p in sites if part in (p, "tenant")]
-                stored = GeneratedReport(tenant_id=tenant.id, schedule_id=schedule.id, site_id=sites.get(part),
-                                         frequency="monthly", language="en", period_from=utcnow().date(),
-                                         period_to=utcnow().date(), scope_label=names[0] if len(names) == 1 else f"{label} Org",
-                                         pdf=b"%PDF-1.4\n%%EOF\n", csv="scope\n" + "\n".join(names) + "\n")
+                stored = GeneratedReport(
+                    tenant_id=tenant.id,
+                    schedule_id=schedule.id,
+                    site_id=sites.get(part),
+                    frequency="monthly",
+                    language="en",
+                    period_from=utcnow().date(),
+                    period_to=utcnow().date(),
+                    scope_label=names[0] if len(names) == 1 else f"{label} Org",
+                    pdf=b"%PDF-1.4\n%%EOF\n",
+                    csv="scope\n" + "\n".join(names) + "\n",
+                )
                 db.session.add(stored)
                 db.session.flush()
                 reports[part] = stored.id
         db.session.commit()
         tokens = db.session.scalars(select(ApiToken.id).where(ApiToken.tenant_id == tenant.id)).all()
-    org.ids = {"site": sites, "camera": cams, "user": users, "rule": rules, "alert": alerts, "webhook": {"hook": hook},
-               "schedule": schedules, "report": reports, "token": {str(t): t for t in tokens}}
+    org.ids = {
+        "site": sites,
+        "camera": cams,
+        "user": users,
+        "rule": rules,
+        "alert": alerts,
+        "webhook": {"hook": hook},
+        "schedule": schedules,
+        "report": reports,
+        "token": {str(t): t for t in tokens},
+    }
     for name in actors:
         email = tenant.email if name == "admin" else f"{name.replace('_', '-')}@{org.domain}"
         password = "secret-pass-1" if name == "admin" else PASSWORD
-        token = tenant.token if name == "admin" else tenant.client.post(
-            "/api/v1/tokens", json={"email": email, "password": password}).get_json()["token"]
+        token = (
+            tenant.token
+            if name == "admin"
+            else tenant.client.post("/api/v1/tokens", json={"email": email, "password": password}).get_json()["token"]
+        )
         org.actors[name] = Actor(users[name], email, token, signed_in(app, email, password))
     return org
 
@@ -346,8 +418,15 @@ class World:
             shutil.copy(self.template, self.path)
         else:
             truncate_all(self.url)
-        self.app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": self.url, "PUBLIC_URL": "https://emotiscan.test",
-                               "WEBHOOK_BACKOFF_S": 0, "OUTBOUND_ALLOW_NETWORKS": LOCAL})
+        self.app = create_app(
+            {
+                **_testing(),
+                "SQLALCHEMY_DATABASE_URI": self.url,
+                "PUBLIC_URL": "https://emotiscan.test",
+                "WEBHOOK_BACKOFF_S": 0,
+                "OUTBOUND_ALLOW_NETWORKS": LOCAL,
+            }
+        )
         self.api = self.app.test_client(use_cookies=False)
         self.a = build_org(self.app, "Alphamx", actors=("admin", "manager_north"))
         self.b = build_org(self.app, "Betamx", real_reports=True)
@@ -370,8 +449,9 @@ class World:
     def send(self, actor: Actor, method: str, url: str, body=None, query=None):
         """An API call with the actor's token, a page with its session cookie."""
         if url.startswith("/api/"):
-            return self.api.open(url, method=method, json=body, query_string=query,
-                                 headers={"Authorization": f"Bearer {actor.token}"})
+            return self.api.open(
+                url, method=method, json=body, query_string=query, headers={"Authorization": f"Bearer {actor.token}"}
+            )
         return actor.session.open(url, method=method, data=body, query_string=query)
 
     def path_for(self, endpoint: str, values: dict) -> str:
@@ -394,10 +474,21 @@ def world(request, tmp_path_factory, sqlite_template):
 
 # Bodies that do something on an object of one's own ----------------------------------------
 
+
 def _rule_form(site_id: int) -> dict:
-    return {"name": "Changed by A", "target": f"site:{site_id}", "emotion": "distress", "threshold": "0.55",
-            "duration_s": "25", "min_share": "0.6", "min_faces": "1", "cooldown_s": "300", "severity": "warning",
-            "enabled": "y", "submit": "y"}
+    return {
+        "name": "Changed by A",
+        "target": f"site:{site_id}",
+        "emotion": "distress",
+        "threshold": "0.55",
+        "duration_s": "25",
+        "min_share": "0.6",
+        "min_faces": "1",
+        "cooldown_s": "300",
+        "severity": "warning",
+        "enabled": "y",
+        "submit": "y",
+    }
 
 
 BODIES = {
@@ -411,8 +502,10 @@ BODIES = {
     ("admin.site_purpose", "POST"): lambda own: {"setting": "hospitality", "purpose": "customer_experience"},
     ("admin.camera_detail", "POST"): lambda own: {"name": "Changed by A", "fps": "2", "site_id": own},
     ("admin.rule_detail", "POST"): lambda own: _rule_form(own),
-    ("admin.user_detail", "POST"): lambda own: {"email": f"changed-{uuid.uuid4().hex[:8]}@alphamx-org.example",
-                                                "role": "manager"},
+    ("admin.user_detail", "POST"): lambda own: {
+        "email": f"changed-{uuid.uuid4().hex[:8]}@alphamx-org.example",
+        "role": "manager",
+    },
 }
 
 
@@ -436,31 +529,55 @@ def fresh(world: World, kind: str) -> int:
     if kind == "camera":
         return ok(a.tenant.call("POST", "/api/v1/cameras", json={"site_id": north, "name": "Alphamx fresh camera"}))
     if kind == "user":
-        return ok(a.tenant.call("POST", "/api/v1/users", json={"email": f"fresh-{uuid.uuid4().hex[:8]}@{a.domain}",
-                                                               "password": PASSWORD, "role": "staff"}))
+        return ok(
+            a.tenant.call(
+                "POST",
+                "/api/v1/users",
+                json={"email": f"fresh-{uuid.uuid4().hex[:8]}@{a.domain}", "password": PASSWORD, "role": "staff"},
+            )
+        )
     if kind == "rule":
-        return ok(a.tenant.call("POST", "/api/v1/alert-rules", json={"site_id": north, "emotion": "distress",
-                                                                     "threshold": 0.6, "duration_s": 20}))
+        return ok(
+            a.tenant.call(
+                "POST", "/api/v1/alert-rules", json={"site_id": north, "emotion": "distress", "threshold": 0.6, "duration_s": 20}
+            )
+        )
     if kind == "webhook":
         return ok(a.tenant.call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/alphamx-fresh"}))
     if kind == "token":
         return ok(a.tenant.client.post("/api/v1/tokens", json={"email": a.tenant.email, "password": "secret-pass-1"}))
     with world.app.app_context():
         if kind == "alert":
-            row = Alert(tenant_id=a.tenant.id, rule_id=a.ids["rule"]["north"], site_id=north, camera_id=camera,
-                        emotion="distress", value=0.7, started_at=utcnow())
+            row = Alert(
+                tenant_id=a.tenant.id,
+                rule_id=a.ids["rule"]["north"],
+                site_id=north,
+                camera_id=camera,
+                emotion="distress",
+                value=0.7,
+                started_at=utcnow(),
+            )
         elif kind == "schedule":
             row = ReportSchedule(tenant_id=a.tenant.id, site_id=north, frequency="weekly", language="en", recipient_ids=[])
         else:
-            row = GeneratedReport(tenant_id=a.tenant.id, site_id=north, frequency="weekly", language="en",
-                                  period_from=utcnow().date(), period_to=utcnow().date(), scope_label="Alphamx fresh",
-                                  pdf=b"%PDF-1.4\n%%EOF\n", csv="scope\nAlphamx fresh\n")
+            row = GeneratedReport(
+                tenant_id=a.tenant.id,
+                site_id=north,
+                frequency="weekly",
+                language="en",
+                period_from=utcnow().date(),
+                period_to=utcnow().date(),
+                scope_label="Alphamx fresh",
+                pdf=b"%PDF-1.4\n%%EOF\n",
+                csv="scope\nAlphamx fresh\n",
+            )
         db.session.add(row)
         db.session.commit()
         return row.id
 
 
 # 1 and 4: every route with an object id -----------------------------------------------------
+
 
 @pytest.mark.parametrize("scenario,endpoint,method", MATRIX)
 def test_other_objects_are_404_on_every_route(world, scenario, endpoint, method):
@@ -488,8 +605,10 @@ def test_other_objects_are_404_on_every_route(world, scenario, endpoint, method)
         problems += [f"{method} {url} changed {c}" for c in changes(before, snapshot(world.app))]
     # The same call on an object of A's own that the actor may see does reach it: the 404 above
     # comes from the lookup, not from a wrong path, method or body.
-    values = {**{p: v for p, v in OTHER_PARAMS.items() if p in args},
-              **{p: own_site if k == "site" and scenario == "site_limited" else fresh(world, k) for p, k in kinds.items()}}
+    values = {
+        **{p: v for p, v in OTHER_PARAMS.items() if p in args},
+        **{p: own_site if k == "site" and scenario == "site_limited" else fresh(world, k) for p, k in kinds.items()},
+    }
     url = world.path_for(endpoint, values)
     before = snapshot(world.app)
     r = world.send(actor, method, url, body_for(endpoint, method, own_site))
@@ -512,14 +631,16 @@ def test_every_route_is_in_the_matrix_or_listed():
         if unknown or (not takes_id and endpoint not in NO_ID_ROUTES) or (takes_id and endpoint in NO_ID_ROUTES):
             unclassified.append(f"{endpoint} {args}")
     assert not unclassified, "add these to OBJECT_PARAMS, OTHER_PARAMS, NOT_LOOKUPS or NO_ID_ROUTES:\n" + "\n".join(unclassified)
-    stale = (set(NO_ID_ROUTES) | set(NOT_LOOKUPS) | {e for _, e, _ in KNOWN_FAILURES}
-             | {p.endpoint for p in ARGUMENT_PROBES}) - endpoints
+    stale = (
+        set(NO_ID_ROUTES) | set(NOT_LOOKUPS) | {e for _, e, _ in KNOWN_FAILURES} | {p.endpoint for p in ARGUMENT_PROBES}
+    ) - endpoints
     assert not stale, stale
     in_matrix = {p.values[1] for p in MATRIX}
     assert in_matrix == {e for e, args, _ in URL_RULES if set(args) & set(OBJECT_PARAMS) and e not in NOT_LOOKUPS}
 
 
 # Routes without an id: nothing of B (nor of the other site) on any page ---------------------
+
 
 @pytest.mark.parametrize("role", ["admin", "manager_north"])
 def test_routes_without_ids_show_nothing_of_others(world, role):
@@ -572,6 +693,7 @@ def test_capture_page_names_nothing(world):
 
 # Ids in query strings and bodies ------------------------------------------------------------
 
+
 @dataclass
 class Probe:
     name: str
@@ -591,80 +713,243 @@ def _target(kind: str, name: str = "north") -> tuple:
 
 ARGUMENT_PROBES = [
     Probe("cameras-of-site", "admin", "api.list_cameras", "GET", query={"site_id": _target("site")}, outcome="filtered"),
-    Probe("observations-of-camera", "admin", "api.list_observations", "GET", query={"camera_id": _target("camera")},
-          outcome="filtered"),
+    Probe(
+        "observations-of-camera",
+        "admin",
+        "api.list_observations",
+        "GET",
+        query={"camera_id": _target("camera")},
+        outcome="filtered",
+    ),
     Probe("alerts-of-camera", "admin", "api.list_alerts", "GET", query={"camera_id": _target("camera")}, outcome="filtered"),
     Probe("report-of-site", "admin", "api.emotions_report", "GET", query={"site_id": _target("site")}),
     Probe("report-of-camera", "admin", "api.emotions_report", "GET", query={"camera_id": _target("camera"), "format": "csv"}),
     Probe("camera-on-site", "admin", "api.create_camera", "POST", body={"site_id": _target("site"), "name": "Spy"}),
-    Probe("rule-on-camera", "admin", "api.create_rule", "POST",
-          body={"camera_id": _target("camera"), "emotion": "distress", "threshold": 0.5, "duration_s": 10}),
-    Probe("rule-on-site", "admin", "api.create_rule", "POST",
-          body={"site_id": _target("site"), "emotion": "distress", "threshold": 0.5, "duration_s": 10}),
-    Probe("simulate-on-camera", "admin", "api.simulate_rule", "POST",
-          body={"camera_id": _target("camera"), "emotion": "distress", "threshold": 0.1, "duration_s": 1}),
-    Probe("simulate-on-site", "admin", "api.simulate_rule", "POST",
-          body={"site_id": _target("site"), "emotion": "distress", "threshold": 0.1, "duration_s": 1}),
-    Probe("user-with-site", "admin", "api.create_user", "POST",
-          body={"email": "spy@alphamx-org.example", "password": PASSWORD, "role": "staff", "site_ids": [_target("site")]}),
-    Probe("user-moved-to-site", "admin", "api.update_user", "PATCH", path={"user_id": ("user", "staff_north")},
-          body={"site_ids": [_target("site")]}),
-    Probe("camera-moved-to-site", "admin", "api.update_camera", "PATCH", path={"camera_id": ("camera", "north")},
-          body={"site_id": _target("site")}),
-    Probe("rule-moved-to-camera", "admin", "api.update_rule", "PATCH", path={"rule_id": ("rule", "north")},
-          body={"camera_id": _target("camera")}),
-    Probe("rule-moved-to-site", "admin", "api.update_rule", "PATCH", path={"rule_id": ("rule", "north")},
-          body={"site_id": _target("site"), "camera_id": None}),
+    Probe(
+        "rule-on-camera",
+        "admin",
+        "api.create_rule",
+        "POST",
+        body={"camera_id": _target("camera"), "emotion": "distress", "threshold": 0.5, "duration_s": 10},
+    ),
+    Probe(
+        "rule-on-site",
+        "admin",
+        "api.create_rule",
+        "POST",
+        body={"site_id": _target("site"), "emotion": "distress", "threshold": 0.5, "duration_s": 10},
+    ),
+    Probe(
+        "simulate-on-camera",
+        "admin",
+        "api.simulate_rule",
+        "POST",
+        body={"camera_id": _target("camera"), "emotion": "distress", "threshold": 0.1, "duration_s": 1},
+    ),
+    Probe(
+        "simulate-on-site",
+        "admin",
+        "api.simulate_rule",
+        "POST",
+        body={"site_id": _target("site"), "emotion": "distress", "threshold": 0.1, "duration_s": 1},
+    ),
+    Probe(
+        "user-with-site",
+        "admin",
+        "api.create_user",
+        "POST",
+        body={"email": "spy@alphamx-org.example", "password": PASSWORD, "role": "staff", "site_ids": [_target("site")]},
+    ),
+    Probe(
+        "user-moved-to-site",
+        "admin",
+        "api.update_user",
+        "PATCH",
+        path={"user_id": ("user", "staff_north")},
+        body={"site_ids": [_target("site")]},
+    ),
+    Probe(
+        "camera-moved-to-site",
+        "admin",
+        "api.update_camera",
+        "PATCH",
+        path={"camera_id": ("camera", "north")},
+        body={"site_id": _target("site")},
+    ),
+    Probe(
+        "rule-moved-to-camera",
+        "admin",
+        "api.update_rule",
+        "PATCH",
+        path={"rule_id": ("rule", "north")},
+        body={"camera_id": _target("camera")},
+    ),
+    Probe(
+        "rule-moved-to-site",
+        "admin",
+        "api.update_rule",
+        "PATCH",
+        path={"rule_id": ("rule", "north")},
+        body={"site_id": _target("site"), "camera_id": None},
+    ),
     Probe("live-of-site", "admin", "live.room", "GET", query={"site_id": _target("site")}),
     Probe("history-of-site", "admin", "admin.alert_history", "GET", query={"site_id": _target("site")}, outcome="filtered"),
     Probe("history-of-camera", "admin", "admin.alert_history", "GET", query={"camera_id": _target("camera")}, outcome="filtered"),
     Probe("history-of-rule", "admin", "admin.alert_history", "GET", query={"rule_id": _target("rule")}, outcome="filtered"),
     Probe("report-page-of-site", "admin", "reports.index", "GET", query={"scope": ("site:", "site", "north")}),
     Probe("report-page-of-camera", "admin", "reports.index", "GET", query={"scope": ("camera:", "camera", "north")}),
-    Probe("report-file-of-site", "admin", "reports.download", "GET", path={"fmt": "csv"},
-          query={"scope": ("site:", "site", "north")}),
-    Probe("schedule-of-site", "admin", "reports.schedules", "POST",
-          body={"scope": ("site:", "site", "north"), "frequency": "weekly", "language": "en"}),
-    Probe("schedule-to-recipient", "admin", "reports.schedules", "POST",
-          body={"scope": "tenant", "frequency": "weekly", "language": "en", "recipients": [_target("user", "manager_all")]}),
-    Probe("page-camera-on-site", "admin", "admin.camera_create", "POST",
-          body={"site_id": _target("site"), "name": "Spy", "fps": "2"}),
-    Probe("page-user-with-site", "admin", "admin.users_list", "POST",
-          body={"email": "spy2@alphamx-org.example", "role": "staff", "password": PASSWORD, "site_ids": [_target("site")]}),
+    Probe(
+        "report-file-of-site",
+        "admin",
+        "reports.download",
+        "GET",
+        path={"fmt": "csv"},
+        query={"scope": ("site:", "site", "north")},
+    ),
+    Probe(
+        "schedule-of-site",
+        "admin",
+        "reports.schedules",
+        "POST",
+        body={"scope": ("site:", "site", "north"), "frequency": "weekly", "language": "en"},
+    ),
+    Probe(
+        "schedule-to-recipient",
+        "admin",
+        "reports.schedules",
+        "POST",
+        body={"scope": "tenant", "frequency": "weekly", "language": "en", "recipients": [_target("user", "manager_all")]},
+    ),
+    Probe(
+        "page-camera-on-site",
+        "admin",
+        "admin.camera_create",
+        "POST",
+        body={"site_id": _target("site"), "name": "Spy", "fps": "2"},
+    ),
+    Probe(
+        "page-user-with-site",
+        "admin",
+        "admin.users_list",
+        "POST",
+        body={"email": "spy2@alphamx-org.example", "role": "staff", "password": PASSWORD, "site_ids": [_target("site")]},
+    ),
     Probe("page-rule-on-site", "admin", "admin.rules_list", "POST", body={**_rule_form(0), "target": ("site:", "site", "north")}),
-    Probe("page-rule-on-camera", "admin", "admin.rules_list", "POST",
-          body={**_rule_form(0), "target": ("camera:", "camera", "north")}),
-    Probe("page-simulate-on-camera", "admin", "admin.rules_list", "POST",
-          body={**_rule_form(0), "target": ("camera:", "camera", "north"), "simulate": "y"}),
-    Probe("page-user-moved-to-site", "admin", "admin.user_detail", "POST", path={"user_id": ("user", "staff_north")},
-          body={"email": "staff-north@alphamx-org.example", "role": "staff", "site_ids": [_target("site")]}),
-    Probe("page-camera-moved-to-site", "admin", "admin.camera_detail", "POST", path={"camera_id": ("camera", "north")},
-          body={"name": "Alphamx North tablet", "fps": "5", "site_id": _target("site")}),
-    Probe("page-rule-moved-to-camera", "admin", "admin.rule_detail", "POST", path={"rule_id": ("rule", "north")},
-          body={**_rule_form(0), "target": ("camera:", "camera", "north")}),
+    Probe(
+        "page-rule-on-camera",
+        "admin",
+        "admin.rules_list",
+        "POST",
+        body={**_rule_form(0), "target": ("camera:", "camera", "north")},
+    ),
+    Probe(
+        "page-simulate-on-camera",
+        "admin",
+        "admin.rules_list",
+        "POST",
+        body={**_rule_form(0), "target": ("camera:", "camera", "north"), "simulate": "y"},
+    ),
+    Probe(
+        "page-user-moved-to-site",
+        "admin",
+        "admin.user_detail",
+        "POST",
+        path={"user_id": ("user", "staff_north")},
+        body={"email": "staff-north@alphamx-org.example", "role": "staff", "site_ids": [_target("site")]},
+    ),
+    Probe(
+        "page-camera-moved-to-site",
+        "admin",
+        "admin.camera_detail",
+        "POST",
+        path={"camera_id": ("camera", "north")},
+        body={"name": "Alphamx North tablet", "fps": "5", "site_id": _target("site")},
+    ),
+    Probe(
+        "page-rule-moved-to-camera",
+        "admin",
+        "admin.rule_detail",
+        "POST",
+        path={"rule_id": ("rule", "north")},
+        body={**_rule_form(0), "target": ("camera:", "camera", "north")},
+    ),
     # A's manager limited to north, with A's south ids.
-    Probe("limited-cameras-of-site", "manager_north", "api.list_cameras", "GET", query={"site_id": _target("site", "south")},
-          outcome="filtered"),
-    Probe("limited-observations", "manager_north", "api.list_observations", "GET",
-          query={"camera_id": _target("camera", "south")}, outcome="filtered"),
-    Probe("limited-alerts", "manager_north", "api.list_alerts", "GET", query={"camera_id": _target("camera", "south")},
-          outcome="filtered"),
+    Probe(
+        "limited-cameras-of-site",
+        "manager_north",
+        "api.list_cameras",
+        "GET",
+        query={"site_id": _target("site", "south")},
+        outcome="filtered",
+    ),
+    Probe(
+        "limited-observations",
+        "manager_north",
+        "api.list_observations",
+        "GET",
+        query={"camera_id": _target("camera", "south")},
+        outcome="filtered",
+    ),
+    Probe(
+        "limited-alerts",
+        "manager_north",
+        "api.list_alerts",
+        "GET",
+        query={"camera_id": _target("camera", "south")},
+        outcome="filtered",
+    ),
     Probe("limited-report", "manager_north", "api.emotions_report", "GET", query={"site_id": _target("site", "south")}),
-    Probe("limited-simulate", "manager_north", "api.simulate_rule", "POST",
-          body={"camera_id": _target("camera", "south"), "emotion": "distress", "threshold": 0.1, "duration_s": 1}),
+    Probe(
+        "limited-simulate",
+        "manager_north",
+        "api.simulate_rule",
+        "POST",
+        body={"camera_id": _target("camera", "south"), "emotion": "distress", "threshold": 0.1, "duration_s": 1},
+    ),
     Probe("limited-live", "manager_north", "live.room", "GET", query={"site_id": _target("site", "south")}),
-    Probe("limited-history", "manager_north", "admin.alert_history", "GET", query={"site_id": _target("site", "south")},
-          outcome="filtered"),
+    Probe(
+        "limited-history",
+        "manager_north",
+        "admin.alert_history",
+        "GET",
+        query={"site_id": _target("site", "south")},
+        outcome="filtered",
+    ),
     Probe("limited-report-page", "manager_north", "reports.index", "GET", query={"scope": ("site:", "site", "south")}),
-    Probe("limited-report-file", "manager_north", "reports.download", "GET", path={"fmt": "pdf"},
-          query={"scope": ("camera:", "camera", "south")}),
-    Probe("limited-schedule", "manager_north", "reports.schedules", "POST",
-          body={"scope": ("site:", "site", "south"), "frequency": "weekly", "language": "en"}),
+    Probe(
+        "limited-report-file",
+        "manager_north",
+        "reports.download",
+        "GET",
+        path={"fmt": "pdf"},
+        query={"scope": ("camera:", "camera", "south")},
+    ),
+    Probe(
+        "limited-schedule",
+        "manager_north",
+        "reports.schedules",
+        "POST",
+        body={"scope": ("site:", "site", "south"), "frequency": "weekly", "language": "en"},
+    ),
     # Whole-tenant reports in every format: they cover only what the caller may see.
-    *(Probe(f"{who}-tenant-report-{fmt}", who, "reports.download", "GET", path={"fmt": fmt}, query={"period": "this_month"},
-            outcome="scanned") for who in ("admin", "manager_north") for fmt in ("csv", "pdf")),
-    *(Probe(f"{who}-tenant-report-api-{fmt}", who, "api.emotions_report", "GET", query={"format": fmt}, outcome="scanned")
-      for who in ("admin", "manager_north") for fmt in ("json", "csv", "pdf")),
+    *(
+        Probe(
+            f"{who}-tenant-report-{fmt}",
+            who,
+            "reports.download",
+            "GET",
+            path={"fmt": fmt},
+            query={"period": "this_month"},
+            outcome="scanned",
+        )
+        for who in ("admin", "manager_north")
+        for fmt in ("csv", "pdf")
+    ),
+    *(
+        Probe(f"{who}-tenant-report-api-{fmt}", who, "api.emotions_report", "GET", query={"format": fmt}, outcome="scanned")
+        for who in ("admin", "manager_north")
+        for fmt in ("json", "csv", "pdf")
+    ),
 ]
 
 
@@ -709,10 +994,16 @@ def test_ids_in_queries_and_bodies_are_refused(world, probe):
 
 # 2: ids never given again -------------------------------------------------------------------
 
+
 def _delete(via: str, tenant: Tenant, session, kind: str, object_id: int) -> None:
     api = {"users": "users", "sites": "sites", "cameras": "cameras", "alert_rules": "alert-rules", "webhooks": "webhooks"}
-    page = {"users": "users/{}/delete", "sites": "sites/{}/delete", "cameras": "cameras/{}/delete",
-            "alert_rules": "rules/{}/delete", "webhooks": "webhooks/{}/delete"}
+    page = {
+        "users": "users/{}/delete",
+        "sites": "sites/{}/delete",
+        "cameras": "cameras/{}/delete",
+        "alert_rules": "rules/{}/delete",
+        "webhooks": "webhooks/{}/delete",
+    }
     if via == "api":
         assert tenant.call("DELETE", f"/api/v1/{api[kind]}/{object_id}").status_code == 204
     else:
@@ -728,8 +1019,9 @@ def test_deleted_ids_never_come_back(request, app, client, tenant_a, tenant_b, v
     kept = tenant_a.site("Alpha kept")
     gone = tenant_a.site("Alpha gone")  # the highest site id: the one SQLite would hand out again
     camera = tenant_a.camera(kept["id"], "Alpha gone tablet")
-    rule = tenant_a.call("POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "distress",
-                                                              "threshold": 0.6, "duration_s": 20}).get_json()
+    rule = tenant_a.call(
+        "POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "distress", "threshold": 0.6, "duration_s": 20}
+    ).get_json()
     hook = tenant_a.call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/alpha"}).get_json()
     manager, manager_token = tenant_a.user("manager", site_ids=[gone["id"]])
     staff, staff_token = tenant_a.user("staff")  # the highest user id
@@ -738,8 +1030,13 @@ def test_deleted_ids_never_come_back(request, app, client, tenant_a, tenant_b, v
     assert staff_session.get("/admin/sites").status_code == 200
     assert tenant_a.call("GET", "/api/v1/me", token=staff_token).status_code == 200
     admin_session = signed_in(app, tenant_a.email, "secret-pass-1")
-    deleted = {"alert_rules": rule["id"], "cameras": camera["id"], "webhooks": hook["id"], "users": staff["id"],
-               "sites": gone["id"]}
+    deleted = {
+        "alert_rules": rule["id"],
+        "cameras": camera["id"],
+        "webhooks": hook["id"],
+        "users": staff["id"],
+        "sites": gone["id"],
+    }
     for kind, object_id in deleted.items():
         _delete(via, tenant_a, admin_session, kind, object_id)
     # 3: nothing anywhere still names what was deleted.
@@ -749,12 +1046,18 @@ def test_deleted_ids_never_come_back(request, app, client, tenant_a, tenant_b, v
     # B makes one of each: without AUTOINCREMENT, SQLite would give each the id just freed.
     site_b = tenant_b.site("Beta new site")
     camera_b = tenant_b.camera(site_b["id"], "Beta new tablet")
-    rule_b = tenant_b.call("POST", "/api/v1/alert-rules", json={"site_id": site_b["id"], "emotion": "distress",
-                                                                "threshold": 0.6, "duration_s": 20}).get_json()
+    rule_b = tenant_b.call(
+        "POST", "/api/v1/alert-rules", json={"site_id": site_b["id"], "emotion": "distress", "threshold": 0.6, "duration_s": 20}
+    ).get_json()
     hook_b = tenant_b.call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/beta"}).get_json()
     user_b, user_b_token = tenant_b.user("staff")
-    new = {"alert_rules": rule_b["id"], "cameras": camera_b["id"], "webhooks": hook_b["id"], "users": user_b["id"],
-           "sites": site_b["id"]}
+    new = {
+        "alert_rules": rule_b["id"],
+        "cameras": camera_b["id"],
+        "webhooks": hook_b["id"],
+        "users": user_b["id"],
+        "sites": site_b["id"],
+    }
     # The manager limited to the deleted site now sees no site at all, of A or of B.
     me = tenant_a.call("GET", "/api/v1/me", token=manager_token).get_json()["user"]
     assert me["all_sites"] is False and me["site_ids"] == []
@@ -786,8 +1089,14 @@ def test_erased_tenant_id_is_never_given_again(request, app, client, tenant_a):
     gamma = Tenant(client, "Gamma Erased")  # the highest tenant id
     site = gamma.site("Gamma site")
     camera = gamma.camera(site["id"], "Gamma tablet")
-    assert gamma.call("POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "distress",
-                                                           "threshold": 0.6, "duration_s": 20}).status_code == 201
+    assert (
+        gamma.call(
+            "POST",
+            "/api/v1/alert-rules",
+            json={"camera_id": camera["id"], "emotion": "distress", "threshold": 0.6, "duration_s": 20},
+        ).status_code
+        == 201
+    )
     staff, staff_token = gamma.user("staff", site_ids=[site["id"]])  # the highest user id
     with app.app_context():
         observations.record(gamma.id, site["id"], camera["id"], utcnow(), "test", [FACE], 5.0)
@@ -797,9 +1106,12 @@ def test_erased_tenant_id_is_never_given_again(request, app, client, tenant_a):
     assert eraser.post("/admin/privacy/erase", data={"confirmation": "Gamma Erased"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(TenantErasure).where(TenantErasure.tenant_id == gamma.id)) == 1
-        left = [t.name for t in db.metadata.sorted_tables
-                if (condition := _tenant_condition(t, gamma.id)) is not None
-                and db.session.scalar(select(func.count()).select_from(t).where(condition))]
+        left = [
+            t.name
+            for t in db.metadata.sorted_tables
+            if (condition := _tenant_condition(t, gamma.id)) is not None
+            and db.session.scalar(select(func.count()).select_from(t).where(condition))
+        ]
     assert left == []
     assert orphans(app) == [] and cross_tenant_references(app) == []
     # The next sign-ups: a new tenant id, and the erased tenant's credentials name nobody.
@@ -819,6 +1131,7 @@ def test_erased_tenant_id_is_never_given_again(request, app, client, tenant_a):
 
 # 3: deletes leave no orphan rows ------------------------------------------------------------
 
+
 def test_deletes_leave_no_row_that_names_what_went(app, tenant_a):
     app.config["OUTBOUND_ALLOW_NETWORKS"] = LOCAL
     site = tenant_a.site("Busy site")
@@ -826,28 +1139,59 @@ def test_deletes_leave_no_row_that_names_what_went(app, tenant_a):
     other = tenant_a.site("Other site")
     other_camera = tenant_a.camera(other["id"], "Other tablet")["id"]
     second_admin, second_token = tenant_a.user("admin")
-    assert tenant_a.call("PATCH", f"/api/v1/sites/{site['id']}", token=second_token,
-                         json={"setting": "retail", "purpose": "customer_experience"}).status_code == 200
+    assert (
+        tenant_a.call(
+            "PATCH",
+            f"/api/v1/sites/{site['id']}",
+            token=second_token,
+            json={"setting": "retail", "purpose": "customer_experience"},
+        ).status_code
+        == 200
+    )
     limited, _ = tenant_a.user("staff", site_ids=[site["id"], other["id"]])
-    rules = [tenant_a.call("POST", "/api/v1/alert-rules", json={key: value, "emotion": "distress", "threshold": 0.6,
-                                                                "duration_s": 20}).get_json()["id"]
-             for key, value in (("site_id", site["id"]), ("camera_id", cameras[0]), ("camera_id", other_camera))]
+    rules = [
+        tenant_a.call(
+            "POST", "/api/v1/alert-rules", json={key: value, "emotion": "distress", "threshold": 0.6, "duration_s": 20}
+        ).get_json()["id"]
+        for key, value in (("site_id", site["id"]), ("camera_id", cameras[0]), ("camera_id", other_camera))
+    ]
     hook = tenant_a.call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/alpha"}).get_json()["id"]
     with app.app_context():
         for camera_id, site_id, rule_id in ((cameras[0], site["id"], rules[1]), (other_camera, other["id"], rules[2])):
             observations.record(tenant_a.id, site_id, camera_id, utcnow(), "test", [FACE], 5.0)
-            alert = Alert(tenant_id=tenant_a.id, rule_id=rule_id, site_id=site_id, camera_id=camera_id, emotion="distress",
-                          value=0.9, started_at=utcnow(), status="acknowledged", acknowledged_at=utcnow(),
-                          acknowledged_by=second_admin["id"])
+            alert = Alert(
+                tenant_id=tenant_a.id,
+                rule_id=rule_id,
+                site_id=site_id,
+                camera_id=camera_id,
+                emotion="distress",
+                value=0.9,
+                started_at=utcnow(),
+                status="acknowledged",
+                acknowledged_at=utcnow(),
+                acknowledged_by=second_admin["id"],
+            )
             db.session.add(alert)
             db.session.flush()
             db.session.add(WebhookDelivery(tenant_id=tenant_a.id, webhook_id=hook, alert_id=alert.id, event="alert.created"))
         for site_id in (site["id"], other["id"]):
-            schedule = report_schedules.create_schedule(tenant_a.id, second_admin["id"], "weekly", "en", [second_admin["id"]],
-                                                        site_id=site_id)
-            db.session.add(GeneratedReport(tenant_id=tenant_a.id, schedule_id=schedule.id, site_id=site_id, frequency="weekly",
-                                           language="en", period_from=utcnow().date(), period_to=utcnow().date(),
-                                           scope_label="x", pdf=b"%PDF", csv=""))
+            schedule = report_schedules.create_schedule(
+                tenant_a.id, second_admin["id"], "weekly", "en", [second_admin["id"]], site_id=site_id
+            )
+            db.session.add(
+                GeneratedReport(
+                    tenant_id=tenant_a.id,
+                    schedule_id=schedule.id,
+                    site_id=site_id,
+                    frequency="weekly",
+                    language="en",
+                    period_from=utcnow().date(),
+                    period_to=utcnow().date(),
+                    scope_label="x",
+                    pdf=b"%PDF",
+                    csv="",
+                )
+            )
         db.session.commit()
     before = {name: len(rows) for name, rows in snapshot(app).items()}
     assert tenant_a.call("DELETE", f"/api/v1/users/{second_admin['id']}").status_code == 204
@@ -860,8 +1204,17 @@ def test_deletes_leave_no_row_that_names_what_went(app, tenant_a):
     assert orphans(app) == []
     after = {name: len(rows) for name, rows in snapshot(app).items()}
     # Deletes did cascade (the rows existed, and went).
-    for table in ("observations", "observation_rollups", "alerts", "alert_rules", "report_schedules", "generated_reports",
-                  "user_sites", "cameras", "api_tokens"):
+    for table in (
+        "observations",
+        "observation_rollups",
+        "alerts",
+        "alert_rules",
+        "report_schedules",
+        "generated_reports",
+        "user_sites",
+        "cameras",
+        "api_tokens",
+    ):
         assert after[table] < before[table], table
     me = tenant_a.call("GET", f"/api/v1/users/{limited['id']}").get_json()
     assert me["site_ids"] == [other["id"]] and me["all_sites"] is False
@@ -872,8 +1225,14 @@ def test_foreign_keys_are_those_of_the_models_and_enforced(app):
     with app.app_context():
         inspector = inspect(db.engine)
         for table in db.metadata.sorted_tables:
-            built = {(tuple(fk["constrained_columns"]), fk["referred_table"],
-                      ((fk.get("options") or {}).get("ondelete") or "").upper()) for fk in inspector.get_foreign_keys(table.name)}
+            built = {
+                (
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    ((fk.get("options") or {}).get("ondelete") or "").upper(),
+                )
+                for fk in inspector.get_foreign_keys(table.name)
+            }
             declared = {((fk.parent.name,), fk.column.table.name, (fk.ondelete or "").upper()) for fk in table.foreign_keys}
             assert built == declared, table.name
         with pytest.raises(IntegrityError):
@@ -891,8 +1250,11 @@ def test_the_schema_never_gives_an_id_twice(request, app):
             assert [t.name for t in tables if "AUTOINCREMENT" not in ddl[t.name].upper()] == []
         else:
             columns = {t.name: next(c for c in inspect(db.engine).get_columns(t.name) if c["name"] == "id") for t in tables}
-            assert [name for name, c in columns.items()
-                    if not str(c.get("default") or "").startswith("nextval") and not c.get("identity")] == []
+            assert [
+                name
+                for name, c in columns.items()
+                if not str(c.get("default") or "").startswith("nextval") and not c.get("identity")
+            ] == []
 
 
 # Columns that hold ids but have no foreign key, each on purpose.
@@ -904,16 +1266,21 @@ IDS_WITHOUT_FOREIGN_KEY = {
 
 
 def test_every_id_column_has_a_foreign_key_or_a_reason():
-    found = {(t.name, c.name) for t in db.metadata.sorted_tables for c in t.c
-             if c.name.endswith(("_id", "_ids", "_by")) and not c.foreign_keys}
+    found = {
+        (t.name, c.name)
+        for t in db.metadata.sorted_tables
+        for c in t.c
+        if c.name.endswith(("_id", "_ids", "_by")) and not c.foreign_keys
+    }
     assert found == set(IDS_WITHOUT_FOREIGN_KEY)
 
 
 def test_a_deleted_user_is_no_report_recipient(app, tenant_a):
     manager, _ = tenant_a.user("manager")
     with app.app_context():
-        schedule_id = report_schedules.create_schedule(tenant_a.id, tenant_a.admin_id, "weekly", "en",
-                                                       [tenant_a.admin_id, manager["id"]]).id
+        schedule_id = report_schedules.create_schedule(
+            tenant_a.id, tenant_a.admin_id, "weekly", "en", [tenant_a.admin_id, manager["id"]]
+        ).id
     assert tenant_a.call("DELETE", f"/api/v1/users/{manager['id']}").status_code == 204
     with app.app_context():
         assert db.session.get(ReportSchedule, schedule_id).recipient_ids == [tenant_a.admin_id]

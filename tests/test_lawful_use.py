@@ -34,8 +34,11 @@ def send_frame(cap) -> dict:
 
 
 def test_school_site_for_customer_experience_refuses_analysis_until_declared_for_safety(app, client, tenant_a):
-    r = tenant_a.call("POST", "/api/v1/sites", json={"name": "École", "timezone": "Europe/Paris", "setting": "education",
-                                                      "purpose": "customer_experience"})
+    r = tenant_a.call(
+        "POST",
+        "/api/v1/sites",
+        json={"name": "École", "timezone": "Europe/Paris", "setting": "education", "purpose": "customer_experience"},
+    )
     site = r.get_json()
     assert r.status_code == 201 and site["analysis_refused"] == "purpose_not_allowed"
     cam = tenant_a.camera(site["id"])
@@ -58,10 +61,13 @@ def test_school_site_for_customer_experience_refuses_analysis_until_declared_for
     assert declared["setting"] == "education" and declared["purpose"] == "safety" and declared["purpose_declared_at"]
     assert declared["analysis_refused"] is None
     with app.app_context():
-        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "site.purpose_declared")
-                                     .order_by(AuditEntry.id)).all()
-        assert [(e.actor_id, e.details["purpose"]) for e in entries] == [(tenant_a.admin_id, "customer_experience"),
-                                                                          (tenant_a.admin_id, "safety")]
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "site.purpose_declared").order_by(AuditEntry.id)
+        ).all()
+        assert [(e.actor_id, e.details["purpose"]) for e in entries] == [
+            (tenant_a.admin_id, "customer_experience"),
+            (tenant_a.admin_id, "safety"),
+        ]
 
     # A workplace for customer experience is refused too, unless the organisation says it is outside the EU.
     tenant_a.call("PATCH", f"/api/v1/sites/{site['id']}", json={"setting": "workplace", "purpose": "customer_experience"})
@@ -88,18 +94,28 @@ def test_undeclared_site_runs_and_the_admin_pages_ask_for_the_declaration(app, c
 
 
 def test_notice_pdf_in_french_and_english(client, tenant_a):
-    site = tenant_a.call("POST", "/api/v1/sites", json={"name": "Portail nord", "setting": "education",
-                                                        "purpose": "safety"}).get_json()
+    site = tenant_a.call(
+        "POST", "/api/v1/sites", json={"name": "Portail nord", "setting": "education", "purpose": "safety"}
+    ).get_json()
     sign_in(client, tenant_a.email)
-    client.post("/admin/privacy", data={"retention_days": "30", "audit_retention_days": "365",
-                                        "privacy_contact": "dpo@alpha.example"})
+    client.post(
+        "/admin/privacy", data={"retention_days": "30", "audit_retention_days": "365", "privacy_contact": "dpo@alpha.example"}
+    )
     texts = {}
     for lang in ("fr", "en"):
         r = client.get(f"/admin/sites/{site['id']}/notice.pdf?lang={lang}")
         assert r.status_code == 200 and r.mimetype == "application/pdf"
         texts[lang] = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages).split())
-    for expected in ("Analyse des expressions du visage en cours", "Portail nord", "Alpha School", "Sécurité",
-                     "Aucune image n'est enregistrée", "Personne n'est identifié", "30 jours", "dpo@alpha.example"):
+    for expected in (
+        "Analyse des expressions du visage en cours",
+        "Portail nord",
+        "Alpha School",
+        "Sécurité",
+        "Aucune image n'est enregistrée",
+        "Personne n'est identifié",
+        "30 jours",
+        "dpo@alpha.example",
+    ):
         assert expected in texts["fr"], expected
     for expected in ("Facial expression analysis in progress", "No image is recorded or kept", "30 days", "Safety"):
         assert expected in texts["en"], expected
@@ -113,8 +129,17 @@ def _seed(app, tenant_id: int, site_id: int, camera_id: int, days_ago: list[int]
         for days in days_ago:
             at = now - timedelta(days=days)
             observations.record(tenant_id, site_id, camera_id, at, "test", [face], 5.0)
-            db.session.add(Alert(tenant_id=tenant_id, site_id=site_id, camera_id=camera_id, emotion="joy", value=0.6,
-                                 started_at=at, status="resolved"))
+            db.session.add(
+                Alert(
+                    tenant_id=tenant_id,
+                    site_id=site_id,
+                    camera_id=camera_id,
+                    emotion="joy",
+                    value=0.6,
+                    started_at=at,
+                    status="resolved",
+                )
+            )
             db.session.add(AuditEntry(tenant_id=tenant_id, action="test.old", created_at=at - timedelta(days=400)))
         db.session.commit()
 
@@ -137,14 +162,16 @@ def test_retention_deletes_old_data_in_batches_per_tenant(app, client, tenant_a,
         # Both tenants keep the audit trail 365 days: their 5 entries of 400+ days ago each go.
         assert done["observations"] == 3 and done["alerts"] == 3 and done["audit_entries"] == 10
         count = lambda model, tenant_id: db.session.scalar(  # noqa: E731
-            select(func.count()).select_from(model).where(model.tenant_id == tenant_id))
+            select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
+        )
         assert (count(Observation, tenant_a.id), count(Alert, tenant_a.id)) == (2, 2)
         assert (count(Observation, tenant_b.id), count(Alert, tenant_b.id)) == (5, 5)  # 90 days by default
         rollups = db.session.scalars(select(ObservationRollup).where(ObservationRollup.tenant_id == tenant_a.id)).all()
         assert sum(r.observations for r in rollups) == 2
         assert run_retention()["observations"] == 0
     assert "deletes 0 observations and 0 alerts" in client.get("/admin/privacy", headers={"Accept-Language": "en"}).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_export_zip_holds_all_data_with_a_manifest_and_no_secrets(app, client, tenant_a, tenant_b):
@@ -188,8 +215,11 @@ def test_erasure_leaves_nothing_of_the_tenant_in_the_database_or_redis(redis_app
     for tenant in (tenant_a, tenant_b):
         site = tenant.site()
         cams[tenant.id] = tenant.camera(site["id"])
-        tenant.call("POST", "/api/v1/alert-rules", json={"camera_id": cams[tenant.id]["id"], "emotion": "joy",
-                                                         "threshold": 0.3, "duration_s": 2})
+        tenant.call(
+            "POST",
+            "/api/v1/alert-rules",
+            json={"camera_id": cams[tenant.id]["id"], "emotion": "joy", "threshold": 0.3, "duration_s": 2},
+        )
         cap = socketio.test_client(app, namespace="/capture", auth={"token": cams[tenant.id]["capture_token"]})
         for _ in range(3):
             assert send_frame(cap)["ok"] is True
@@ -211,8 +241,7 @@ def test_erasure_leaves_nothing_of_the_tenant_in_the_database_or_redis(redis_app
                 left = db.session.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_a.id))
                 assert left == 0, table.name
         assert db.session.get(Tenant, tenant_a.id) is None and db.session.get(Tenant, tenant_b.id) is not None
-        dump = " ".join(str(row) for table in db.metadata.sorted_tables
-                        for row in db.session.execute(select(table)).all())
+        dump = " ".join(str(row) for table in db.metadata.sorted_tables for row in db.session.execute(select(table)).all())
         assert "Alpha School" not in dump and tenant_a.email not in dump and "Beta Clinic" in dump
         erasure = db.session.scalars(select(TenantErasure)).one()
         assert erasure.tenant_id == tenant_a.id and erasure.deleted_rows["observations"] == 3
@@ -233,19 +262,26 @@ def test_deletions_of_sites_and_cameras_are_audited(tenant_a):
 
 
 def test_export_neutralises_formulas_and_holds_scopes_tokens_deliveries_and_settings(app, client, tenant_a):
-    site = tenant_a.site("=HYPERLINK(\"http://evil.example\")")
+    site = tenant_a.site('=HYPERLINK("http://evil.example")')
     tenant_a.camera(site["id"], "+cmd|' /C calc'!A0")
     manager, manager_token = tenant_a.user("manager", site_ids=[site["id"]])
-    assert tenant_a.call("POST", "/api/v1/alert-rules", json={"site_id": site["id"], "name": "@SUM(1+1)", "emotion": "fear",
-                                                        "threshold": 0.6, "duration_s": 20}).status_code == 201
+    assert (
+        tenant_a.call(
+            "POST",
+            "/api/v1/alert-rules",
+            json={"site_id": site["id"], "name": "@SUM(1+1)", "emotion": "fear", "threshold": 0.6, "duration_s": 20},
+        ).status_code
+        == 201
+    )
     with app.app_context():
         from app.models import Webhook, WebhookDelivery
 
         hook = Webhook(tenant_id=tenant_a.id, url="https://hooks.example/x", secret="s")
         db.session.add(hook)
         db.session.flush()
-        db.session.add(WebhookDelivery(tenant_id=tenant_a.id, webhook_id=hook.id, event="alert.open", ok=False,
-                                       error="unreachable"))
+        db.session.add(
+            WebhookDelivery(tenant_id=tenant_a.id, webhook_id=hook.id, event="alert.open", ok=False, error="unreachable")
+        )
         db.session.commit()
     sign_in(client, tenant_a.email)
     archive = zipfile.ZipFile(io.BytesIO(client.post("/admin/privacy/export").data))
@@ -254,7 +290,7 @@ def test_export_neutralises_formulas_and_holds_scopes_tokens_deliveries_and_sett
             for row in csv.reader(io.StringIO(archive.read(name).decode())):
                 assert not any(cell[:1] in ("=", "+", "@") for cell in row), (name, row)
     sites = list(csv.DictReader(io.StringIO(archive.read("sites.csv").decode())))
-    assert sites[0]["name"] == "'=HYPERLINK(\"http://evil.example\")"  # kept, but inert
+    assert sites[0]["name"] == '\'=HYPERLINK("http://evil.example")'  # kept, but inert
     assert json.loads(archive.read("sites.json"))[0]["name"].startswith("=")  # JSON is data, not a spreadsheet
     scopes = json.loads(archive.read("user_sites.json"))
     assert scopes == [{"user_id": manager["id"], "site_id": site["id"]}]

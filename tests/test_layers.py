@@ -45,18 +45,34 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_services_never_import_tasks_realtime_or_events():
-    offenders = {m: sorted(t for t in targets if t.startswith(("app.tasks", "app.realtime", "app.events")))
-                 for m, targets in graph().items() if m.startswith("app.services")}
+    offenders = {
+        m: sorted(t for t in targets if t.startswith(("app.tasks", "app.realtime", "app.events")))
+        for m, targets in graph().items()
+        if m.startswith("app.services")
+    }
     assert {m: t for m, t in offenders.items() if t} == {}
 
 
 def test_lower_layers_import_nothing_above_them():
-    above = ("app.services", "app.tasks", "app.realtime", "app.events", "app.api", "app.admin", "app.auth", "app.live",
-             "app.reports", "app.main")
+    above = (
+        "app.services",
+        "app.tasks",
+        "app.realtime",
+        "app.events",
+        "app.api",
+        "app.admin",
+        "app.auth",
+        "app.live",
+        "app.reports",
+        "app.main",
+    )
     low = ("app.jobs", "app.connections", "app.outbound", "app.models", "app.inference", "app.rules", "app.reporting")
     leaf = {"app.services.errors"}  # the error type every layer raises; it imports nothing of ours
-    offenders = {m: sorted(t for t in targets if t.startswith(above) and t not in leaf)
-                 for m, targets in graph().items() if m.startswith(low)}
+    offenders = {
+        m: sorted(t for t in targets if t.startswith(above) and t not in leaf)
+        for m, targets in graph().items()
+        if m.startswith(low)
+    }
     assert {m: t for m, t in offenders.items() if t} == {}
 
 
@@ -71,7 +87,7 @@ def test_the_import_graph_has_no_circle():
         stack.append(node)
         for target in sorted(edges.get(node, ())):
             if state.get(target) == 1:
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target)
         stack.pop()

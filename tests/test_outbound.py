@@ -31,15 +31,42 @@ PUBLIC = "93.184.216.34"  # a public address; nothing here is sent to it (no rou
 _real_getaddrinfo = socket.getaddrinfo
 
 SSRF_CORPUS = [
-    "http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data/", "http://localhost/", "http://localhost.:8080/",
-    "http://2130706433/", "http://0x7f.1/", "http://017700000001/", "http://127.1/", "http://0177.0.0.1/",
-    "http://[fd00:ec2::254]/", "http://metadata.google.internal/computeMetadata/v1/", "http://[::1]/", "http://0.0.0.0/",
-    "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://[::127.0.0.1]/", "http://[2002:7f00:1::]/",
-    "http://[64:ff9b::a9fe:a9fe]/", "http://[fe80::1]/", "http://[fec0::1]/", "http://10.0.0.1/", "http://172.16.0.1/",
-    "http://192.168.1.1/", "http://100.64.0.1/", "http://224.0.0.1/", "http://255.255.255.255/",
-    "http://user:pass@example.com/", "http://user@example.com/", "ftp://example.com/", "file:///etc/passwd",
-    "gopher://127.0.0.1:6379/_INFO", "http:///nohost", "http://mixed.example/", "http://nowhere.example/",
-    "http://internal.example/", "https://sub.localhost/",
+    "http://127.0.0.1:6379/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://localhost/",
+    "http://localhost.:8080/",
+    "http://2130706433/",
+    "http://0x7f.1/",
+    "http://017700000001/",
+    "http://127.1/",
+    "http://0177.0.0.1/",
+    "http://[fd00:ec2::254]/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://[::1]/",
+    "http://0.0.0.0/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:7f00:1]/",
+    "http://[::127.0.0.1]/",
+    "http://[2002:7f00:1::]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[fe80::1]/",
+    "http://[fec0::1]/",
+    "http://10.0.0.1/",
+    "http://172.16.0.1/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://224.0.0.1/",
+    "http://255.255.255.255/",
+    "http://user:pass@example.com/",
+    "http://user@example.com/",
+    "ftp://example.com/",
+    "file:///etc/passwd",
+    "gopher://127.0.0.1:6379/_INFO",
+    "http:///nohost",
+    "http://mixed.example/",
+    "http://nowhere.example/",
+    "http://internal.example/",
+    "https://sub.localhost/",
 ]
 
 
@@ -49,10 +76,14 @@ class FakeDNS:
     that address: a resolver that changes its answer between the check and the connection."""
 
     def __init__(self):
-        self.table: dict[str, list[str]] = {"example.com": [PUBLIC], "hooks.example": [PUBLIC],
-                                            "metadata.google.internal": ["169.254.169.254"],
-                                            "mixed.example": [PUBLIC, "10.0.0.5"], "internal.example": ["fd00::5"],
-                                            "localhost": ["127.0.0.1"]}
+        self.table: dict[str, list[str]] = {
+            "example.com": [PUBLIC],
+            "hooks.example": [PUBLIC],
+            "metadata.google.internal": ["169.254.169.254"],
+            "mixed.example": [PUBLIC, "10.0.0.5"],
+            "internal.example": ["fd00::5"],
+            "localhost": ["127.0.0.1"],
+        }
         self.calls: list[str] = []
         self.lie_after: tuple[int, str] | None = None
 
@@ -108,6 +139,7 @@ def deliver(app, hook_id: int) -> bool:
 
 # --- refused at creation ------------------------------------------------------------------------
 
+
 def test_ssrf_corpus_is_refused_by_the_api(app, tenant_a, dns):
     accepted = {}
     for url in SSRF_CORPUS:
@@ -144,13 +176,44 @@ def test_admin_page_refuses_a_private_url_and_shows_the_plain_secret(app, client
         assert stored != shown and data_secrets.decrypt(stored) == shown
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.31.255.255", "192.168.0.1", "169.254.169.254",
-                                     "100.64.0.1", "100.127.255.254", "0.0.0.0", "0.1.2.3", "192.0.0.8", "198.18.0.1",
-                                     "240.0.0.1", "255.255.255.255", "224.0.0.251", "::", "::1", "fe80::1", "fe80::1%1",
-                                     "fec0::1", "fc00::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-                                     "::ffff:8.8.8.8", "::127.0.0.1", "2002:7f00:1::1", "2002:a00:1::1",
-                                     "2001:0:4136:e378:8000:63bf:3fff:fdd2", "64:ff9b::7f00:1", "64:ff9b:1::1", "2001:db8::1",
-                                     "not an address"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.31.255.255",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.254",
+        "0.0.0.0",
+        "0.1.2.3",
+        "192.0.0.8",
+        "198.18.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "224.0.0.251",
+        "::",
+        "::1",
+        "fe80::1",
+        "fe80::1%1",
+        "fec0::1",
+        "fc00::1",
+        "fd00:ec2::254",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::ffff:8.8.8.8",
+        "::127.0.0.1",
+        "2002:7f00:1::1",
+        "2002:a00:1::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "64:ff9b::7f00:1",
+        "64:ff9b:1::1",
+        "2001:db8::1",
+        "not an address",
+    ],
+)
 def test_address_is_refused(address):
     assert not outbound.address_allowed(address)
 
@@ -169,6 +232,7 @@ def test_allow_networks_opens_only_what_it_names():
 
 
 # --- checked at connect time ---------------------------------------------------------------------
+
 
 def test_dns_rebinding_after_creation_is_blocked_at_connect_time(app, tenant_a, dns, receiver):
     dns.table["rebind.example"] = [PUBLIC]
@@ -240,6 +304,7 @@ def test_proxy_settings_of_the_environment_are_ignored(bare_app, receiver, monke
 
 # --- outcomes that do not scan ports --------------------------------------------------------------
 
+
 class SilentPort:
     """A port that accepts connections (the kernel's backlog) and never answers."""
 
@@ -285,16 +350,28 @@ def test_closed_silent_and_non_http_ports_look_the_same(app, tenant_a):
     finally:
         silent.sock.close()
         chatty.sock.close()
-    assert errors == {"closed": (False, None, "unreachable"), "silent": (False, None, "unreachable"),
-                      "chatty": (False, None, "unreachable")}
+    assert errors == {
+        "closed": (False, None, "unreachable"),
+        "silent": (False, None, "unreachable"),
+        "chatty": (False, None, "unreachable"),
+    }
 
 
 def test_outcomes_are_categories_only(bare_app, dns):
     silent = SilentPort()
     try:
-        outcomes = [outbound.post(url, b"{}", {}, timeout=0.5) for url in (
-            f"http://127.0.0.1:{free_port()}/", f"http://127.0.0.1:{silent.port}/", f"https://127.0.0.1:{silent.port}/",
-            "http://nowhere.example/", "http://127.0.0.1:99999/", "http://[::1", "http://10.0.0.1/")]
+        outcomes = [
+            outbound.post(url, b"{}", {}, timeout=0.5)
+            for url in (
+                f"http://127.0.0.1:{free_port()}/",
+                f"http://127.0.0.1:{silent.port}/",
+                f"https://127.0.0.1:{silent.port}/",
+                "http://nowhere.example/",
+                "http://127.0.0.1:99999/",
+                "http://[::1",
+                "http://10.0.0.1/",
+            )
+        ]
     finally:
         silent.sock.close()
     assert [o.category for o in outcomes] == ["unreachable"] * 4 + ["blocked_address"] * 3
@@ -305,15 +382,22 @@ def _self_signed(tmp_path) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(cert_file), str(key_file)
 
 
@@ -334,6 +418,7 @@ def test_untrusted_certificate_is_a_tls_error_and_a_plain_port_is_not(bare_app, 
 
 
 # --- secrets at rest ----------------------------------------------------------------------------
+
 
 def _stored_secret(app, hook_id: int) -> str:
     with app.app_context():

@@ -55,8 +55,11 @@ def files_contents(*roots: Path) -> bytes:
 
 
 def search_everywhere(pg_url: str, tmp: Path) -> dict[str, list[bytes]]:
-    return {"database": found_in(database_dump(pg_url)), "redis": found_in(redis_contents(REDIS_URL)),
-            "logs and instance": found_in(files_contents(tmp))}
+    return {
+        "database": found_in(database_dump(pg_url)),
+        "redis": found_in(redis_contents(REDIS_URL)),
+        "logs and instance": found_in(files_contents(tmp)),
+    }
 
 
 def test_no_image_data_anywhere_after_streaming(distributed, tmp_path, pg_database):
@@ -83,8 +86,15 @@ def test_no_image_data_anywhere_after_streaming(distributed, tmp_path, pg_databa
     assert found_in(redis_contents(REDIS_URL)) and r.delete("planted") and found_in(redis_contents(REDIS_URL))
     r.set("planted", planted)
     (tmp_path / "instance" / "planted.bin").write_bytes(planted)
-    subprocess.run(["psql", pg_database.replace("postgresql+psycopg://", "postgresql://"), "-qc",
-                    "CREATE TABLE planted (data bytea); INSERT INTO planted VALUES ('\\xffd8ffe000104a46');"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            pg_database.replace("postgresql+psycopg://", "postgresql://"),
+            "-qc",
+            "CREATE TABLE planted (data bytea); INSERT INTO planted VALUES ('\\xffd8ffe000104a46');",
+        ],
+        check=True,
+    )
     try:
         hits = search_everywhere(pg_database, tmp_path)
         assert all(hits.values()), hits
@@ -92,7 +102,8 @@ def test_no_image_data_anywhere_after_streaming(distributed, tmp_path, pg_databa
         r.delete("planted")
         r.hdel("unacked", "planted")
         (tmp_path / "instance" / "planted.bin").unlink()
-        subprocess.run(["psql", pg_database.replace("postgresql+psycopg://", "postgresql://"), "-qc", "DROP TABLE planted"],
-                       check=True)
+        subprocess.run(
+            ["psql", pg_database.replace("postgresql+psycopg://", "postgresql://"), "-qc", "DROP TABLE planted"], check=True
+        )
     # ...and without the plants, nothing is.
     assert search_everywhere(pg_database, tmp_path) == {"database": [], "redis": [], "logs and instance": []}

@@ -73,16 +73,23 @@ def test_signup_in_french_in_the_browser_flow(embedded):
     page = s.get(base + "/auth/signup", headers={"Accept-Language": "fr"}, timeout=5)
     assert "Créez votre organisation" in page.text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    r = s.post(base + "/auth/signup", data={"csrf_token": csrf, "organisation": "École Pasteur", "email": "d@pasteur.example",
-                                             "password": "secret-pass-1"}, headers={"Accept-Language": "fr"}, timeout=10)
+    r = s.post(
+        base + "/auth/signup",
+        data={"csrf_token": csrf, "organisation": "École Pasteur", "email": "d@pasteur.example", "password": "secret-pass-1"},
+        headers={"Accept-Language": "fr"},
+        timeout=10,
+    )
     assert r.status_code == 200 and "Bienvenue" in r.text and "Ajouter un site" in r.text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', r.text).group(1)
     r = s.post(base + "/admin/sites", data={"csrf_token": csrf, "name": "Portail", "timezone": "Europe/Paris"}, timeout=10)
     assert "Portail" in r.text and "Ajouter une caméra" in r.text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', r.text).group(1)
     site_id = re.search(r'<option selected value="(\d+)">Portail', r.text) or re.search(r'value="(\d+)"[^>]*>Portail', r.text)
-    r = s.post(base + "/admin/cameras", data={"csrf_token": csrf, "name": "Tablette", "site_id": site_id.group(1), "fps": "5"},
-               timeout=10)
+    r = s.post(
+        base + "/admin/cameras",
+        data={"csrf_token": csrf, "name": "Tablette", "site_id": site_id.group(1), "fps": "5"},
+        timeout=10,
+    )
     assert "data:image/svg+xml;base64," in r.text and "/capture/" in r.text and "#token=cam_" in r.text
     # Another organisation sees none of it.
     other = ApiClient(base, "Autre")
@@ -93,8 +100,12 @@ def test_signup_in_french_in_the_browser_flow(embedded):
 def test_sign_in_throttle_in_run_configuration(embedded):
     base, _ = embedded
     ApiClient(base, "Throttle")
-    codes = [requests.post(base + "/api/v1/tokens", json={"email": "nobody@x.example", "password": "bad-pass-1"},
-                           timeout=5).status_code for _ in range(11)]
+    codes = [
+        requests.post(
+            base + "/api/v1/tokens", json={"email": "nobody@x.example", "password": "bad-pass-1"}, timeout=5
+        ).status_code
+        for _ in range(11)
+    ]
     assert codes[:10] == [401] * 10 and codes[10] == 429
 
 
@@ -145,7 +156,6 @@ def test_bad_token_is_refused_over_websocket(embedded):
         sio.connect(base, namespaces=["/capture"], auth={"token": "cam_nope"}, transports=["websocket"], wait_timeout=5)
 
 
-
 def test_alert_through_two_real_workers_reaches_one_tenant_once(distributed, tmp_path):
     """Frames of a real face, analysed by two Celery worker processes sharing the stream, raise
     exactly one alert, on the live room of that tenant only."""
@@ -155,8 +165,11 @@ def test_alert_through_two_real_workers_reaches_one_tenant_once(distributed, tmp
         wait_worker(second)
         a, b = ApiClient(base, "Alert A"), ApiClient(base, "Alert B")
         cam = a.camera()
-        rule = a.call("POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.3,
-                                                           "duration_s": 2, "cooldown_s": 600})
+        rule = a.call(
+            "POST",
+            "/api/v1/alert-rules",
+            json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.3, "duration_s": 2, "cooldown_s": 600},
+        )
         assert rule.status_code == 201, rule.text
         receiver = Receiver(fail_first=1)  # Celery retries the delivery after a failure
         hook = a.call("POST", "/api/v1/webhooks", json={"url": receiver.url}).json()

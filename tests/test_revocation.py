@@ -130,8 +130,9 @@ def test_revocation_reaches_sockets_on_every_web_process(distributed, tmp_path):
     try:
         wait_ready(base2, web2)
         tenant = ApiClient(base1, "Revoke")
-        second = requests.post(base1 + "/api/v1/tokens", json={"email": tenant.email, "password": "secret-pass-1"},
-                               timeout=10).json()["token"]
+        second = requests.post(
+            base1 + "/api/v1/tokens", json={"email": tenant.email, "password": "secret-pass-1"}, timeout=10
+        ).json()["token"]
         kept, revoked = RawSocket(base2, "/live", {"token": tenant.token}), RawSocket(base2, "/live", {"token": second})
         cam = tenant.camera()
         capture_socket = RawSocket(base2, "/capture", {"token": cam["capture_token"]})

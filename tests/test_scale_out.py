@@ -48,10 +48,17 @@ def start_nginx(tmp: Path, port: int, web_ports: list[int]) -> Proc:
     prefix.mkdir()
     site = prefix / "emotiscan.conf"
     # WebSocket-only clients need no stickiness, so least_conn spreads them over both processes.
-    site.write_text(render(TEMPLATE, {
-        "EMOTISCAN_BALANCE": "least_conn;",
-        "EMOTISCAN_UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{p};" for p in web_ports),
-        "EMOTISCAN_LISTEN": f"127.0.0.1:{port}", "EMOTISCAN_STATIC": str(ROOT / "app" / "static")}))
+    site.write_text(
+        render(
+            TEMPLATE,
+            {
+                "EMOTISCAN_BALANCE": "least_conn;",
+                "EMOTISCAN_UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{p};" for p in web_ports),
+                "EMOTISCAN_LISTEN": f"127.0.0.1:{port}",
+                "EMOTISCAN_STATIC": str(ROOT / "app" / "static"),
+            },
+        )
+    )
     main = prefix / "nginx.conf"
     main.write_text(render(MAIN, {"PREFIX": str(prefix), "SITE_CONF": str(site)}))
     check = subprocess.run([nginx, "-t", "-p", str(prefix), "-c", str(main)], capture_output=True, text=True)
@@ -69,8 +76,15 @@ def test_two_web_processes_and_two_workers_behind_nginx(tmp_path, pg_database):
     web_ports, nginx_port = [free_port(), free_port()], free_port()
     front = f"http://127.0.0.1:{nginx_port}"
     direct = [f"http://127.0.0.1:{p}" for p in web_ports]  # the test's extra viewers connect there too
-    env = base_env(tmp_path, nginx_port, DATABASE_URL=pg_database, REDIS_URL=REDIS_URL, PUBLIC_URL=front, BEHIND_PROXY="1",
-                   SOCKETIO_CORS_ALLOWED_ORIGINS=",".join([front, *direct]))
+    env = base_env(
+        tmp_path,
+        nginx_port,
+        DATABASE_URL=pg_database,
+        REDIS_URL=REDIS_URL,
+        PUBLIC_URL=front,
+        BEHIND_PROXY="1",
+        SOCKETIO_CORS_ALLOWED_ORIGINS=",".join([front, *direct]),
+    )
     webs = [start_web(tmp_path, env, port) for port in web_ports]
     workers = [start_worker(tmp_path, env, name) for name in ("w1", "w2")]
     nginx = start_nginx(tmp_path, nginx_port, web_ports)
@@ -86,8 +100,11 @@ def test_two_web_processes_and_two_workers_behind_nginx(tmp_path, pg_database):
         tenants = [ApiClient(front, name) for name in ("North School", "South Clinic")]
         cams = {t.tenant_id: [t.camera(), t.camera()] for t in tenants}
         # Four viewers per tenant through NGINX, plus one straight on each web process.
-        viewers = {t.tenant_id: [LiveListener(front, t.token) for _ in range(4)]
-                   + [LiveListener(f"http://127.0.0.1:{p}", t.token) for p in web_ports] for t in tenants}
+        viewers = {
+            t.tenant_id: [LiveListener(front, t.token) for _ in range(4)]
+            + [LiveListener(f"http://127.0.0.1:{p}", t.token) for p in web_ports]
+            for t in tenants
+        }
         listeners = [v for vs in viewers.values() for v in vs]
         per_process = [gauge(f"http://127.0.0.1:{p}", "live_connections") for p in web_ports]
         assert sum(per_process) == len(listeners) and min(per_process) >= 3, per_process  # NGINX used both
@@ -113,6 +130,7 @@ def test_two_web_processes_and_two_workers_behind_nginx(tmp_path, pg_database):
                 time.sleep(0.5)
                 got = [o["camera_id"] for o in viewer.observations]
                 assert set(got) == expected[tid] and len(got) == frames * 2, got  # all of its own, none of the other
+
         def analysed_by_worker() -> list[int]:
             return [w.log.read_text(errors="replace").count("succeeded") for w in workers]
 

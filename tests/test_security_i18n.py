@@ -56,8 +56,14 @@ def limited_client(tmp_path, sqlite_template):
 
     db = tmp_path / "l.db"
     shutil.copy(sqlite_template, db)
-    app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db}", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            **_testing(),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db}",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     from app.extensions import limiter
 
     with app.app_context():
@@ -84,8 +90,12 @@ def test_successful_sign_ins_are_not_counted(limited_client):
 
 
 def test_signup_limited_per_address(limited_client):
-    codes = [limited_client.post("/api/v1/signup", json={"organisation": "X", "email": f"u{i}@x.example",
-                                                          "password": "secret-pass-1"}).status_code for i in range(11)]
+    codes = [
+        limited_client.post(
+            "/api/v1/signup", json={"organisation": "X", "email": f"u{i}@x.example", "password": "secret-pass-1"}
+        ).status_code
+        for i in range(11)
+    ]
     assert codes[:10] == [201] * 10 and codes[10] == 429
 
 
@@ -97,17 +107,26 @@ def test_api_calls_are_rate_limited_per_token(sqlite_template, tmp_path):
 
     target = tmp_path / "limits.db"
     shutil.copy(sqlite_template, target)
-    app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": "memory://", "API_LIMIT": "5 per minute"})
+    app = create_app(
+        {
+            **_testing(),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "API_LIMIT": "5 per minute",
+        }
+    )
     client = app.test_client()
-    token = client.post("/api/v1/signup", json={"organisation": "Limits", "email": "l@x.example",
-                                                "password": "secret-pass-1"}).get_json()["token"]
+    token = client.post(
+        "/api/v1/signup", json={"organisation": "Limits", "email": "l@x.example", "password": "secret-pass-1"}
+    ).get_json()["token"]
     codes = [client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(6)]
     assert codes[:4] == [200] * 4 and codes[-1] == 429  # the sign-up call counted for the address, not the token
     limited = client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"})
     assert limited.get_json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
-    other = client.post("/api/v1/signup", json={"organisation": "Other", "email": "o@x.example",
-                                                "password": "secret-pass-1"}).get_json()["token"]
+    other = client.post(
+        "/api/v1/signup", json={"organisation": "Other", "email": "o@x.example", "password": "secret-pass-1"}
+    ).get_json()["token"]
     assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
 
@@ -118,13 +137,15 @@ def test_lockout_after_repeated_failures_and_admin_unlock(app, client, tenant_a)
         assert client.post("/api/v1/tokens", json={"email": user["email"], "password": "wrong-pass-9"}).status_code == 401
     locked = client.post("/api/v1/tokens", json={"email": user["email"], "password": "secret-pass-2"})
     assert locked.status_code == 423 and locked.get_json()["error"]["code"] == "account_locked"  # even the right password
-    page = client.post("/auth/login", data={"email": user["email"], "password": "secret-pass-2"},
-                       headers={"Accept-Language": "en"})
+    page = client.post(
+        "/auth/login", data={"email": user["email"], "password": "secret-pass-2"}, headers={"Accept-Language": "en"}
+    )
     assert page.status_code == 423 and "locked" in page.get_data(as_text=True)
     assert tenant_a.call("GET", f"/api/v1/users/{user['id']}").get_json()["locked_until"]
     client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
     assert "Unlock the account" in client.get(f"/admin/users/{user['id']}", headers={"Accept-Language": "en"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert client.post(f"/admin/users/{user['id']}/unlock").status_code == 302
     client.post("/auth/logout")
     assert client.post("/api/v1/tokens", json={"email": user["email"], "password": "secret-pass-2"}).status_code == 200

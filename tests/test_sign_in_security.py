@@ -51,6 +51,7 @@ def fail(client, email, times, **kwargs):
 
 # 1. Locks -------------------------------------------------------------------------------------
 
+
 def test_a_flood_of_wrong_passwords_does_not_lock_out_a_known_device(app, tenant_a):
     app.config["LOCKOUT_AFTER"] = 3
     owner, attacker, stranger = app.test_client(), app.test_client(), app.test_client()
@@ -135,8 +136,16 @@ def test_operator_unlocks_a_sole_admin_from_the_command_line(app, client, tenant
 def limited_app(tmp_path, sqlite_template):
     target = tmp_path / "limited.db"
     shutil.copy(sqlite_template, target)
-    app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": "memory://", "LOCKOUT_AFTER": 10, "PUBLIC_URL": "https://emotiscan.test"})
+    app = create_app(
+        {
+            **_testing(),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOCKOUT_AFTER": 10,
+            "PUBLIC_URL": "https://emotiscan.test",
+        }
+    )
     from app.extensions import limiter
 
     with app.app_context():
@@ -151,8 +160,10 @@ def test_per_account_throttle_exempts_a_known_device(limited_app):
     assert sign_in(owner, "o@o.example", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 302
     owner.post("/auth/logout", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     attacker = app.test_client()
-    codes = [sign_in(attacker, "o@o.example", "wrong-pass-99", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
-             for i in range(11)]  # a new address each time: only the per-account limit and the lock apply
+    codes = [
+        sign_in(attacker, "o@o.example", "wrong-pass-99", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+        for i in range(11)
+    ]  # a new address each time: only the per-account limit and the lock apply
     assert codes[:10] == [401] * 10 and codes[10] == 429
     unknown = sign_in(app.test_client(), "o@o.example", environ_base={"REMOTE_ADDR": "10.8.8.8"})
     assert unknown.status_code == 429
@@ -161,11 +172,31 @@ def test_per_account_throttle_exempts_a_known_device(limited_app):
 
 # 2. Redirects ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "/\\evil.example", "/%09/evil.example", "/\t/evil.example", "/%2F/evil.example", "/%252F/evil",
-    "/%5Cevil.example", "https://evil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=1", "/ok%0d%0aSet-Cookie:x=1",
-    "%0d%0a", "/\n/evil.example", " /ok", "/ok\x00", "evil.example", "", None, "/" + "a" * 3000,
-])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "/%2F/evil.example",
+        "/%252F/evil",
+        "/%5Cevil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/ok\r\nSet-Cookie: x=1",
+        "/ok%0d%0aSet-Cookie:x=1",
+        "%0d%0a",
+        "/\n/evil.example",
+        " /ok",
+        "/ok\x00",
+        "evil.example",
+        "",
+        None,
+        "/" + "a" * 3000,
+    ],
+)
 def test_safe_next_refuses(target):
     assert safe_next(target) is None
 
@@ -175,8 +206,9 @@ def test_safe_next_allows_paths_of_the_site(target):
     assert safe_next(target) == target
 
 
-@pytest.mark.parametrize("raw_next", ["/%09/evil.example/x", "%2F%2Fevil.example", "/%0d%0aSet-Cookie:%20x=1",
-                                      "%2F%5Cevil.example"])
+@pytest.mark.parametrize(
+    "raw_next", ["/%09/evil.example/x", "%2F%2Fevil.example", "/%0d%0aSet-Cookie:%20x=1", "%2F%5Cevil.example"]
+)
 def test_sign_in_never_redirects_off_site(client, tenant_a, raw_next):
     r = client.post(f"/auth/login?next={raw_next}", data={"email": tenant_a.email, "password": "secret-pass-1"})
     assert r.status_code == 302 and r.headers["Location"] == "/live"
@@ -187,14 +219,17 @@ def test_sign_in_keeps_a_safe_next(client, tenant_a):
     assert r.headers["Location"] == "/ok?x=1"
 
 
-@pytest.mark.parametrize("target,expected", [("/\t/evil.example/x", "/"), ("/%09/evil.example/x", "/"),
-                                             ("/x\r\nSet-Cookie: a=b", "/"), ("/ok?x=1", "/ok?x=1")])
+@pytest.mark.parametrize(
+    "target,expected",
+    [("/\t/evil.example/x", "/"), ("/%09/evil.example/x", "/"), ("/x\r\nSet-Cookie: a=b", "/"), ("/ok?x=1", "/ok?x=1")],
+)
 def test_language_switch_never_redirects_off_site(client, target, expected):
     r = client.post("/language", data={"locale": "fr", "next": target})
     assert r.status_code == 302 and r.headers["Location"] == expected
 
 
 # 3. Sessions and tokens -----------------------------------------------------------------------
+
 
 def test_a_copied_session_cookie_dies_at_sign_out(app, client, tenant_a, revocations):
     assert sign_in(client, tenant_a.email).status_code == 302
@@ -217,8 +252,9 @@ def test_a_password_reset_ends_old_sessions_and_api_tokens(app, client, tenant_a
     with app.app_context():
         token = accounts.password_reset_token(db.session.get(User, tenant_a.admin_id))
     resetter = app.test_client()
-    assert resetter.post(f"/auth/reset/{token}", data={"password": "brand-new-pass", "confirm": "brand-new-pass"}
-                         ).status_code == 302
+    assert (
+        resetter.post(f"/auth/reset/{token}", data={"password": "brand-new-pass", "confirm": "brand-new-pass"}).status_code == 302
+    )
     old = app.test_client()
     old.set_cookie("session", copy)
     assert old.get("/api/v1/me").status_code == 401
@@ -257,12 +293,24 @@ def test_a_revoked_token_closes_its_connections(tenant_a, revocations):
 
 # 4. Password rules ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("password,reason", [
-    ("12345678", "too_short"), ("password", "too_short"), ("short-9ch", "too_short"),
-    ("1234567890", "too_common"), ("azertyuiop", "too_common"), ("Password2024!", "too_common"),
-    ("motdepasse", "too_common"), ("Soleil-1234", "too_common"), ("aaaaaaaaaaaa", "too_common"),
-    ("jean.dupont@alpha.example", "personal"), ("Jean.Dupont", "personal"), ("alpha school", "personal"),
-])
+
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("12345678", "too_short"),
+        ("password", "too_short"),
+        ("short-9ch", "too_short"),
+        ("1234567890", "too_common"),
+        ("azertyuiop", "too_common"),
+        ("Password2024!", "too_common"),
+        ("motdepasse", "too_common"),
+        ("Soleil-1234", "too_common"),
+        ("aaaaaaaaaaaa", "too_common"),
+        ("jean.dupont@alpha.example", "personal"),
+        ("Jean.Dupont", "personal"),
+        ("alpha school", "personal"),
+    ],
+)
 def test_weak_passwords_are_refused(app, password, reason):
     with app.app_context(), pytest.raises(ServiceError) as refused:
         accounts.check_password_strength(password, "Jean.Dupont@alpha.example", "Alpha School")
@@ -281,14 +329,22 @@ def test_the_common_list_is_short_and_sourced():
     assert {"password", "1234567890", "azertyuiop", "motdepasse"} <= accounts.common_passwords()
 
 
-@pytest.mark.parametrize("lang,password,message", [
-    ("en", "12345678", "at least 10 characters"), ("fr", "12345678", "au moins 10 caractères"),
-    ("en", "qwertyuiop123", "too common"), ("fr", "motdepasse!", "trop courant"),
-    ("fr", "Beta Clinic", "ni le nom de votre organisation"),
-])
+@pytest.mark.parametrize(
+    "lang,password,message",
+    [
+        ("en", "12345678", "at least 10 characters"),
+        ("fr", "12345678", "au moins 10 caractères"),
+        ("en", "qwertyuiop123", "too common"),
+        ("fr", "motdepasse!", "trop courant"),
+        ("fr", "Beta Clinic", "ni le nom de votre organisation"),
+    ],
+)
 def test_sign_up_page_explains_a_refused_password(client, lang, password, message):
-    r = client.post("/auth/signup", data={"organisation": "Beta Clinic", "email": "b@beta.example", "password": password},
-                    headers={"Accept-Language": lang})
+    r = client.post(
+        "/auth/signup",
+        data={"organisation": "Beta Clinic", "email": "b@beta.example", "password": password},
+        headers={"Accept-Language": lang},
+    )
     assert r.status_code == 200 and message in r.get_data(as_text=True).replace("&#39;", "'")
     assert sign_in(client, "b@beta.example", password).status_code == 401  # no account was created
 
@@ -300,8 +356,10 @@ def test_pages_state_the_rule(client):
 def test_passwords_are_kept_exactly_as_typed_on_pages(app):
     client = app.test_client()
     spaced = "  spaced pass phrase  "
-    assert client.post("/auth/signup", data={"organisation": "Spaces", "email": "s@s.example", "password": spaced}
-                       ).status_code == 302
+    assert (
+        client.post("/auth/signup", data={"organisation": "Spaces", "email": "s@s.example", "password": spaced}).status_code
+        == 302
+    )
     client.post("/auth/logout")
     assert sign_in(client, "s@s.example", spaced.strip()).status_code == 401
     assert sign_in(client, "s@s.example", spaced).status_code == 302
@@ -310,7 +368,8 @@ def test_passwords_are_kept_exactly_as_typed_on_pages(app):
 def test_passwords_are_kept_exactly_as_typed_in_the_api(client):
     # Needs the API's schema rewrite (app/api/schemas.py keeps passwords as typed); the former validation stripped them.
     spaced = "secret-pass-1  "
-    assert client.post("/api/v1/signup", json={"organisation": "A", "email": "a@a.example", "password": spaced}
-                       ).status_code == 201
+    assert (
+        client.post("/api/v1/signup", json={"organisation": "A", "email": "a@a.example", "password": spaced}).status_code == 201
+    )
     assert client.post("/api/v1/tokens", json={"email": "a@a.example", "password": spaced}).status_code == 200
     assert client.post("/api/v1/tokens", json={"email": "a@a.example", "password": "secret-pass-1"}).status_code == 401

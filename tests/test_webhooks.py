@@ -61,16 +61,25 @@ def test_alert_acknowledgement_is_delivered_signed_after_retries(app, tenant_a, 
     # An alert of tenant A (made directly: the engine is covered elsewhere), acknowledged by API.
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
-    rule = tenant_a.call("POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.5,
-                                                                "duration_s": 5}).get_json()
+    rule = tenant_a.call(
+        "POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "threshold": 0.5, "duration_s": 5}
+    ).get_json()
     with app.app_context():
         from datetime import UTC, datetime
 
         from app.extensions import db
         from app.models import Alert
 
-        alert = Alert(tenant_id=tenant_a.id, rule_id=rule["id"], site_id=site["id"], camera_id=cam["id"], emotion="joy",
-                      value=0.9, status="open", started_at=datetime.now(UTC))
+        alert = Alert(
+            tenant_id=tenant_a.id,
+            rule_id=rule["id"],
+            site_id=site["id"],
+            camera_id=cam["id"],
+            emotion="joy",
+            value=0.9,
+            status="open",
+            started_at=datetime.now(UTC),
+        )
         db.session.add(alert)
         db.session.commit()
         alert_id = alert.id

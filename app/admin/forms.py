@@ -25,8 +25,9 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     site_ids = SelectMultipleField(_l("Limited to these sites (none: all sites)"), coerce=int)
-    password = PasswordField(_l("Password (leave empty to send an invitation)"),
-                             validators=[Optional(), Length(min=MIN_PASSWORD, max=200)])
+    password = PasswordField(
+        _l("Password (leave empty to send an invitation)"), validators=[Optional(), Length(min=MIN_PASSWORD, max=200)]
+    )
     submit = SubmitField(_l("Save"))
 
 

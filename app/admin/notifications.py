@@ -37,10 +37,17 @@ def webhooks_list():
         else:
             flash(gettext("Copy the signing secret now: it is shown only once."), "info")
     hooks = list(db.session.scalars(scoped(select(Webhook), Webhook).order_by(Webhook.id)))
-    recent = {h.id: list(db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id == h.id)
-                                            .order_by(WebhookDelivery.id.desc()).limit(5))) for h in hooks}
-    return render_template("admin/webhooks.html", hooks=hooks, recent=recent, form=form, created=created,
-                           confirm=ConfirmForm()), 400 if form.errors else 200
+    recent = {
+        h.id: list(
+            db.session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.webhook_id == h.id).order_by(WebhookDelivery.id.desc()).limit(5)
+            )
+        )
+        for h in hooks
+    }
+    return render_template(
+        "admin/webhooks.html", hooks=hooks, recent=recent, form=form, created=created, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
 
 
 @bp.post("/webhooks/<int:hook_id>/delete")
@@ -58,7 +65,8 @@ def webhook_delete(hook_id: int):
 @bp.get("/audit")
 def audit_list():
     check_role("admin")
-    items, cursor = paginate(scoped(select(AuditEntry), AuditEntry), AuditEntry.id, request.args.get("cursor"), 50,
-                             newest_first=True)
+    items, cursor = paginate(
+        scoped(select(AuditEntry), AuditEntry), AuditEntry.id, request.args.get("cursor"), 50, newest_first=True
+    )
     users = {u.id: u.email for u in db.session.scalars(scoped(select(User), User))}
     return render_template("admin/audit.html", entries=items, next_cursor=cursor, users=users, me=current_user)

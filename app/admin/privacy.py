@@ -22,16 +22,18 @@ from app.tenancy import check_role, get_for_tenant
 
 class PurposeForm(FlaskForm):
     setting = SelectField(_l("Setting"), choices=[(k, v) for k, v in SETTING_LABELS.items() if k != "unspecified"])
-    purpose = SelectField(_l("Purpose of the analysis"),
-                          choices=[(k, v) for k, v in PURPOSE_LABELS.items() if k != "unspecified"])
+    purpose = SelectField(
+        _l("Purpose of the analysis"), choices=[(k, v) for k, v in PURPOSE_LABELS.items() if k != "unspecified"]
+    )
     submit = SubmitField(_l("Declare"))
 
 
 class PrivacyForm(FlaskForm):
     retention_days = IntegerField(_l("Keep observations and alerts for (days)"), validators=[NumberRange(min=1, max=3650)])
     audit_retention_days = IntegerField(_l("Keep the audit trail for (days)"), validators=[NumberRange(min=30, max=3650)])
-    privacy_contact = StringField(_l("Privacy contact shown on notices (e-mail, phone or desk)"),
-                                  validators=[Optional(), Length(max=200)])
+    privacy_contact = StringField(
+        _l("Privacy contact shown on notices (e-mail, phone or desk)"), validators=[Optional(), Length(max=200)]
+    )
     outside_eu = BooleanField(_l("Our organisation operates outside the European Union"))
     submit = SubmitField(_l("Save"))
 
@@ -54,8 +56,13 @@ def site_purpose(site_id: int):
         flash(exc.message, "error")
     else:
         if privacy.site_refusal(site):
-            flash(gettext("Declared. Analysis is now refused at this site: emotion recognition in education and workplaces "
-                          "is only allowed for safety or medical reasons."), "error")
+            flash(
+                gettext(
+                    "Declared. Analysis is now refused at this site: emotion recognition in education and workplaces "
+                    "is only allowed for safety or medical reasons."
+                ),
+                "error",
+            )
         else:
             flash(gettext("Declared. Print the notice below and put it up at the entrance."), "success")
     return redirect(url_for("admin.site_detail", site_id=site.id))
@@ -69,8 +76,11 @@ def site_notice(site_id: int):
     if language not in ("fr", "en"):
         abort(404)
     body = render_notice(site, privacy.site_tenant(site), language)
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="emotiscan-notice-{site.id}-{language}.pdf"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="emotiscan-notice-{site.id}-{language}.pdf"'},
+    )
 
 
 @bp.route("/privacy", methods=["GET", "POST"])
@@ -79,12 +89,19 @@ def privacy_settings():
     tenant = admin.tenant
     form = PrivacyForm(obj=tenant)
     if form.validate_on_submit():
-        privacy.update_settings(tenant, admin.id, form.retention_days.data, form.audit_retention_days.data,
-                                form.privacy_contact.data or "", form.outside_eu.data)
+        privacy.update_settings(
+            tenant,
+            admin.id,
+            form.retention_days.data,
+            form.audit_retention_days.data,
+            form.privacy_contact.data or "",
+            form.outside_eu.data,
+        )
         flash(gettext("Saved."), "success")
         return redirect(url_for("admin.privacy_settings"))
-    return render_template("admin/privacy.html", form=form, tenant=tenant, preview=privacy.retention_preview(tenant),
-                           export_form=FlaskForm()), 400 if form.errors else 200
+    return render_template(
+        "admin/privacy.html", form=form, tenant=tenant, preview=privacy.retention_preview(tenant), export_form=FlaskForm()
+    ), 400 if form.errors else 200
 
 
 @bp.post("/privacy/export")
@@ -93,8 +110,11 @@ def privacy_export():
     if not FlaskForm().validate_on_submit():
         abort(400)
     body = privacy.export_tenant(admin.tenant, admin.id)
-    return Response(body, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="emotiscan-export-{admin.tenant_id}.zip"'})
+    return Response(
+        body,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="emotiscan-export-{admin.tenant_id}.zip"'},
+    )
 
 
 @bp.route("/privacy/erase", methods=["GET", "POST"])

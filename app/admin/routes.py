@@ -30,13 +30,12 @@ def _page(stmt, id_column):
 
 # Sites -----------------------------------------------------------------------------------------
 
+
 @bp.get("/sites")
 def sites_list():
     check_role("admin", "manager", "staff")
     items, cursor = _page(scoped(select(Site), Site), Site.id)
     return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=_site_form())
-
-
 
 
 def _site_form(site: Site | None = None) -> SiteForm:
@@ -77,9 +76,17 @@ def site_detail(site_id: int):
     declared_by = db.session.get(User, site.purpose_declared_by) if site.purpose_declared_by else None
     from app.services.camera_status import status_of
 
-    return render_template("admin/site_detail.html", site=site, form=form, cameras=cams, camera_form=camera_form,
-                           status=status_of(cams),
-                           purpose_form=purpose_form, refusal=site_refusal(site), declared_by=declared_by)
+    return render_template(
+        "admin/site_detail.html",
+        site=site,
+        form=form,
+        cameras=cams,
+        camera_form=camera_form,
+        status=status_of(cams),
+        purpose_form=purpose_form,
+        refusal=site_refusal(site),
+        declared_by=declared_by,
+    )
 
 
 @bp.route("/sites/<int:site_id>/delete", methods=["GET", "POST"])
@@ -91,12 +98,17 @@ def site_delete(site_id: int):
         sites.delete_site(site, current_user.id)  # its captures close (the service revokes them)
         flash(gettext("Site deleted."), "success")
         return redirect(url_for("admin.sites_list"))
-    return render_template("admin/confirm.html", form=form, title=gettext("Delete the site “%(name)s”?", name=site.name),
-                           detail=gettext("Its %(n)d cameras and their stored observations are deleted too.",
-                                          n=len(site.cameras)), back=url_for("admin.site_detail", site_id=site.id))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("Delete the site “%(name)s”?", name=site.name),
+        detail=gettext("Its %(n)d cameras and their stored observations are deleted too.", n=len(site.cameras)),
+        back=url_for("admin.site_detail", site_id=site.id),
+    )
 
 
 # Cameras ---------------------------------------------------------------------------------------
+
 
 def _camera_form(default_site: int | None = None, camera: Camera | None = None) -> CameraForm:
     form = CameraForm(obj=camera)
@@ -108,8 +120,7 @@ def _camera_form(default_site: int | None = None, camera: Camera | None = None) 
 
 def _show_token(camera: Camera, token: str, title: str):
     url = cameras.capture_url(camera, token)
-    return render_template("admin/camera_token.html", camera=camera, capture_url=url, qr=cameras.qr_data_uri(url),
-                           title=title)
+    return render_template("admin/camera_token.html", camera=camera, capture_url=url, qr=cameras.qr_data_uri(url), title=title)
 
 
 @bp.post("/cameras")
@@ -162,12 +173,17 @@ def camera_delete(camera_id: int):
         cameras.delete_camera(camera, current_user.id)
         flash(gettext("Camera deleted."), "success")
         return redirect(url_for("admin.site_detail", site_id=site_id))
-    return render_template("admin/confirm.html", form=form, title=gettext("Delete the camera “%(name)s”?", name=camera.name),
-                           detail=gettext("Its stored observations are deleted too."),
-                           back=url_for("admin.camera_detail", camera_id=camera.id))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("Delete the camera “%(name)s”?", name=camera.name),
+        detail=gettext("Its stored observations are deleted too."),
+        back=url_for("admin.camera_detail", camera_id=camera.id),
+    )
 
 
 # Users -----------------------------------------------------------------------------------------
+
 
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
@@ -185,14 +201,23 @@ def users_list():
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                user = accounts.create_user(admin.tenant_id, form.email.data, form.role.data, form.password.data or None,
-                                            form.site_ids.data or [], actor_id=admin.id)
+                user = accounts.create_user(
+                    admin.tenant_id,
+                    form.email.data,
+                    form.role.data,
+                    form.password.data or None,
+                    form.site_ids.data or [],
+                    actor_id=admin.id,
+                )
             except ServiceError as exc:
                 if exc.code == "weak_password":
                     form.password.errors.append(password_message(exc))
                 else:
-                    form.email.errors.append(exc.message if exc.code != "email_taken" else
-                                             gettext("An account with this e-mail address already exists."))
+                    form.email.errors.append(
+                        exc.message
+                        if exc.code != "email_taken"
+                        else gettext("An account with this e-mail address already exists.")
+                    )
                 status = 400
             else:
                 if not form.password.data:
@@ -214,8 +239,14 @@ def user_detail(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         try:
-            accounts.update_user(user, role=form.role.data, email=form.email.data, site_ids=form.site_ids.data or [],
-                                 password=form.password.data or None, actor_id=current_user.id)
+            accounts.update_user(
+                user,
+                role=form.role.data,
+                email=form.email.data,
+                site_ids=form.site_ids.data or [],
+                password=form.password.data or None,
+                actor_id=current_user.id,
+            )
         except ServiceError as exc:
             flash(password_message(exc) or exc.message, "error")
         else:
@@ -251,11 +282,17 @@ def user_delete(user_id: int):
         else:
             flash(gettext("User removed."), "success")
         return redirect(url_for("admin.users_list"))
-    return render_template("admin/confirm.html", form=form, title=gettext("Remove %(email)s?", email=user.email),
-                           detail=gettext("This person can no longer sign in."), back=url_for("admin.users_list"))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("Remove %(email)s?", email=user.email),
+        detail=gettext("This person can no longer sign in."),
+        back=url_for("admin.users_list"),
+    )
 
 
 # API tokens ------------------------------------------------------------------------------------
+
 
 @bp.route("/tokens", methods=["GET", "POST"])
 def tokens_list():
@@ -265,8 +302,9 @@ def tokens_list():
     if form.validate_on_submit():
         new_token, _ = tokens.issue_token(user, form.name.data or "", form.ttl_days.data)
         flash(gettext("Copy the token now: it is shown only once."), "info")
-    return render_template("admin/tokens.html", tokens=tokens.tokens_of(user), form=form, new_token=new_token,
-                           confirm=ConfirmForm())
+    return render_template(
+        "admin/tokens.html", tokens=tokens.tokens_of(user), form=form, new_token=new_token, confirm=ConfirmForm()
+    )
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

@@ -11,10 +11,20 @@ HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, for example 0
 
 # Plain-language starting points; each fills the form, the admin adjusts.
 PRESETS = {
-    "distress": {"name": _l("Distress at the entrance"), "emotion": "distress", "threshold": 0.6, "duration_s": 20,
-                 "severity": "warning"},
-    "frustration": {"name": _l("Frustration at the checkout"), "emotion": "frustration", "threshold": 0.5,
-                    "duration_s": 30, "severity": "warning"},
+    "distress": {
+        "name": _l("Distress at the entrance"),
+        "emotion": "distress",
+        "threshold": 0.6,
+        "duration_s": 20,
+        "severity": "warning",
+    },
+    "frustration": {
+        "name": _l("Frustration at the checkout"),
+        "emotion": "frustration",
+        "threshold": 0.5,
+        "duration_s": 30,
+        "severity": "warning",
+    },
     "joy": {"name": _l("Lasting joy"), "emotion": "joy", "threshold": 0.7, "duration_s": 60, "severity": "info"},
 }
 
@@ -23,22 +33,24 @@ class RuleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     target = SelectField(_l("Where"), validators=[DataRequired()])
     emotion = SelectField(_l("Expression"), choices=EMOTION_CHOICES, default="distress")
-    threshold = DecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2,
-                             validators=[NumberRange(min=0, max=1)])
+    threshold = DecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0, max=1)])
     duration_s = IntegerField(_l("For at least (seconds)"), default=20, validators=[NumberRange(min=1, max=3600)])
-    min_share = DecimalField(_l("Share of frames that must agree (0 to 1)"), default=0.6, places=2,
-                             validators=[NumberRange(min=0.05, max=1)])
+    min_share = DecimalField(
+        _l("Share of frames that must agree (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0.05, max=1)]
+    )
     min_faces = IntegerField(_l("Minimum number of faces"), default=1, validators=[NumberRange(min=1, max=50)])
     cooldown_s = IntegerField(_l("Quiet time after an alert (seconds)"), default=300, validators=[NumberRange(min=0, max=86400)])
     active_from = StringField(_l("Active from (HH:MM, site time; empty: always)"), validators=[Optional(), HHMM])
     active_to = StringField(_l("Active until (HH:MM)"), validators=[Optional(), HHMM])
     severity = SelectField(_l("Severity"), choices=SEVERITY_CHOICES, default="warning")
-    escalate_after_s = IntegerField(_l("Tell admins and managers when not acknowledged within (seconds; empty: never)"),
-                                    validators=[Optional(), NumberRange(min=30, max=86400)])
+    escalate_after_s = IntegerField(
+        _l("Tell admins and managers when not acknowledged within (seconds; empty: never)"),
+        validators=[Optional(), NumberRange(min=30, max=86400)],
+    )
     enabled = BooleanField(_l("Enabled"), default=True)
     simulate = SubmitField(_l("Try it on the last 4 hours"))
     submit = SubmitField(_l("Save the rule"))
 
+
 # Labels of values shown through gettext in templates (statuses, severities).
-VALUE_LABELS = (_l("open"), _l("acknowledged"), _l("resolved"), _l("info"), _l("warning"), _l("critical"),
-                _l("camera_offline"))
+VALUE_LABELS = (_l("open"), _l("acknowledged"), _l("resolved"), _l("info"), _l("warning"), _l("critical"), _l("camera_offline"))

@@ -24,8 +24,9 @@ from app.tenancy import check_role, get_for_tenant, scoped
 def _targets() -> list[tuple[str, str]]:
     sites = list(db.session.scalars(scoped(select(Site), Site).order_by(Site.name)))
     cams = list(db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)))
-    return ([(f"site:{s.id}", gettext("Site: %(name)s (all its cameras)", name=s.name)) for s in sites]
-            + [(f"camera:{c.id}", gettext("Camera: %(name)s (%(site)s)", name=c.name, site=c.site.name)) for c in cams])
+    return [(f"site:{s.id}", gettext("Site: %(name)s (all its cameras)", name=s.name)) for s in sites] + [
+        (f"camera:{c.id}", gettext("Camera: %(name)s (%(site)s)", name=c.name, site=c.site.name)) for c in cams
+    ]
 
 
 def _rule_form(rule: AlertRule | None = None) -> RuleForm:
@@ -83,8 +84,9 @@ def rules_list():
                 flash(gettext("Rule saved."), "success")
                 return redirect(url_for("admin.rules_list"))
     rules = list(db.session.scalars(scoped(select(AlertRule), AlertRule).order_by(AlertRule.id)))
-    return render_template("admin/rules.html", rules=rules, form=form, presets=PRESETS, simulation=simulation,
-                           targets=dict(_targets())), 400 if form.errors else 200
+    return render_template(
+        "admin/rules.html", rules=rules, form=form, presets=PRESETS, simulation=simulation, targets=dict(_targets())
+    ), 400 if form.errors else 200
 
 
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
@@ -116,8 +118,13 @@ def rule_delete(rule_id: int):
         flash(gettext("Rule deleted."), "success")
         return redirect(url_for("admin.rules_list"))
     title = gettext("Delete the rule “%(name)s”?", name=rule.name or rule.id)
-    return render_template("admin/confirm.html", form=form, title=title,
-                           detail=gettext("Its past alerts are deleted too."), back=url_for("admin.rules_list"))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=title,
+        detail=gettext("Its past alerts are deleted too."),
+        back=url_for("admin.rules_list"),
+    )
 
 
 PERIODS = {"day": 1, "week": 7, "month": 31}
@@ -141,5 +148,15 @@ def alert_history():
     rules = {r.id: r for r in db.session.scalars(scoped(select(AlertRule), AlertRule))}
     users = {u.id: u for u in db.session.scalars(scoped(select(alerts.User), alerts.User))}
     query = {k: v for k, v in filters.items() if v}
-    return render_template("admin/alert_history.html", alerts=items, next_cursor=cursor, sites=sites, cameras=cams,
-                           rules=rules, users=users, filters=filters, query=query, now=datetime.now())
+    return render_template(
+        "admin/alert_history.html",
+        alerts=items,
+        next_cursor=cursor,
+        sites=sites,
+        cameras=cams,
+        rules=rules,
+        users=users,
+        filters=filters,
+        query=query,
+        now=datetime.now(),
+    )

@@ -25,20 +25,26 @@ def _limit(limit_key: str):
 
 
 @bp.post("/signup")
-@operation("Create an organisation and its admin; returns an API token", body=s.Signup, returns=s.SignedUp, status=201,
-           errors=(409,), public=True)
+@operation(
+    "Create an organisation and its admin; returns an API token",
+    body=s.Signup,
+    returns=s.SignedUp,
+    status=201,
+    errors=(409,),
+    public=True,
+)
 @limiter.limit(_limit("SIGNUP_LIMIT"))
 def signup():
     data = payload()
     tenant, user = accounts.signup(data["organisation"], data["email"], data["password"])
     plain, record = tokens.issue_token(user, name="signup")
-    return {"tenant": tenant_dict(tenant), "user": user_dict(user), "token": plain,
-            "expires_at": iso(record.expires_at)}, 201
+    return {"tenant": tenant_dict(tenant), "user": user_dict(user), "token": plain, "expires_at": iso(record.expires_at)}, 201
 
 
 @bp.post("/tokens")
-@operation("Exchange e-mail and password for an API token", body=s.Credentials, returns=s.TokenIssued,
-           errors=(401, 423), public=True)
+@operation(
+    "Exchange e-mail and password for an API token", body=s.Credentials, returns=s.TokenIssued, errors=(401, 423), public=True
+)
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), key_func=account_key, deduct_when=failed_auth, scope="auth-account")
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), deduct_when=failed_auth, scope="auth-address")
 def create_token():
@@ -88,8 +94,9 @@ def list_users():
 def create_user():
     data = payload()
     actor = current_actor()
-    user = accounts.create_user(actor.tenant_id, data["email"], data["role"], data.get("password") or None,
-                                data.get("site_ids") or [], actor_id=actor.id)
+    user = accounts.create_user(
+        actor.tenant_id, data["email"], data["role"], data.get("password") or None, data.get("site_ids") or [], actor_id=actor.id
+    )
     if not data.get("password"):
         send_invitation(user)
     return user_dict(user), 201
@@ -98,9 +105,13 @@ def create_user():
 def send_invitation(user: User) -> None:
     link = url_for("auth.reset_password", token=accounts.password_reset_token(user), _external=True)
     with force_locale(user.locale or "fr"):
-        send_mail(user.email, gettext("You are invited to EmotiScan"),
-                  gettext("%(org)s invites you to EmotiScan. Choose your password here (valid for one hour):",
-                          org=user.tenant.name) + "\n" + link)
+        send_mail(
+            user.email,
+            gettext("You are invited to EmotiScan"),
+            gettext("%(org)s invites you to EmotiScan. Choose your password here (valid for one hour):", org=user.tenant.name)
+            + "\n"
+            + link,
+        )
 
 
 # One user: another tenant's id is a 404 whatever the caller's role, so the lookup comes before the role check.
@@ -122,8 +133,14 @@ def update_user(user_id: int):
     data = payload()
     if "notify_alerts" in data:
         user.notify_alerts = data["notify_alerts"]
-    accounts.update_user(user, role=data.get("role"), password=data.get("password"),
-                         site_ids=data.get("site_ids"), email=data.get("email"), actor_id=actor.id)
+    accounts.update_user(
+        user,
+        role=data.get("role"),
+        password=data.get("password"),
+        site_ids=data.get("site_ids"),
+        email=data.get("email"),
+        actor_id=actor.id,
+    )
     return user_dict(user)
 
 

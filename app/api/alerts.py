@@ -46,8 +46,9 @@ def create_rule():
 
 
 @bp.post("/alert-rules/simulate")
-@operation("Replay recent observations against an unsaved rule", body=s.RuleSimulation,
-           returns=s.page(s.SimulatedEvent, cursor=False))
+@operation(
+    "Replay recent observations against an unsaved rule", body=s.RuleSimulation, returns=s.page(s.SimulatedEvent, cursor=False)
+)
 @member_required
 def simulate_rule():
     """What a rule (not saved) would have done over the last hours of stored observations."""
@@ -60,8 +61,11 @@ def simulate_rule():
         if getattr(rule, name) is None:
             setattr(rule, name, default)
     target_site = camera.site if camera is not None else site
-    camera_ids = [camera.id] if camera is not None else list(db.session.scalars(
-        scoped(select(Camera.id).where(Camera.site_id == site.id), Camera)))
+    camera_ids = (
+        [camera.id]
+        if camera is not None
+        else list(db.session.scalars(scoped(select(Camera.id).where(Camera.site_id == site.id), Camera)))
+    )
     events = alerts.simulate(rule, target_site.timezone, camera_ids, float(data.get("hours", 4)))
     return {"items": events, "next_cursor": None}
 

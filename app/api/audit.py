@@ -12,13 +12,24 @@ from app.tenancy import admin_required, scoped
 
 
 def entry_dict(e: AuditEntry) -> dict:
-    return {"id": e.id, "actor_id": e.actor_id, "action": e.action, "target_type": e.target_type,
-            "target_id": e.target_id, "details": e.details, "created_at": iso(e.created_at)}
+    return {
+        "id": e.id,
+        "actor_id": e.actor_id,
+        "action": e.action,
+        "target_type": e.target_type,
+        "target_id": e.target_id,
+        "details": e.details,
+        "created_at": iso(e.created_at),
+    }
 
 
 @bp.get("/audit")
-@operation("The audit trail: sign-ins, role and rule changes, acknowledgements (admin)", query=s.ListQuery,
-           returns=s.page(s.AuditEntry), errors=(403,))
+@operation(
+    "The audit trail: sign-ins, role and rule changes, acknowledgements (admin)",
+    query=s.ListQuery,
+    returns=s.page(s.AuditEntry),
+    errors=(403,),
+)
 @admin_required
 def list_audit():
     return page_of(scoped(select(AuditEntry), AuditEntry), AuditEntry.id, entry_dict)

@@ -38,8 +38,13 @@ def list_cameras():
 
 
 @bp.post("/cameras")
-@operation("Create a camera; the capture token is shown only now (admin)", body=s.CameraIn, returns=s.CameraCreated,
-           status=201, errors=(403, 409))
+@operation(
+    "Create a camera; the capture token is shown only now (admin)",
+    body=s.CameraIn,
+    returns=s.CameraCreated,
+    status=201,
+    errors=(403, 409),
+)
 @admin_required
 def create_camera():
     data = payload()

@@ -12,8 +12,9 @@ from app.tenancy import get_for_tenant, member_required, scoped
 
 
 @bp.get("/observations")
-@operation("Stored observations (?camera_id=&since=&until=)", query=s.ObservationQuery, returns=s.page(s.Observation),
-           errors=(404,))
+@operation(
+    "Stored observations (?camera_id=&since=&until=)", query=s.ObservationQuery, returns=s.page(s.Observation), errors=(404,)
+)
 @member_required
 def list_observations():
     args = params()

@@ -17,9 +17,11 @@ from app.api.contract import Operation
 PREFIX = "/api/v1"
 _ERROR = {"$ref": "#/components/schemas/Error"}
 # Kept for clients that referred to it: the shape of every list answer.
-_LIST = {"type": "object", "required": ["items", "next_cursor"],
-         "properties": {"items": {"type": "array", "items": {"type": "object"}},
-                        "next_cursor": {"type": ["string", "null"]}}}
+_LIST = {
+    "type": "object",
+    "required": ["items", "next_cursor"],
+    "properties": {"items": {"type": "array", "items": {"type": "object"}}, "next_cursor": {"type": ["string", "null"]}},
+}
 ERRORS = {
     400: "Invalid request: validation_error (with fields: name -> reason), malformed_json, invalid_cursor, ...",
     401: "Credentials are missing or invalid",
@@ -100,15 +102,17 @@ def _operation(path: str, method: str, op: Operation) -> dict:
     if op.returns is not None:
         success["content"] = _json(_ref(op.returns))
         for media in op.media:
-            success["content"][media] = {"schema": {"type": "string", "format": "binary"}
-                                         if media == "application/pdf" else {"type": "string"}}
+            success["content"][media] = {
+                "schema": {"type": "string", "format": "binary"} if media == "application/pdf" else {"type": "string"}
+            }
     doc: dict = {"summary": op.summary, "operationId": op_id, "responses": {str(op.status): success}}
     for code in error_statuses(path, method, op):
         doc["responses"][str(code)] = {"description": ERRORS[code], "content": _json(_ERROR)}
     parameters = []
     if "{id}" in path:
-        parameters.append({"name": "id", "in": "path", "required": True,
-                           "schema": {"type": "integer", "minimum": 1, "maximum": s.MAX_ID}})
+        parameters.append(
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": s.MAX_ID}}
+        )
     if op.query is not None:
         parameters += _query_parameters(op.query)
     if parameters:
@@ -136,13 +140,20 @@ def build_document(server_url: str) -> dict:
         paths.setdefault(path, {})[method] = _operation(path, method, op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "EmotiScan API", "version": "1.0.0",
-                 "description": "Facial expression analytics. Scores describe facial expressions, not inner states."},
+        "info": {
+            "title": "EmotiScan API",
+            "version": "1.0.0",
+            "description": "Facial expression analytics. Scores describe facial expressions, not inner states.",
+        },
         "servers": [{"url": server_url + PREFIX}],
         "paths": paths,
-        "components": {"schemas": _components(operations), "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "components": {
+            "schemas": _components(operations),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
         "security": [{"bearer": []}, {"cookie": []}],
     }
 

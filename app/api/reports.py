@@ -14,8 +14,13 @@ from app.tenancy import check_role
 
 
 @bp.get("/reports/emotions")
-@operation("Emotion report of the tenant, a site or a camera: JSON, CSV or PDF (manager, admin)", query=s.ReportQuery,
-           returns=s.Report, errors=(403, 404), media=("text/csv", "application/pdf"))
+@operation(
+    "Emotion report of the tenant, a site or a camera: JSON, CSV or PDF (manager, admin)",
+    query=s.ReportQuery,
+    returns=s.Report,
+    errors=(403, 404),
+    media=("text/csv", "application/pdf"),
+)
 def emotions_report():
     user = check_role("admin", "manager", "staff")  # 401 without credentials
     args = params()

@@ -68,8 +68,9 @@ def _text(max_len: int, forbidden: str, *, blank: bool, strip: bool = True, **ke
             raise refuse("required", "A value is required.")
         return stripped
 
-    return Annotated[str, StringConstraints(strict=True, max_length=max_len), AfterValidator(clean),
-                     Doc(**{"pattern": pattern, **keywords})]
+    return Annotated[
+        str, StringConstraints(strict=True, max_length=max_len), AfterValidator(clean), Doc(**{"pattern": pattern, **keywords})
+    ]
 
 
 def Name(max_len: int, blank: bool = False) -> Any:
@@ -124,8 +125,9 @@ ZONES = frozenset(available_timezones())  # what services.sites accepts
 Id = Int(1, MAX_ID)
 Bool = Annotated[bool, Field(strict=True)]
 HHMM = Annotated[str, StringConstraints(strict=True, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-TimeZone = Annotated[str, StringConstraints(strict=True, max_length=64), AfterValidator(_in_zones),
-                     Doc(enum=sorted(ZONES), example="Europe/Paris")]
+TimeZone = Annotated[
+    str, StringConstraints(strict=True, max_length=64), AfterValidator(_in_zones), Doc(enum=sorted(ZONES), example="Europe/Paris")
+]
 Role = Literal[ROLES]
 Emotion = Literal[tuple(RULE_TYPES)]
 Severity = Literal["info", "warning", "critical"]
@@ -244,8 +246,10 @@ def _query_int(value: Any) -> Any:
     return value
 
 
-_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
-                      r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+)
 
 
 def _query_datetime(value: Any) -> Any:
@@ -257,8 +261,15 @@ def _query_datetime(value: Any) -> Any:
     try:
         if match:
             year, month, day, hour, minute, second, fraction, _, sign, off_h, off_m = match.groups()
-            moment = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59),
-                              int((fraction or "0")[:6].ljust(6, "0")))
+            moment = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                min(int(second), 59),
+                int((fraction or "0")[:6].ljust(6, "0")),
+            )
             offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0)) * (-1 if sign == "-" else 1)
             if offset >= timedelta(days=1):
                 raise ValueError("offset")
@@ -288,8 +299,8 @@ class Query(BaseModel):
 
 class ListQuery(Query):
     cursor: Annotated[str, StringConstraints(strict=True)] = Field(
-        None, json_schema_extra={"pattern": CURSOR_PATTERN},
-        description="next_cursor of the previous page")  # decoded (and refused: invalid_cursor) by paginate
+        None, json_schema_extra={"pattern": CURSOR_PATTERN}, description="next_cursor of the previous page"
+    )  # decoded (and refused: invalid_cursor) by paginate
     limit: QueryInt(1, Config.PAGE_SIZE_MAX) = Field(None, json_schema_extra={"default": Config.PAGE_SIZE})
 
 
@@ -313,9 +324,11 @@ class ReportQuery(Query):
     site_id: QueryId = None
     camera_id: QueryId = None
     start: Line(10, blank=True, format="date") = Field(
-        None, alias="from", description="First day, inclusive, in the site's time zone (default: 6 days before 'to')")
+        None, alias="from", description="First day, inclusive, in the site's time zone (default: 6 days before 'to')"
+    )
     end: Line(10, blank=True, format="date") = Field(
-        None, alias="to", description="Last day, inclusive (default: today); data up to the request is included")
+        None, alias="to", description="Last day, inclusive (default: today); data up to the request is included"
+    )
     format: Literal["json", "csv", "pdf"] = Field(None, json_schema_extra={"default": "json"})
 
 
@@ -329,8 +342,9 @@ class Answer(BaseModel):
 class ErrorDetail(Answer):
     code: str
     message: str
-    fields: dict[str, str] = Field(None, description="Field name -> reason: required, wrong_type, too_long, "
-                                                      "out_of_range, invalid, unknown...")
+    fields: dict[str, str] = Field(
+        None, description="Field name -> reason: required, wrong_type, too_long, out_of_range, invalid, unknown..."
+    )
 
 
 class Error(Answer):

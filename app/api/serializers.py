@@ -17,25 +17,50 @@ def tenant_dict(tenant: Tenant) -> dict:
 
 
 def user_dict(user: User) -> dict:
-    return {"id": user.id, "email": user.email, "role": user.role, "site_ids": [s.id for s in user.sites],
-            "all_sites": user.all_sites,
-            "locale": user.locale, "notify_alerts": user.notify_alerts, "created_at": iso(user.created_at),
-            "locked_until": iso(user.locked_until) if user.locked_until and user.locked_until > utcnow() else None}
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role,
+        "site_ids": [s.id for s in user.sites],
+        "all_sites": user.all_sites,
+        "locale": user.locale,
+        "notify_alerts": user.notify_alerts,
+        "created_at": iso(user.created_at),
+        "locked_until": iso(user.locked_until) if user.locked_until and user.locked_until > utcnow() else None,
+    }
 
 
 def site_dict(site: Site) -> dict:
     from app.services.privacy import site_refusal
 
-    return {"id": site.id, "name": site.name, "timezone": site.timezone, "created_at": iso(site.created_at),
-            "setting": site.setting, "purpose": site.purpose, "purpose_declared_at": iso(site.purpose_declared_at),
-            "analysis_refused": site_refusal(site)}
+    return {
+        "id": site.id,
+        "name": site.name,
+        "timezone": site.timezone,
+        "created_at": iso(site.created_at),
+        "setting": site.setting,
+        "purpose": site.purpose,
+        "purpose_declared_at": iso(site.purpose_declared_at),
+        "analysis_refused": site_refusal(site),
+    }
 
 
 def camera_dict(camera: Camera) -> dict:
-    return {"id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps,
-            "last_seen_at": iso(camera.last_seen_at), "created_at": iso(camera.created_at)}
+    return {
+        "id": camera.id,
+        "site_id": camera.site_id,
+        "name": camera.name,
+        "fps": camera.fps,
+        "last_seen_at": iso(camera.last_seen_at),
+        "created_at": iso(camera.created_at),
+    }
 
 
 def token_dict(token: ApiToken) -> dict:
-    return {"id": token.id, "name": token.name, "created_at": iso(token.created_at),
-            "expires_at": iso(token.expires_at), "last_used_at": iso(token.last_used_at)}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "last_used_at": iso(token.last_used_at),
+    }

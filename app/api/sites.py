@@ -15,8 +15,7 @@ from app.tenancy import admin_required, check_role, current_actor, get_for_tenan
 def _declare(site, data: dict) -> None:
     """Setting and purpose go together: the declaration is recorded with who made it and when."""
     if "setting" in data or "purpose" in data:
-        privacy.declare_purpose(site, data.get("setting", site.setting), data.get("purpose", site.purpose),
-                                current_actor().id)
+        privacy.declare_purpose(site, data.get("setting", site.setting), data.get("purpose", site.purpose), current_actor().id)
 
 
 @bp.get("/sites")

@@ -20,15 +20,31 @@ MAX_JSON_DEPTH = 32
 
 # pydantic error type -> the reason shown in ``fields`` (custom errors of schemas.py are named by reason)
 REASONS = {
-    "missing": "required", "string_too_long": "too_long", "too_long": "too_long", "string_too_short": "too_short",
-    "greater_than": "out_of_range", "greater_than_equal": "out_of_range", "less_than": "out_of_range",
-    "less_than_equal": "out_of_range", "finite_number": "out_of_range", "string_pattern_mismatch": "invalid",
-    "literal_error": "invalid", "int_type": "wrong_type", "float_type": "wrong_type", "string_type": "wrong_type",
-    "bool_type": "wrong_type", "list_type": "wrong_type", "datetime_type": "wrong_type",
+    "missing": "required",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "string_too_short": "too_short",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "finite_number": "out_of_range",
+    "string_pattern_mismatch": "invalid",
+    "literal_error": "invalid",
+    "int_type": "wrong_type",
+    "float_type": "wrong_type",
+    "string_type": "wrong_type",
+    "bool_type": "wrong_type",
+    "list_type": "wrong_type",
+    "datetime_type": "wrong_type",
 }
 MESSAGES = {
-    "required": "'{}' is required.", "wrong_type": "'{}' has the wrong type.", "too_long": "'{}' is too long.",
-    "too_short": "'{}' is too short.", "out_of_range": "'{}' is out of range.", "invalid": "'{}' is not valid.",
+    "required": "'{}' is required.",
+    "wrong_type": "'{}' has the wrong type.",
+    "too_long": "'{}' is too long.",
+    "too_short": "'{}' is too short.",
+    "out_of_range": "'{}' is out of range.",
+    "invalid": "'{}' is not valid.",
 }
 
 

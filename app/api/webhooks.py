@@ -20,8 +20,13 @@ def list_webhooks():
 
 
 @bp.post("/webhooks")
-@operation("Add a webhook; its signing secret is shown only now (admin)", body=s.WebhookIn, returns=s.WebhookCreated,
-           status=201, errors=(403,))
+@operation(
+    "Add a webhook; its signing secret is shown only now (admin)",
+    body=s.WebhookIn,
+    returns=s.WebhookCreated,
+    status=201,
+    errors=(403,),
+)
 @admin_required
 def create_webhook():
     data = payload()

@@ -8,8 +8,11 @@ from app.services.accounts import MIN_PASSWORD
 from app.services.errors import ServiceError
 
 # Passwords are taken exactly as typed: no WTForms filter strips them (the services never do either).
-_NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, message=_l("The password needs at least %(min)d characters.")),
-                 Length(max=200, message=_l("The password can have at most %(max)d characters."))]
+_NEW_PASSWORD = [
+    DataRequired(),
+    Length(min=MIN_PASSWORD, message=_l("The password needs at least %(min)d characters.")),
+    Length(max=200, message=_l("The password can have at most %(max)d characters.")),
+]
 
 
 class SignupForm(FlaskForm):
@@ -32,8 +35,9 @@ class ForgotForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=_NEW_PASSWORD)
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+    )
     submit = SubmitField(_l("Save the password"))
 
 

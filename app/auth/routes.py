@@ -46,8 +46,12 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            _, user = accounts.signup(form.organisation.data, form.email.data, form.password.data,
-                                      locale=request.accept_languages.best_match(current_app.config["LANGUAGES"]))
+            _, user = accounts.signup(
+                form.organisation.data,
+                form.email.data,
+                form.password.data,
+                locale=request.accept_languages.best_match(current_app.config["LANGUAGES"]),
+            )
         except ServiceError as exc:
             if exc.code == "email_taken":
                 form.email.errors.append(gettext("An account with this e-mail address already exists."))
@@ -64,8 +68,14 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 # A browser that signed in to the account before is exempt from the per-account throttle (and from
 # the lock, in accounts.authenticate): floods of wrong passwords from elsewhere cannot lock its owner out.
-@limiter.limit(_limit("FAILED_LOGIN_LIMIT"), key_func=account_key, deduct_when=failed_auth, methods=["POST"],
-               scope="auth-account", exempt_when=known_device_for_account)
+@limiter.limit(
+    _limit("FAILED_LOGIN_LIMIT"),
+    key_func=account_key,
+    deduct_when=failed_auth,
+    methods=["POST"],
+    scope="auth-account",
+    exempt_when=known_device_for_account,
+)
 @limiter.limit(_limit("FAILED_LOGIN_LIMIT"), deduct_when=failed_auth, methods=["POST"], scope="auth-address")
 def login():
     form = LoginForm()
@@ -73,8 +83,9 @@ def login():
         try:
             user = accounts.authenticate(form.email.data, form.password.data, device_token=known_device_token())
         except ServiceError as exc:  # locked account
-            form.password.errors.append(gettext("This account is locked after too many failed sign-ins. Try again later "
-                                                "or ask an admin to unlock it."))
+            form.password.errors.append(
+                gettext("This account is locked after too many failed sign-ins. Try again later or ask an admin to unlock it.")
+            )
             return render_template("auth/login.html", form=form), exc.status
         if user is not None:
             return _signed_in(user, safe_next(request.args.get("next")) or url_for("live.room"))
@@ -103,8 +114,11 @@ def forgot_password():
         if user is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(user), _external=True)
             with force_locale(user.locale or "fr"):
-                send_mail(user.email, gettext("Reset your EmotiScan password"),
-                          gettext("Choose a new password here (valid for one hour):") + "\n" + link)
+                send_mail(
+                    user.email,
+                    gettext("Reset your EmotiScan password"),
+                    gettext("Choose a new password here (valid for one hour):") + "\n" + link,
+                )
         # The same answer whether or not the address exists.
         flash(gettext("If this address has an account, a link is on its way."), "info")
         return redirect(url_for("auth.login"))

@@ -31,8 +31,9 @@ def read_card(model_dir: str | Path) -> ModelCard:
     temperature = float(data.get("temperature", 1.0))
     if not 0.05 <= temperature <= 20:
         raise ValueError(f"model.json: temperature {temperature} is not a plausible calibration")
-    return ModelCard(version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)),
-                     temperature=temperature)
+    return ModelCard(
+        version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)), temperature=temperature
+    )
 
 
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:

@@ -55,8 +55,9 @@ def metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
     }
 
 
-def evaluate_split(split: FerSplit, classifier: ExpressionClassifier, votes: np.ndarray | None = None,
-                   matched: np.ndarray | None = None) -> dict:
+def evaluate_split(
+    split: FerSplit, classifier: ExpressionClassifier, votes: np.ndarray | None = None, matched: np.ndarray | None = None
+) -> dict:
     """Scores against the file's labels and, with FERPlus votes, against their majority; each
     with macro F1, per-class recall and ECE (15 bins)."""
     probs = predict_proba(split, classifier)
@@ -69,10 +70,16 @@ def evaluate_split(split: FerSplit, classifier: ExpressionClassifier, votes: np.
         majority = majority_labels(votes, matched)
         usable = majority >= 0
         plus = metrics(majority[usable], predicted[usable])
-        report.update({"ferplus_majority_accuracy": plus["accuracy"], "ferplus_macro_f1": plus["macro_f1"],
-                       "ferplus_per_class_recall": plus["per_class_recall"], "ferplus_n": plus["n"],
-                       "ferplus_ece": expected_calibration_error(probs[usable], majority[usable]),
-                       "ferplus_confusion": plus["confusion"]})
+        report.update(
+            {
+                "ferplus_majority_accuracy": plus["accuracy"],
+                "ferplus_macro_f1": plus["macro_f1"],
+                "ferplus_per_class_recall": plus["per_class_recall"],
+                "ferplus_n": plus["n"],
+                "ferplus_ece": expected_calibration_error(probs[usable], majority[usable]),
+                "ferplus_confusion": plus["confusion"],
+            }
+        )
     report["model_version"] = classifier.version
     return report
 

@@ -17,8 +17,15 @@ from app.inference.labels import EMOTIONS
 
 COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
 # FERPlus column -> index into EMOTIONS (None: no class of ours)
-_TO = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad", "anger": "angry",
-       "disgust": "disgust", "fear": "fear"}
+_TO = {
+    "neutral": "neutral",
+    "happiness": "happy",
+    "surprise": "surprise",
+    "sadness": "sad",
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+}
 TO_EMOTIONS = tuple(EMOTIONS.index(_TO[c]) if c in _TO else None for c in COLUMNS)
 NO_MAJORITY = -1
 

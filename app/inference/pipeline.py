@@ -53,8 +53,13 @@ def decode_jpeg(data: bytes) -> np.ndarray:
     return image
 
 
-def analyze_image(bgr: np.ndarray, detector: FaceDetector, classifier: ExpressionClassifier,
-                  limits: QualityLimits = QualityLimits(), source_size: tuple[int, int] | None = None) -> FrameAnalysis:
+def analyze_image(
+    bgr: np.ndarray,
+    detector: FaceDetector,
+    classifier: ExpressionClassifier,
+    limits: QualityLimits = QualityLimits(),
+    source_size: tuple[int, int] | None = None,
+) -> FrameAnalysis:
     """Faces of a BGR image, best detection first; all faces classified in one batch. Boxes and
     sizes are in the pixels of ``source_size`` (the frame as sent, when it was decoded reduced)."""
     t0 = time.perf_counter()
@@ -92,8 +97,9 @@ def analyze_image(bgr: np.ndarray, detector: FaceDetector, classifier: Expressio
     return FrameAnalysis(faces, source_w, source_h, {"detect": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000})
 
 
-def analyze_jpeg(data: bytes, detector: FaceDetector, classifier: ExpressionClassifier,
-                 limits: QualityLimits = QualityLimits()) -> FrameAnalysis:
+def analyze_jpeg(
+    data: bytes, detector: FaceDetector, classifier: ExpressionClassifier, limits: QualityLimits = QualityLimits()
+) -> FrameAnalysis:
     t0 = time.perf_counter()
     image = decode_jpeg(data)
     decoded = time.perf_counter()

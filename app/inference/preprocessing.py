@@ -28,8 +28,9 @@ class QualityLimits:
     min_brightness: float = 35.0  # mean gray level, 0..255
 
 
-def square_crop_box(box: tuple[int, int, int, int], margin: float = CROP_MARGIN,
-                    shift_y: float = CROP_SHIFT_Y) -> tuple[int, int, int]:
+def square_crop_box(
+    box: tuple[int, int, int, int], margin: float = CROP_MARGIN, shift_y: float = CROP_SHIFT_Y
+) -> tuple[int, int, int]:
     """(x, y, side) of the square around a (x, y, w, h) box, enlarged by ``margin``."""
     x, y, w, h = box
     side = max(w, h) * (1.0 + margin)
@@ -37,8 +38,9 @@ def square_crop_box(box: tuple[int, int, int, int], margin: float = CROP_MARGIN,
     return round(cx - side / 2.0), round(cy - side / 2.0), max(1, round(side))
 
 
-def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], margin: float = CROP_MARGIN,
-              shift_y: float = CROP_SHIFT_Y) -> np.ndarray:
+def crop_face(
+    gray: np.ndarray, box: tuple[int, int, int, int], margin: float = CROP_MARGIN, shift_y: float = CROP_SHIFT_Y
+) -> np.ndarray:
     """uint8 48x48 crop; parts outside the image are filled by replicating its border."""
     x0, y0, side = square_crop_box(box, margin, shift_y)
     height, width = gray.shape

@@ -22,9 +22,13 @@ def room():
         stmt = stmt.where(Camera.site_id == site.id)
     cams = list(db.session.scalars(stmt))
     all_sites = list(db.session.scalars(scoped(select(Site), Site).order_by(Site.name)))
-    return render_template("live/room.html", cameras=[camera_dict(c) | {"site_name": c.site.name} for c in cams],
-                           sites=[site_dict(s) for s in all_sites], site=site,
-                           offline_after_s=current_app.config["CAMERA_OFFLINE_S"])
+    return render_template(
+        "live/room.html",
+        cameras=[camera_dict(c) | {"site_name": c.site.name} for c in cams],
+        sites=[site_dict(s) for s in all_sites],
+        site=site,
+        offline_after_s=current_app.config["CAMERA_OFFLINE_S"],
+    )
 
 
 @bp.get("/capture/<int:camera_id>")

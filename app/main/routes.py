@@ -85,8 +85,12 @@ def metrics():
     metric("frames_analyzed_total", "counter", "Frames analysed and stored.", [("", counters.get("frames_analyzed", 0))])
     metric("frames_stale_total", "counter", "Frames dropped as stale before analysis.", [("", counters.get("frames_stale", 0))])
     rejected = sorted((k.removeprefix("frames_rejected_"), v) for k, v in counters.items() if k.startswith("frames_rejected_"))
-    metric("frames_rejected_total", "counter", "Frames refused on /capture, by reason.",
-           [(f'{{reason="{reason}"}}', v) for reason, v in rejected] or [('{reason="none"}', 0)])
+    metric(
+        "frames_rejected_total",
+        "counter",
+        "Frames refused on /capture, by reason.",
+        [(f'{{reason="{reason}"}}', v) for reason, v in rejected] or [('{reason="none"}', 0)],
+    )
     cumulative, samples = 0, []
     for bucket in (*map(str, LATENCY_BUCKETS_MS), "inf"):
         cumulative += counters.get(f"latency_bucket_{bucket}", 0)
@@ -99,13 +103,21 @@ def metrics():
     metric("frame_queue_depth", "gauge", "Frames waiting for a worker (distributed mode).", [("", frame_queue_depth())])
     metric("capture_connections", "gauge", "Cameras connected to this web process.", [("", connected_cameras())])
     metric("live_connections", "gauge", "Live-room viewers connected to this web process.", [("", connected_viewers())])
-    metric("capture_connections_refused_total", "counter", "Capture connections with a bad token.",
-           [("", counters.get("capture_refused", 0))])
+    metric(
+        "capture_connections_refused_total",
+        "counter",
+        "Capture connections with a bad token.",
+        [("", counters.get("capture_refused", 0))],
+    )
     try:
         metric("tenants", "gauge", "Organisations.", [("", db.session.scalar(select(func.count()).select_from(Tenant)))])
         metric("cameras", "gauge", "Cameras.", [("", db.session.scalar(select(func.count()).select_from(Camera)))])
-        metric("observations", "gauge", "Stored observations (estimate).",
-               [("", db.session.scalar(select(func.max(Observation.id))) or 0)])
+        metric(
+            "observations",
+            "gauge",
+            "Stored observations (estimate).",
+            [("", db.session.scalar(select(func.max(Observation.id))) or 0)],
+        )
     except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
         db.session.rollback()
     return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

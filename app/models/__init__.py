@@ -20,7 +20,23 @@ for _table in db.metadata.tables.values():
         _table.dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
-    "Alert", "AlertRule", "ApiToken", "AuditEntry", "Camera", "EMOTION_COLUMNS", "FREQUENCIES", "GeneratedReport", "Observation",
-    "ObservationRollup", "ROLES", "ReportSchedule", "Site", "Tenant", "TenantErasure",
-    "User", "Webhook", "WebhookDelivery", "user_sites",
+    "Alert",
+    "AlertRule",
+    "ApiToken",
+    "AuditEntry",
+    "Camera",
+    "EMOTION_COLUMNS",
+    "FREQUENCIES",
+    "GeneratedReport",
+    "Observation",
+    "ObservationRollup",
+    "ROLES",
+    "ReportSchedule",
+    "Site",
+    "Tenant",
+    "TenantErasure",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+    "user_sites",
 ]

@@ -8,7 +8,7 @@ from app.models.base import UTCDateTime, utcnow
 
 
 class AlertRule(db.Model):
-    """"Distress above 0.6 for 20 s at the gate": a camera's or a whole site's rule."""
+    """ "Distress above 0.6 for 20 s at the gate": a camera's or a whole site's rule."""
 
     __tablename__ = "alert_rules"
 

@@ -10,7 +10,7 @@ FREQUENCIES = ("daily", "weekly", "monthly")
 
 
 class ReportSchedule(db.Model):
-    """"Send the monthly report of the entrance to these managers": one scope, one frequency."""
+    """ "Send the monthly report of the entrance to these managers": one scope, one frequency."""
 
     __tablename__ = "report_schedules"
 

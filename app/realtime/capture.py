@@ -78,13 +78,22 @@ class CaptureNamespace(Namespace):
             store().count("capture_refused")
             db.session.remove()
             raise ConnectionRefusedError("invalid_token")
-        session = CaptureSession(camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash,
-                                 tokens=camera.fps * 1.5)
+        session = CaptureSession(
+            camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash, tokens=camera.fps * 1.5
+        )
         registry.add_capture(request.sid, session)
         guard.authenticated(request.sid, "/capture")
         join_room(camera_room(camera.id))
-        emit("ready", {"camera_id": camera.id, "site_id": camera.site_id, "name": camera.name, "fps": camera.fps,
-                       "refusal": site_refusal(camera.site)})
+        emit(
+            "ready",
+            {
+                "camera_id": camera.id,
+                "site_id": camera.site_id,
+                "name": camera.name,
+                "fps": camera.fps,
+                "refusal": site_refusal(camera.site),
+            },
+        )
         db.session.remove()
 
     def on_disconnect(self, reason=None):
@@ -113,7 +122,8 @@ class CaptureNamespace(Namespace):
             return {"ok": False, "error": "unauthorized"}
         row = db.session.execute(
             select(Camera.token_hash, Camera.site_id, Site.setting, Site.purpose, Tenant.outside_eu)
-            .join(Site, Site.id == Camera.site_id).join(Tenant, Tenant.id == Camera.tenant_id)
+            .join(Site, Site.id == Camera.site_id)
+            .join(Tenant, Tenant.id == Camera.tenant_id)
             .where(Camera.id == session.camera_id)
         ).first()
         if row is None or row.token_hash != session.token_hash:  # rotated or deleted: the old token stops at once
@@ -123,8 +133,11 @@ class CaptureNamespace(Namespace):
         refusal = analysis_refusal(row.setting, row.purpose, row.outside_eu)  # checked on every frame, like the token
         if refusal:
             store().count("frames_rejected_purpose")
-            return {"ok": False, "error": refusal,
-                    "message": "Emotion analysis is not allowed for this site's declared setting and purpose."}
+            return {
+                "ok": False,
+                "error": refusal,
+                "message": "Emotion analysis is not allowed for this site's declared setting and purpose.",
+            }
         counters = store()
         if not isinstance(data, dict) or "jpeg" not in data:
             counters.count("frames_rejected_bad_request")
@@ -147,12 +160,12 @@ class CaptureNamespace(Namespace):
         counters.count("frames_received")
         if received_at - session.seen_written > 5:
             session.seen_written = received_at
-            db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id)
-                               .values(last_seen_at=utcnow()))
+            db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id).values(last_seen_at=utcnow()))
             db.session.commit()
         try:
-            dispatch_frame(session.tenant_id, session.site_id, session.camera_id, frame_id, received_at,
-                           bytes(data["jpeg"]), client_ts)
+            dispatch_frame(
+                session.tenant_id, session.site_id, session.camera_id, frame_id, received_at, bytes(data["jpeg"]), client_ts
+            )
         except Exception:
             with suppress(Exception):  # give its place back at once when the state store is up
                 release_frame(session.tenant_id, session.camera_id, frame_id)

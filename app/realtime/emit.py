@@ -26,5 +26,9 @@ def emit_frame_error(camera_id: int, frame_id: str, code: str) -> None:
 
 
 def emit_camera_status(tenant_id: int, site_id: int, camera_id: int, online: bool) -> None:
-    socketio.emit("camera_status", {"camera_id": camera_id, "site_id": site_id, "online": online},
-                  namespace="/live", to=[tenant_room(tenant_id), site_room(site_id)])
+    socketio.emit(
+        "camera_status",
+        {"camera_id": camera_id, "site_id": site_id, "online": online},
+        namespace="/live",
+        to=[tenant_room(tenant_id), site_room(site_id)],
+    )

@@ -70,8 +70,11 @@ class ConnectionGuard:
 
     def open(self, eio_sid: str, address: str) -> bool:
         with self._lock:
-            if (len(self._conns) >= self.max_connections or self._per_address[address] >= self.max_per_address
-                    or self._pending_per_address[address] >= self.max_pending_per_address):
+            if (
+                len(self._conns) >= self.max_connections
+                or self._per_address[address] >= self.max_per_address
+                or self._pending_per_address[address] >= self.max_pending_per_address
+            ):
                 self.refused += 1
                 return False
             self._conns[eio_sid] = _Conn(address)

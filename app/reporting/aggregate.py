@@ -49,8 +49,13 @@ class Totals:
         return max(scores, key=scores.get) if scores else None
 
     def as_dict(self) -> dict:
-        return {"observations": self.observations, "faces": self.faces, "classified_observations": self.classified,
-                "scores": self.scores, "dominant_emotion": self.dominant}
+        return {
+            "observations": self.observations,
+            "faces": self.faces,
+            "classified_observations": self.classified,
+            "scores": self.scores,
+            "dominant_emotion": self.dominant,
+        }
 
 
 @lru_cache(maxsize=65536)
@@ -95,8 +100,10 @@ def fold_slots(rows: Iterable[SlotRow], site_zones: dict[int, str]) -> dict:
         "totals": total,
         "per_site": per_site,
         "hourly": [(hour, t) for _, (hour, t) in sorted(hourly.items(), key=by_instant)],
-        "site_hourly": [(site_id, hour, t) for (site_id, _), (hour, t) in
-                        sorted(site_hourly.items(), key=lambda item: (item[0][0], item[1][0].astimezone(UTC)))],
+        "site_hourly": [
+            (site_id, hour, t)
+            for (site_id, _), (hour, t) in sorted(site_hourly.items(), key=lambda item: (item[0][0], item[1][0].astimezone(UTC)))
+        ],
         "heatmap": heatmap,
     }
 

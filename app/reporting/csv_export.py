@@ -19,8 +19,17 @@ def report_csv(report: dict) -> str:
     writer.writerow(COLUMNS)
     for row in report["site_hourly"]:
         scores = row["scores"] or {}
-        writer.writerow([row["site_id"], safe_cell(names.get(row["site_id"], "")), row["hour"], row["observations"], row["faces"],
-                         row["classified_observations"], *(scores.get(e, "") for e in EMOTIONS)])
+        writer.writerow(
+            [
+                row["site_id"],
+                safe_cell(names.get(row["site_id"], "")),
+                row["hour"],
+                row["observations"],
+                row["faces"],
+                row["classified_observations"],
+                *(scores.get(e, "") for e in EMOTIONS),
+            ]
+        )
     return out.getvalue()
 
 

@@ -6,9 +6,14 @@ from wtforms.validators import DataRequired
 FREQUENCY_CHOICES = [("monthly", _l("Monthly")), ("weekly", _l("Weekly")), ("daily", _l("Daily"))]
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 PERIOD_CHOICES = [
-    ("last_month", _l("Last month")), ("this_month", _l("This month")), ("last_week", _l("Last week")),
-    ("this_week", _l("This week")), ("last_7_days", _l("Last 7 days")), ("yesterday", _l("Yesterday")),
-    ("today", _l("Today")), ("custom", _l("Custom dates")),
+    ("last_month", _l("Last month")),
+    ("this_month", _l("This month")),
+    ("last_week", _l("Last week")),
+    ("this_week", _l("This week")),
+    ("last_7_days", _l("Last 7 days")),
+    ("yesterday", _l("Yesterday")),
+    ("today", _l("Today")),
+    ("custom", _l("Custom dates")),
 ]
 
 

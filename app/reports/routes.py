@@ -34,7 +34,7 @@ def _managers_only():
 
 
 def _scope_choices() -> list[tuple[str, str]]:
-    """"tenant", "site:<id>" and "camera:<id>" values for the scopes the user may read."""
+    """ "tenant", "site:<id>" and "camera:<id>" values for the scopes the user may read."""
     user = current_actor()
     sites = db.session.scalars(scoped(select(Site), Site).order_by(Site.name)).all()
     cameras = db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)).all()
@@ -65,8 +65,12 @@ def _requested() -> tuple[reports.Scope, object, dict]:
     else:
         period = reports.request_period(scope, args.get("from"), args.get("to"))
         preset = "custom"
-    form = {"scope": args.get("scope", "tenant"), "period": preset, "from": period.start.isoformat(),
-            "to": period.end.isoformat()}
+    form = {
+        "scope": args.get("scope", "tenant"),
+        "period": preset,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+    }
     return scope, period, form
 
 
@@ -87,23 +91,40 @@ def index():
     if requested is None:
         return redirect(url_for("reports.index"))
     report, form = requested
-    return render_template("reports/index.html", report=report, form=form, scopes=_scope_choices(),
-                           periods=PERIOD_CHOICES, query=form, **page_figures(report))
+    return render_template(
+        "reports/index.html",
+        report=report,
+        form=form,
+        scopes=_scope_choices(),
+        periods=PERIOD_CHOICES,
+        query=form,
+        **page_figures(report),
+    )
 
 
 def page_figures(report: dict) -> dict:
     """What the page needs beyond the report: chart data, heatmap cells and their shade."""
     heatmap = {(c["weekday"], c["hour"]): c for c in report["heatmap"]}
     peak = max((c["faces"] for c in report["heatmap"]), default=0)
-    chart = {"labels": [row["hour"][:16].replace("T", " ") for row in report["hourly"]],
-             "series": [{"key": e, "label": str(EMOTION_LABELS[e]),
-                         "values": [row["scores"][e] if row["scores"] else None for row in report["hourly"]]}
-                        for e in EMOTIONS]}
+    chart = {
+        "labels": [row["hour"][:16].replace("T", " ") for row in report["hourly"]],
+        "series": [
+            {
+                "key": e,
+                "label": str(EMOTION_LABELS[e]),
+                "values": [row["scores"][e] if row["scores"] else None for row in report["hourly"]],
+            }
+            for e in EMOTIONS
+        ],
+    }
     return {
-        "chart": chart, "heatmap": heatmap, "emotions": EMOTIONS,
+        "chart": chart,
+        "heatmap": heatmap,
+        "emotions": EMOTIONS,
         "heat_level": lambda cell: min(9, int(10 * cell["faces"] / peak)) if cell and peak else 0,
         "weekdays": [get_day_names("abbreviated", locale=get_locale())[d] for d in range(7)],
-        "from_date": date.fromisoformat(report["period"]["from"]), "to_date": date.fromisoformat(report["period"]["to"]),
+        "from_date": date.fromisoformat(report["period"]["from"]),
+        "to_date": date.fromisoformat(report["period"]["to"]),
         "generated_at": datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")),
     }
 
@@ -134,8 +155,9 @@ def schedules():
     if form.validate_on_submit():
         site_id, camera_id = _parse_scope(form.scope.data)
         scope = reports.request_scope(user, site_id, camera_id)
-        schedule = report_schedules.create_schedule(user.tenant_id, user.id, form.frequency.data, form.language.data,
-                                                    form.recipients.data, scope.site_id, scope.camera_id)
+        schedule = report_schedules.create_schedule(
+            user.tenant_id, user.id, form.frequency.data, form.language.data, form.recipients.data, scope.site_id, scope.camera_id
+        )
         # The last complete period is made at once, so the first report is there without waiting.
         report_schedules.run_schedule(schedule)
         flash(gettext("Schedule added. The report of the last complete period is ready below."), "success")
@@ -143,11 +165,24 @@ def schedules():
     items = db.session.scalars(scoped(select(ReportSchedule), ReportSchedule).order_by(ReportSchedule.id)).all()
     labels = dict(_scope_choices())
     people = dict(form.recipients.choices)
-    history, cursor = paginate(scoped(select(GeneratedReport), GeneratedReport), GeneratedReport.id,
-                               request.args.get("cursor"), HISTORY_PAGE, newest_first=True)
-    return render_template("reports/schedules.html", form=form, schedules=items, labels=labels, people=people,
-                           history=history, next_cursor=cursor, confirm=ConfirmForm(),
-                           frequencies=dict(FREQUENCY_CHOICES)), 400 if form.errors else 200
+    history, cursor = paginate(
+        scoped(select(GeneratedReport), GeneratedReport),
+        GeneratedReport.id,
+        request.args.get("cursor"),
+        HISTORY_PAGE,
+        newest_first=True,
+    )
+    return render_template(
+        "reports/schedules.html",
+        form=form,
+        schedules=items,
+        labels=labels,
+        people=people,
+        history=history,
+        next_cursor=cursor,
+        confirm=ConfirmForm(),
+        frequencies=dict(FREQUENCY_CHOICES),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/schedules/<int:schedule_id>/delete", methods=["GET", "POST"])
@@ -158,8 +193,13 @@ def schedule_delete(schedule_id: int):
         report_schedules.delete_schedule(schedule, current_actor().id)
         flash(gettext("Schedule removed; its reports stay in the history."), "success")
         return redirect(url_for("reports.schedules"))
-    return render_template("admin/confirm.html", form=form, title=gettext("Remove this schedule?"),
-                           detail=gettext("No more reports will be made by it."), back=url_for("reports.schedules"))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("Remove this schedule?"),
+        detail=gettext("No more reports will be made by it."),
+        back=url_for("reports.schedules"),
+    )
 
 
 @bp.get("/files/<int:report_id>.<fmt>")

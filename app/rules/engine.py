@@ -80,16 +80,24 @@ class RuleState:
     decided_until: float = float("-inf")
 
     def to_dict(self) -> dict:
-        return {"s": [[s.ts, int(s.hit), s.value] for s in self.samples], "o": self.open_since, "l": self.last_started,
-                "d": self.decided_until if self.decided_until != float("-inf") else None}
+        return {
+            "s": [[s.ts, int(s.hit), s.value] for s in self.samples],
+            "o": self.open_since,
+            "l": self.last_started,
+            "d": self.decided_until if self.decided_until != float("-inf") else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict | None) -> RuleState:
         if not data:
             return cls()
         decided = data.get("d")
-        return cls(tuple(Sample(ts, bool(hit), value) for ts, hit, value in data["s"]), data["o"], data["l"],
-                   float("-inf") if decided is None else decided)
+        return cls(
+            tuple(Sample(ts, bool(hit), value) for ts, hit, value in data["s"]),
+            data["o"],
+            data["l"],
+            float("-inf") if decided is None else decided,
+        )
 
 
 def sample_from_faces(rule: RuleSpec, ts: float, faces: list[dict]) -> Sample:

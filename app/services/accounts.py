@@ -55,11 +55,11 @@ def check_password_strength(password: str, email: str | None = None, organisatio
     The password is checked (and later stored) exactly as typed: spaces are part of it, never stripped.
     """
     if len(password) < MIN_PASSWORD:
-        raise ServiceError("weak_password", f"The password needs at least {MIN_PASSWORD} characters.",
-                           fields={"password": "too_short"})
+        raise ServiceError(
+            "weak_password", f"The password needs at least {MIN_PASSWORD} characters.", fields={"password": "too_short"}
+        )
     if is_common_password(password):
-        raise ServiceError("weak_password", "This password is too common: choose another one.",
-                           fields={"password": "too_common"})
+        raise ServiceError("weak_password", "This password is too common: choose another one.", fields={"password": "too_common"})
     typed = password.strip().casefold()  # only to compare: " Alpha School " is still the organisation's name
     personal: set[str] = set()
     if email:
@@ -68,8 +68,11 @@ def check_password_strength(password: str, email: str | None = None, organisatio
     if organisation:
         personal.add(organisation.strip().casefold())
     if typed in personal:
-        raise ServiceError("weak_password", "The password must not be your e-mail address or your organisation's name.",
-                           fields={"password": "personal"})
+        raise ServiceError(
+            "weak_password",
+            "The password must not be your e-mail address or your organisation's name.",
+            fields={"password": "personal"},
+        )
 
 
 def email_taken(email: str) -> bool:
@@ -150,11 +153,22 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
     if locked and not known:
         # Locked: no password is even checked, so that guessing goes nowhere.
         audit.record(user.tenant_id, user.id, "sign_in_refused_locked", "user", user.id, via=via)
-        raise ServiceError("account_locked", "This account is locked after too many failed sign-ins. Try again later or "
-                           "ask an admin to unlock it.", status=423)
+        raise ServiceError(
+            "account_locked",
+            "This account is locked after too many failed sign-ins. Try again later or ask an admin to unlock it.",
+            status=423,
+        )
     ok = user.check_password(password)
-    audit.record(user.tenant_id, user.id, "sign_in" if ok else "sign_in_failed", "user", user.id, commit=False, via=via,
-                 **({"known_device": True} if known else {}))
+    audit.record(
+        user.tenant_id,
+        user.id,
+        "sign_in" if ok else "sign_in_failed",
+        "user",
+        user.id,
+        commit=False,
+        via=via,
+        **({"known_device": True} if known else {}),
+    )
     if ok:
         user.failed_logins, user.lockouts, user.locked_until = 0, 0, None
     else:
@@ -163,8 +177,17 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
             user.lockouts += 1
             minutes = lock_minutes(user.lockouts)
             user.locked_until = now + timedelta(minutes=minutes)
-            audit.record(user.tenant_id, None, "user.locked", "user", user.id, commit=False, failed=user.failed_logins,
-                         lockouts=user.lockouts, minutes=minutes)
+            audit.record(
+                user.tenant_id,
+                None,
+                "user.locked",
+                "user",
+                user.id,
+                commit=False,
+                failed=user.failed_logins,
+                lockouts=user.lockouts,
+                minutes=minutes,
+            )
     db.session.commit()
     return user if ok else None
 
@@ -176,8 +199,15 @@ def _clear_lock(user: User) -> None:
 def unlock_user(user: User, actor: User | None) -> User:
     """An admin (or an operator with the CLI: no actor) lifts a lock and the counts of failures."""
     _clear_lock(user)
-    audit.record(user.tenant_id, actor.id if actor else None, "user.unlocked", "user", user.id, commit=False,
-                 **({} if actor else {"via": "cli"}))
+    audit.record(
+        user.tenant_id,
+        actor.id if actor else None,
+        "user.unlocked",
+        "user",
+        user.id,
+        commit=False,
+        **({} if actor else {"via": "cli"}),
+    )
     db.session.commit()
     return user
 
@@ -204,8 +234,9 @@ def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
     return sites
 
 
-def create_user(tenant_id: int, email: str, role: str, password: str | None = None,
-                site_ids: Iterable[int] = (), actor_id: int | None = None) -> User:
+def create_user(
+    tenant_id: int, email: str, role: str, password: str | None = None, site_ids: Iterable[int] = (), actor_id: int | None = None
+) -> User:
     """A user of the tenant; without a password the user sets one from the invitation e-mail."""
     if role not in ROLES:
         raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
@@ -225,17 +256,32 @@ def create_user(tenant_id: int, email: str, role: str, password: str | None = No
 
 
 def _admin_count(tenant_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == tenant_id,
-                                                                           User.role == "admin")) or 0
+    return db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == tenant_id, User.role == "admin")) or 0
 
 
-def update_user(user: User, *, role: str | None = None, password: str | None = None,
-                site_ids: Iterable[int] | None = None, email: str | None = None, actor_id: int | None = None) -> User:
+def update_user(
+    user: User,
+    *,
+    role: str | None = None,
+    password: str | None = None,
+    site_ids: Iterable[int] | None = None,
+    email: str | None = None,
+    actor_id: int | None = None,
+) -> User:
     """Changes of role, e-mail, sites or password; a new password ends the user's sessions and API tokens."""
     old_scope = (user.role, user.all_sites, [s.id for s in user.sites])
     if role is not None and role != user.role:
-        audit.record(user.tenant_id, actor_id, "user.role_changed", "user", user.id, commit=False,
-                     email=user.email, old=user.role, new=role)
+        audit.record(
+            user.tenant_id,
+            actor_id,
+            "user.role_changed",
+            "user",
+            user.id,
+            commit=False,
+            email=user.email,
+            old=user.role,
+            new=role,
+        )
     if role is not None:
         if role not in ROLES:
             raise ServiceError("validation_error", "Unknown role.", fields={"role": "invalid"})
@@ -253,8 +299,9 @@ def update_user(user: User, *, role: str | None = None, password: str | None = N
         # version, tokens are revoked; guessing the old password is moot, so a lock is lifted too.
         user.session_version += 1
         _clear_lock(user)
-        db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        )
         audit.record(user.tenant_id, actor_id, "user.password_changed", "user", user.id, commit=False)
     if site_ids is not None:
         user.sites = _sites_of_tenant(user.tenant_id, site_ids)

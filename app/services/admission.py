@@ -26,8 +26,9 @@ def admit_frame(tenant_id: int, camera_id: int, frame_id: str) -> str | None:
     has its frames waiting) or ``tenant_busy`` (its organisation has)."""
     cfg = current_app.config
     ttl = cfg["STALE_FRAME_S"] * 5 + 1  # a lost frame's place comes back well after it went stale
-    full = store().admit({camera_key(camera_id): cfg["MAX_FRAMES_IN_FLIGHT"],
-                          tenant_key(tenant_id): cfg["TENANT_MAX_IN_FLIGHT"]}, frame_id, ttl)
+    full = store().admit(
+        {camera_key(camera_id): cfg["MAX_FRAMES_IN_FLIGHT"], tenant_key(tenant_id): cfg["TENANT_MAX_IN_FLIGHT"]}, frame_id, ttl
+    )
     if full is None:
         return None
     return "busy" if full == camera_key(camera_id) else "tenant_busy"

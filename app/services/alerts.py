@@ -14,8 +14,20 @@ from app.services import audit
 from app.services.errors import ServiceError
 from app.services.state import store
 
-RULE_FIELDS = ("name", "emotion", "threshold", "duration_s", "min_share", "min_faces", "cooldown_s", "active_from",
-               "active_to", "severity", "enabled", "escalate_after_s")
+RULE_FIELDS = (
+    "name",
+    "emotion",
+    "threshold",
+    "duration_s",
+    "min_share",
+    "min_faces",
+    "cooldown_s",
+    "active_from",
+    "active_to",
+    "severity",
+    "enabled",
+    "escalate_after_s",
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -23,20 +35,35 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def rule_dict(rule: AlertRule) -> dict:
-    return {"id": rule.id, "site_id": rule.site_id, "camera_id": rule.camera_id,
-            **{f: getattr(rule, f) for f in RULE_FIELDS}, "created_at": _iso(rule.created_at)}
+    return {
+        "id": rule.id,
+        "site_id": rule.site_id,
+        "camera_id": rule.camera_id,
+        **{f: getattr(rule, f) for f in RULE_FIELDS},
+        "created_at": _iso(rule.created_at),
+    }
 
 
 def alert_dict(alert: Alert) -> dict:
-    return {"id": alert.id, "rule_id": alert.rule_id, "camera_id": alert.camera_id, "site_id": alert.site_id,
-            "emotion": alert.emotion, "severity": alert.severity, "value": alert.value, "status": alert.status,
-            "started_at": _iso(alert.started_at), "acknowledged_at": _iso(alert.acknowledged_at),
-            "acknowledged_by": alert.acknowledged_by, "note": alert.note, "resolved_at": _iso(alert.resolved_at),
-            "escalated_at": _iso(alert.escalated_at)}
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "camera_id": alert.camera_id,
+        "site_id": alert.site_id,
+        "emotion": alert.emotion,
+        "severity": alert.severity,
+        "value": alert.value,
+        "status": alert.status,
+        "started_at": _iso(alert.started_at),
+        "acknowledged_at": _iso(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "note": alert.note,
+        "resolved_at": _iso(alert.resolved_at),
+        "escalated_at": _iso(alert.escalated_at),
+    }
 
 
-def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None,
-              actor_id: int | None = None) -> AlertRule:
+def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | None, actor_id: int | None = None) -> AlertRule:
     """Create or change a rule; a camera rule belongs to the camera's site."""
     if camera is not None:
         rule.camera_id, rule.site_id = camera.id, camera.site_id
@@ -49,13 +76,21 @@ def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | N
             setattr(rule, name, data[name])
     if bool(rule.active_from) != bool(rule.active_to):
         db.session.rollback()
-        raise ServiceError("validation_error", "Give both active_from and active_to, or neither.",
-                           fields={"active_to": "required"})
+        raise ServiceError(
+            "validation_error", "Give both active_from and active_to, or neither.", fields={"active_to": "required"}
+        )
     created = rule.id is None
     db.session.add(rule)
     db.session.flush()
-    audit.record(rule.tenant_id, actor_id, "rule.created" if created else "rule.changed", "alert_rule", rule.id,
-                 commit=False, **{k: getattr(rule, k) for k in RULE_FIELDS})
+    audit.record(
+        rule.tenant_id,
+        actor_id,
+        "rule.created" if created else "rule.changed",
+        "alert_rule",
+        rule.id,
+        commit=False,
+        **{k: getattr(rule, k) for k in RULE_FIELDS},
+    )
     db.session.commit()
     return rule
 
@@ -67,15 +102,30 @@ def delete_rule(rule: AlertRule, actor_id: int | None = None) -> None:
 
 
 def spec_of(rule: AlertRule, timezone: str) -> RuleSpec:
-    return RuleSpec(id=rule.id, emotion=rule.emotion, threshold=rule.threshold, duration_s=rule.duration_s,
-                    min_share=rule.min_share, min_faces=rule.min_faces, cooldown_s=rule.cooldown_s,
-                    active_from=rule.active_from, active_to=rule.active_to, timezone=timezone)
+    return RuleSpec(
+        id=rule.id,
+        emotion=rule.emotion,
+        threshold=rule.threshold,
+        duration_s=rule.duration_s,
+        min_share=rule.min_share,
+        min_faces=rule.min_faces,
+        cooldown_s=rule.cooldown_s,
+        active_from=rule.active_from,
+        active_to=rule.active_to,
+        timezone=timezone,
+    )
 
 
 def rules_for_camera(tenant_id: int, site_id: int, camera_id: int) -> list[AlertRule]:
-    return list(db.session.scalars(select(AlertRule).where(
-        AlertRule.tenant_id == tenant_id, AlertRule.enabled.is_(True),
-        or_(AlertRule.camera_id == camera_id, (AlertRule.camera_id.is_(None)) & (AlertRule.site_id == site_id)))))
+    return list(
+        db.session.scalars(
+            select(AlertRule).where(
+                AlertRule.tenant_id == tenant_id,
+                AlertRule.enabled.is_(True),
+                or_(AlertRule.camera_id == camera_id, (AlertRule.camera_id.is_(None)) & (AlertRule.site_id == site_id)),
+            )
+        )
+    )
 
 
 def evaluate_observation(tenant_id: int, site_id: int, camera_id: int, ts: float, faces: list[dict]) -> list[Alert]:
@@ -103,15 +153,26 @@ def evaluate_observation(tenant_id: int, site_id: int, camera_id: int, ts: float
         store().update_json(f"rule:{rule.id}:camera:{camera_id}", step, ttl_s=int(3 * rule.duration_s + rule.cooldown_s + 60))
         for event in produced:
             if isinstance(event, AlertStarted):
-                alert = Alert(tenant_id=tenant_id, rule_id=rule.id, site_id=site_id, camera_id=camera_id,
-                              emotion=rule.emotion, severity=rule.severity, value=event.value, status="open",
-                              started_at=datetime.fromtimestamp(event.ts, UTC))
+                alert = Alert(
+                    tenant_id=tenant_id,
+                    rule_id=rule.id,
+                    site_id=site_id,
+                    camera_id=camera_id,
+                    emotion=rule.emotion,
+                    severity=rule.severity,
+                    value=event.value,
+                    status="open",
+                    started_at=datetime.fromtimestamp(event.ts, UTC),
+                )
                 db.session.add(alert)
                 changed.append(alert)
             elif isinstance(event, AlertEnded):
-                alert = db.session.scalar(select(Alert).where(
-                    Alert.rule_id == rule.id, Alert.camera_id == camera_id, Alert.resolved_at.is_(None))
-                    .order_by(Alert.id.desc()).limit(1))
+                alert = db.session.scalar(
+                    select(Alert)
+                    .where(Alert.rule_id == rule.id, Alert.camera_id == camera_id, Alert.resolved_at.is_(None))
+                    .order_by(Alert.id.desc())
+                    .limit(1)
+                )
                 if alert is not None:
                     alert.resolved_at = datetime.fromtimestamp(event.ts, UTC)
                     alert.status = "resolved"
@@ -142,23 +203,33 @@ def simulate(rule: AlertRule, timezone: str, camera_ids: list[int], hours: float
     results: list[dict] = []
     for camera_id in camera_ids:
         state = RuleState()
-        rows = db.session.execute(select(Observation.ts, Observation.faces).where(
-            Observation.camera_id == camera_id, Observation.ts >= since).order_by(Observation.ts))
+        rows = db.session.execute(
+            select(Observation.ts, Observation.faces)
+            .where(Observation.camera_id == camera_id, Observation.ts >= since)
+            .order_by(Observation.ts)
+        )
         for ts, faces in rows:
             state, events = evaluate(spec, state, sample_from_faces(spec, ts.timestamp(), faces or []))
             for event in events:
-                results.append({"camera_id": camera_id, "event": "started" if isinstance(event, AlertStarted) else "ended",
-                                "at": _iso(datetime.fromtimestamp(event.ts, UTC)),
-                                "value": getattr(event, "value", None)})
+                results.append(
+                    {
+                        "camera_id": camera_id,
+                        "event": "started" if isinstance(event, AlertStarted) else "ended",
+                        "at": _iso(datetime.fromtimestamp(event.ts, UTC)),
+                        "value": getattr(event, "value", None),
+                    }
+                )
     return sorted(results, key=lambda r: r["at"])
 
 
 def escalate_overdue(now: datetime | None = None) -> list[Alert]:
     """Open alerts left unacknowledged past their rule's ``escalate_after_s``, now escalated."""
     now = now or utcnow()
-    candidates = db.session.execute(select(Alert, AlertRule.escalate_after_s).join(AlertRule, Alert.rule_id == AlertRule.id)
-                                    .where(Alert.status == "open", Alert.escalated_at.is_(None),
-                                           AlertRule.escalate_after_s.is_not(None)))
+    candidates = db.session.execute(
+        select(Alert, AlertRule.escalate_after_s)
+        .join(AlertRule, Alert.rule_id == AlertRule.id)
+        .where(Alert.status == "open", Alert.escalated_at.is_(None), AlertRule.escalate_after_s.is_not(None))
+    )
     escalated = []
     for alert, after in candidates:
         if alert.started_at <= now - timedelta(seconds=after):
@@ -178,11 +249,13 @@ def check_cameras(offline_after_s: float, now: datetime | None = None) -> tuple[
     camera is back. Returns (raised, resolved)."""
     now = now or utcnow()
     raised, resolved = [], []
-    open_offline = {a.camera_id: a for a in db.session.scalars(
-        select(Alert).where(Alert.emotion == OFFLINE, Alert.resolved_at.is_(None)))}
+    open_offline = {
+        a.camera_id: a for a in db.session.scalars(select(Alert).where(Alert.emotion == OFFLINE, Alert.resolved_at.is_(None)))
+    }
     rules = list(db.session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True))))
-    cameras = db.session.scalars(select(Camera).where(Camera.last_seen_at.is_not(None),
-                                                      Camera.last_seen_at >= now - timedelta(days=1)))
+    cameras = db.session.scalars(
+        select(Camera).where(Camera.last_seen_at.is_not(None), Camera.last_seen_at >= now - timedelta(days=1))
+    )
     for camera in cameras:
         silent = now - camera.last_seen_at > timedelta(seconds=offline_after_s)
         alert = open_offline.get(camera.id)
@@ -193,8 +266,17 @@ def check_cameras(offline_after_s: float, now: datetime | None = None) -> tuple[
             continue
         watching = [r for r in rules if r.camera_id == camera.id or (r.camera_id is None and r.site_id == camera.site_id)]
         if alert is None and any(spec_of(r, camera.site.timezone).active_at(now.timestamp()) for r in watching):
-            alert = Alert(tenant_id=camera.tenant_id, rule_id=None, site_id=camera.site_id, camera_id=camera.id,
-                          emotion=OFFLINE, severity="warning", value=0.0, status="open", started_at=now)
+            alert = Alert(
+                tenant_id=camera.tenant_id,
+                rule_id=None,
+                site_id=camera.site_id,
+                camera_id=camera.id,
+                emotion=OFFLINE,
+                severity="warning",
+                value=0.0,
+                status="open",
+                started_at=now,
+            )
             db.session.add(alert)
             raised.append(alert)
     db.session.commit()

@@ -48,8 +48,9 @@ class FrameOutcome:
     alerts: list[tuple[str, dict]] = field(default_factory=list)  # (event, alert object)
 
 
-def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes,
-                  client_ts: float | None = None) -> FrameOutcome:
+def process_frame(
+    tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes, client_ts: float | None = None
+) -> FrameOutcome:
     """Analyse, store, smooth and evaluate the rules; publishing is the caller's (app.events)."""
     state = store()
     cfg = current_app.config
@@ -76,10 +77,18 @@ def process_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, r
         # Atomic like the rule state: two workers on one camera never lose each other's frames.
         smoothed = state.update_json(f"smooth:{camera_id}", lambda prev: ema(prev or None, mean, alpha) or {}, ttl_s=30) or None
         payload = {
-            "observation_id": obs.id, "frame_id": frame_id, "camera_id": camera_id, "site_id": site_id,
-            "ts": int(received_at * 1000), "client_ts": client_ts, "model_version": models.version,
-            "faces": faces, "latency_ms": round(latency_ms, 1), "smoothed": smoothed,
-            "width": analysis.width, "height": analysis.height,
+            "observation_id": obs.id,
+            "frame_id": frame_id,
+            "camera_id": camera_id,
+            "site_id": site_id,
+            "ts": int(received_at * 1000),
+            "client_ts": client_ts,
+            "model_version": models.version,
+            "faces": faces,
+            "latency_ms": round(latency_ms, 1),
+            "smoothed": smoothed,
+            "width": analysis.width,
+            "height": analysis.height,
         }
         outcome = FrameOutcome(payload=payload)
         for alert in alerts.evaluate_observation(tenant_id, site_id, camera_id, received_at, faces):

@@ -30,12 +30,19 @@ def status_of(cameras: list[Camera]) -> dict[int, dict]:
     """Camera id -> {last_seen_at, fps, received, refused, stale, analysed} (one grouped query)."""
     since = datetime.now(UTC) - timedelta(seconds=60)
     ids = [c.id for c in cameras]
-    recent = dict(db.session.execute(
-        select(Observation.camera_id, func.count()).where(Observation.camera_id.in_(ids or [-1]), Observation.ts >= since)
-        .group_by(Observation.camera_id)).all())
+    recent = dict(
+        db.session.execute(
+            select(Observation.camera_id, func.count())
+            .where(Observation.camera_id.in_(ids or [-1]), Observation.ts >= since)
+            .group_by(Observation.camera_id)
+        ).all()
+    )
     out = {}
     for camera in cameras:
         counts = store().tallies(stats_key(camera.id))
-        out[camera.id] = {"last_seen_at": camera.last_seen_at, "fps": round(recent.get(camera.id, 0) / 60, 2),
-                          **{k: counts.get(k, 0) for k in ("received", "refused", "stale", "analysed")}}
+        out[camera.id] = {
+            "last_seen_at": camera.last_seen_at,
+            "fps": round(recent.get(camera.id, 0) / 60, 2),
+            **{k: counts.get(k, 0) for k in ("received", "refused", "stale", "analysed")},
+        }
     return out

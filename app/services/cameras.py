@@ -34,21 +34,28 @@ def _check(name: str | None, fps: int | None) -> None:
     if name is not None and not name.strip():
         raise ServiceError("validation_error", "The camera needs a name.", fields={"name": "required"})
     if fps is not None and not 1 <= fps <= MAX_FPS:
-        raise ServiceError("validation_error", f"Frames per second must be between 1 and {MAX_FPS}.",
-                           fields={"fps": "out_of_range"})
+        raise ServiceError(
+            "validation_error", f"Frames per second must be between 1 and {MAX_FPS}.", fields={"fps": "out_of_range"}
+        )
 
 
 def _check_quota(tenant_id: int, add_cameras: int, add_fps: int) -> None:
     """The tenant's quotas: how many cameras, and their frames per second in total."""
     tenant = db.session.get(Tenant, tenant_id)
-    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(Camera.fps), 0))
-                                      .where(Camera.tenant_id == tenant_id)).one()
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Camera.fps), 0)).where(Camera.tenant_id == tenant_id)
+    ).one()
     if count + add_cameras > tenant.max_cameras:
-        raise ServiceError("quota_exceeded", f"Your plan allows {tenant.max_cameras} cameras.", status=409,
-                           fields={"cameras": "quota_exceeded"})
+        raise ServiceError(
+            "quota_exceeded", f"Your plan allows {tenant.max_cameras} cameras.", status=409, fields={"cameras": "quota_exceeded"}
+        )
     if total + add_fps > tenant.max_total_fps:
-        raise ServiceError("quota_exceeded", f"Your plan allows {tenant.max_total_fps} frames per second over all cameras.",
-                           status=409, fields={"fps": "quota_exceeded"})
+        raise ServiceError(
+            "quota_exceeded",
+            f"Your plan allows {tenant.max_total_fps} frames per second over all cameras.",
+            status=409,
+            fields={"fps": "quota_exceeded"},
+        )
 
 
 def create_camera(site: Site, name: str, fps: int = 5) -> tuple[Camera, str]:
@@ -56,8 +63,7 @@ def create_camera(site: Site, name: str, fps: int = 5) -> tuple[Camera, str]:
     _check(name, fps)
     _check_quota(site.tenant_id, 1, fps)
     token = new_token("cam")
-    camera = Camera(tenant_id=site.tenant_id, site_id=site.id, name=name.strip()[:120], fps=fps,
-                    token_hash=token_hash(token))
+    camera = Camera(tenant_id=site.tenant_id, site_id=site.id, name=name.strip()[:120], fps=fps, token_hash=token_hash(token))
     db.session.add(camera)
     db.session.commit()
     return camera, token

@@ -35,8 +35,14 @@ def render_notice(site: Site, tenant: Tenant, language: str) -> bytes:
         purpose = PURPOSE_LABELS.get(site.purpose, site.purpose) if site.purpose != "unspecified" else _("not declared yet")
         block(_("Purpose: %(purpose)s", purpose=purpose), 16, gap=8)
         block(_("No image is recorded or kept. Nobody is identified."), 18, bold=True)
-        block(_("A camera estimates facial expressions (for example a smile) as numbers, on the spot; only these numbers "
-                "are stored, without any image, and they are deleted after %(days)d days.", days=tenant.retention_days), 13)
+        block(
+            _(
+                "A camera estimates facial expressions (for example a smile) as numbers, on the spot; only these numbers "
+                "are stored, without any image, and they are deleted after %(days)d days.",
+                days=tenant.retention_days,
+            ),
+            13,
+        )
         block(str(CAVEAT), 13, gap=8)
         contact = tenant.privacy_contact or _("the reception desk")
         block(_("Questions, objections or requests about your data: %(contact)s", contact=contact), 14, bold=True)

@@ -27,19 +27,28 @@ def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = Fa
     sent = 0
     for user in recipients(tenant_id, site_id, managers=escalation):
         with force_locale(user.locale or "fr"):
-            subject = gettext("EmotiScan alert: %(emotion)s at %(camera)s", emotion=gettext(kind),
-                              camera=camera.name if camera else "?")
+            subject = gettext(
+                "EmotiScan alert: %(emotion)s at %(camera)s", emotion=gettext(kind), camera=camera.name if camera else "?"
+            )
             if kind == "camera_offline":
                 subject = gettext("EmotiScan: camera %(camera)s stopped sending", camera=camera.name if camera else "?")
             if escalation:
                 subject = gettext("Not acknowledged:") + " " + subject
-            body = gettext("%(emotion)s above the rule's threshold (%(value)d %%) since %(time)s at %(camera)s (%(site)s).",
-                           emotion=gettext(kind), value=round(alert["value"] * 100), time=alert["started_at"],
-                           camera=camera.name if camera else "?", site=camera.site.name if camera else "?")
+            body = gettext(
+                "%(emotion)s above the rule's threshold (%(value)d %%) since %(time)s at %(camera)s (%(site)s).",
+                emotion=gettext(kind),
+                value=round(alert["value"] * 100),
+                time=alert["started_at"],
+                camera=camera.name if camera else "?",
+                site=camera.site.name if camera else "?",
+            )
             if kind == "camera_offline":
-                body = gettext("The camera %(camera)s (%(site)s) has sent nothing since %(time)s, during its active hours.",
-                               camera=camera.name if camera else "?", site=camera.site.name if camera else "?",
-                               time=alert["started_at"])
+                body = gettext(
+                    "The camera %(camera)s (%(site)s) has sent nothing since %(time)s, during its active hours.",
+                    camera=camera.name if camera else "?",
+                    site=camera.site.name if camera else "?",
+                    time=alert["started_at"],
+                )
             body += "\n" + current_app.config["PUBLIC_URL"] + "/live"
         sent += send_mail(user.email, subject, body)
     return sent

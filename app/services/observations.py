@@ -17,13 +17,22 @@ from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S
 
 
-def record(tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_version: str, faces: list[dict],
-           latency_ms: float) -> Observation | None:
+def record(
+    tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_version: str, faces: list[dict], latency_ms: float
+) -> Observation | None:
     """Store one frame's result; None when the camera was deleted meanwhile."""
     mean = frame_mean(faces) or {}
-    obs = Observation(tenant_id=tenant_id, site_id=site_id, camera_id=camera_id, ts=ts, model_version=model_version,
-                      face_count=len(faces), faces=faces, latency_ms=round(latency_ms, 1),
-                      **{k: mean.get(k) for k in EMOTIONS})
+    obs = Observation(
+        tenant_id=tenant_id,
+        site_id=site_id,
+        camera_id=camera_id,
+        ts=ts,
+        model_version=model_version,
+        face_count=len(faces),
+        faces=faces,
+        latency_ms=round(latency_ms, 1),
+        **{k: mean.get(k) for k in EMOTIONS},
+    )
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:
         # A frame's numbers need not wait for the WAL flush: a database crash may forget the last
@@ -45,21 +54,36 @@ def rollup_upsert(obs: Observation, postgresql: bool):
     """Add one observation to its camera's 15-minute slot (insert or update in one statement, so
     that concurrent workers never lose a count)."""
     epoch = int(obs.ts.timestamp())
-    values = {"camera_id": obs.camera_id, "slot": epoch // SLOT_S, "tenant_id": obs.tenant_id, "site_id": obs.site_id,
-              "observations": 1, "faces": obs.face_count, "classified": int(obs.neutral is not None),
-              "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)), **{e: getattr(obs, e) or 0.0 for e in EMOTIONS}}
+    values = {
+        "camera_id": obs.camera_id,
+        "slot": epoch // SLOT_S,
+        "tenant_id": obs.tenant_id,
+        "site_id": obs.site_id,
+        "observations": 1,
+        "faces": obs.face_count,
+        "classified": int(obs.neutral is not None),
+        "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)),
+        **{e: getattr(obs, e) or 0.0 for e in EMOTIONS},
+    }
     insert = (pg_insert if postgresql else sqlite_insert)(ObservationRollup)
     stmt = insert.values(**values)
     table = ObservationRollup.__table__.c
     added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
-    return stmt.on_conflict_do_update(index_elements=["camera_id", "slot"],
-                                      set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)})
+    return stmt.on_conflict_do_update(
+        index_elements=["camera_id", "slot"], set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)}
+    )
 
 
 def observation_dict(obs: Observation) -> dict:
-    return {"id": obs.id, "camera_id": obs.camera_id, "site_id": obs.site_id,
-            "ts": obs.ts.astimezone(UTC).isoformat().replace("+00:00", "Z"), "model_version": obs.model_version,
-            "faces": obs.faces, "latency_ms": obs.latency_ms}
+    return {
+        "id": obs.id,
+        "camera_id": obs.camera_id,
+        "site_id": obs.site_id,
+        "ts": obs.ts.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "model_version": obs.model_version,
+        "faces": obs.faces,
+        "latency_ms": obs.latency_ms,
+    }
 
 
 def query(stmt_base, camera_id: int | None, since: datetime | None, until: datetime | None):
@@ -71,6 +95,3 @@ def query(stmt_base, camera_id: int | None, since: datetime | None, until: datet
     if until is not None:
         stmt = stmt.where(Observation.ts <= min(until, utcnow()))
     return stmt
-
-
-

@@ -70,8 +70,17 @@ def declare_purpose(site: Site, setting: str, purpose: str, actor_id: int | None
         raise ServiceError("validation_error", "Choose the purpose of the analysis.", fields={"purpose": "invalid"})
     site.setting, site.purpose = setting, purpose
     site.purpose_declared_at, site.purpose_declared_by = utcnow(), actor_id
-    audit.record(site.tenant_id, actor_id, "site.purpose_declared", "site", site.id, commit=False, setting=setting,
-                 purpose=purpose, analysis=analysis_refusal(setting, purpose, bool(site_tenant(site).outside_eu)) or "allowed")
+    audit.record(
+        site.tenant_id,
+        actor_id,
+        "site.purpose_declared",
+        "site",
+        site.id,
+        commit=False,
+        setting=setting,
+        purpose=purpose,
+        analysis=analysis_refusal(setting, purpose, bool(site_tenant(site).outside_eu)) or "allowed",
+    )
     db.session.commit()
     return site
 
@@ -80,9 +89,14 @@ def site_tenant(site: Site) -> Tenant:
     return db.session.get(Tenant, site.tenant_id)
 
 
-def update_settings(tenant: Tenant, actor_id: int | None, retention_days: int | None = None,
-                    audit_retention_days: int | None = None, privacy_contact: str | None = None,
-                    outside_eu: bool | None = None) -> Tenant:
+def update_settings(
+    tenant: Tenant,
+    actor_id: int | None,
+    retention_days: int | None = None,
+    audit_retention_days: int | None = None,
+    privacy_contact: str | None = None,
+    outside_eu: bool | None = None,
+) -> Tenant:
     """Retention periods, the privacy contact shown on notices, the outside-EU declaration."""
     changes: dict = {}
     if retention_days is not None:
@@ -91,8 +105,9 @@ def update_settings(tenant: Tenant, actor_id: int | None, retention_days: int | 
         changes["retention_days"] = retention_days
     if audit_retention_days is not None:
         if not 30 <= audit_retention_days <= 3650:
-            raise ServiceError("validation_error", "The audit trail is kept 30 to 3650 days.",
-                               fields={"audit_retention_days": "out_of_range"})
+            raise ServiceError(
+                "validation_error", "The audit trail is kept 30 to 3650 days.", fields={"audit_retention_days": "out_of_range"}
+            )
         changes["audit_retention_days"] = audit_retention_days
     if privacy_contact is not None:
         changes["privacy_contact"] = privacy_contact.strip()[:200]
@@ -109,6 +124,7 @@ def update_settings(tenant: Tenant, actor_id: int | None, retention_days: int | 
 
 # Retention ---------------------------------------------------------------------------------------
 
+
 def _cutoffs(tenant: Tenant, now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=tenant.retention_days), now - timedelta(days=tenant.audit_retention_days)
 
@@ -118,11 +134,15 @@ def retention_preview(tenant: Tenant, now: datetime | None = None) -> dict:
     now = now or utcnow()
     data_cutoff, audit_cutoff = _cutoffs(tenant, now)
     count = lambda model, column, cutoff: db.session.scalar(  # noqa: E731
-        select(func.count()).select_from(model).where(model.tenant_id == tenant.id, column < cutoff))
-    return {"observations": count(Observation, Observation.ts, data_cutoff),
-            "alerts": count(Alert, Alert.started_at, data_cutoff),
-            "audit_entries": count(AuditEntry, AuditEntry.created_at, audit_cutoff),
-            "data_cutoff": data_cutoff, "audit_cutoff": audit_cutoff}
+        select(func.count()).select_from(model).where(model.tenant_id == tenant.id, column < cutoff)
+    )
+    return {
+        "observations": count(Observation, Observation.ts, data_cutoff),
+        "alerts": count(Alert, Alert.started_at, data_cutoff),
+        "audit_entries": count(AuditEntry, AuditEntry.created_at, audit_cutoff),
+        "data_cutoff": data_cutoff,
+        "audit_cutoff": audit_cutoff,
+    }
 
 
 def _delete_in_batches(model, condition, batch: int) -> int:
@@ -146,25 +166,30 @@ def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> 
     for tenant in db.session.scalars(select(Tenant)).all():
         data_cutoff, audit_cutoff = _cutoffs(tenant, now)
         done["observations"] += _delete_in_batches(
-            Observation, (Observation.tenant_id == tenant.id) & (Observation.ts < data_cutoff), batch)
+            Observation, (Observation.tenant_id == tenant.id) & (Observation.ts < data_cutoff), batch
+        )
         # Whole slots only: a slot that straddles the cut-off goes when all of it is past.
         last_slot = int(data_cutoff.timestamp()) // SLOT_S
-        result = db.session.execute(delete(ObservationRollup).where(ObservationRollup.tenant_id == tenant.id,
-                                                                    ObservationRollup.slot < last_slot))
+        result = db.session.execute(
+            delete(ObservationRollup).where(ObservationRollup.tenant_id == tenant.id, ObservationRollup.slot < last_slot)
+        )
         db.session.commit()
         done["rollups"] += result.rowcount or 0
         stale = (WebhookDelivery.tenant_id == tenant.id) & WebhookDelivery.alert_id.in_(
-            select(Alert.id).where(Alert.tenant_id == tenant.id, Alert.started_at < data_cutoff))
+            select(Alert.id).where(Alert.tenant_id == tenant.id, Alert.started_at < data_cutoff)
+        )
         _delete_in_batches(WebhookDelivery, stale, batch)
         done["alerts"] += _delete_in_batches(Alert, (Alert.tenant_id == tenant.id) & (Alert.started_at < data_cutoff), batch)
         done["audit_entries"] += _delete_in_batches(
-            AuditEntry, (AuditEntry.tenant_id == tenant.id) & (AuditEntry.created_at < audit_cutoff), batch)
+            AuditEntry, (AuditEntry.tenant_id == tenant.id) & (AuditEntry.created_at < audit_cutoff), batch
+        )
     if any(done.values()):
         log.info("retention: deleted %s", done)
     return done
 
 
 # Export ------------------------------------------------------------------------------------------
+
 
 def _iso(value):
     if isinstance(value, datetime):
@@ -179,26 +204,82 @@ def _rows(model, condition, columns: list[str], limit: int | None = None) -> lis
 
 EXPORT_TABLES = {
     # file stem: (model, columns); secrets (password hashes, token hashes, webhook secrets) are left out.
-    "organisation": (Tenant, ["id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu",
-                              "created_at"]),
-    "sites": (Site, ["id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by",
-                     "created_at"]),
+    "organisation": (
+        Tenant,
+        ["id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu", "created_at"],
+    ),
+    "sites": (Site, ["id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by", "created_at"]),
     "cameras": (Camera, ["id", "site_id", "name", "fps", "last_seen_at", "created_at"]),
     "users": (User, ["id", "email", "role", "all_sites", "locale", "notify_alerts", "created_at", "locked_until"]),
     "api_tokens": (ApiToken, ["id", "user_id", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]),
-    "alert_rules": (AlertRule, ["id", "site_id", "camera_id", "name", "emotion", "threshold", "duration_s", "min_share",
-                                "min_faces", "cooldown_s", "active_from", "active_to", "severity", "enabled",
-                                "escalate_after_s", "created_at", "updated_at"]),
-    "alerts": (Alert, ["id", "rule_id", "site_id", "camera_id", "emotion", "severity", "value", "status", "started_at",
-                       "acknowledged_at", "acknowledged_by", "note", "resolved_at", "escalated_at"]),
+    "alert_rules": (
+        AlertRule,
+        [
+            "id",
+            "site_id",
+            "camera_id",
+            "name",
+            "emotion",
+            "threshold",
+            "duration_s",
+            "min_share",
+            "min_faces",
+            "cooldown_s",
+            "active_from",
+            "active_to",
+            "severity",
+            "enabled",
+            "escalate_after_s",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    "alerts": (
+        Alert,
+        [
+            "id",
+            "rule_id",
+            "site_id",
+            "camera_id",
+            "emotion",
+            "severity",
+            "value",
+            "status",
+            "started_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "note",
+            "resolved_at",
+            "escalated_at",
+        ],
+    ),
     "webhooks": (Webhook, ["id", "url", "enabled", "created_at"]),
-    "webhook_deliveries": (WebhookDelivery, ["id", "webhook_id", "alert_id", "event", "attempt", "status_code", "ok", "error",
-                                             "created_at"]),
-    "generated_reports": (GeneratedReport, ["id", "schedule_id", "site_id", "camera_id", "frequency", "language",
-                                            "period_from", "period_to", "scope_label", "summary", "pdf_bytes", "emailed_to",
-                                            "created_at"]),
-    "report_schedules": (ReportSchedule, ["id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled",
-                                          "created_at"]),
+    "webhook_deliveries": (
+        WebhookDelivery,
+        ["id", "webhook_id", "alert_id", "event", "attempt", "status_code", "ok", "error", "created_at"],
+    ),
+    "generated_reports": (
+        GeneratedReport,
+        [
+            "id",
+            "schedule_id",
+            "site_id",
+            "camera_id",
+            "frequency",
+            "language",
+            "period_from",
+            "period_to",
+            "scope_label",
+            "summary",
+            "pdf_bytes",
+            "emailed_to",
+            "created_at",
+        ],
+    ),
+    "report_schedules": (
+        ReportSchedule,
+        ["id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled", "created_at"],
+    ),
     "audit": (AuditEntry, ["id", "actor_id", "action", "target_type", "target_id", "details", "created_at"]),
 }
 # Tables exported another way: user_sites (below, joined to users), observations (paged), rollups
@@ -210,8 +291,13 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
     """Everything the organisation has here, as JSON and CSV in a zip with a manifest (row counts
     and SHA-256 of each file). Observations stream into the archive page by page."""
     buffer = io.BytesIO()
-    manifest: dict = {"organisation_id": tenant.id, "generated_at": _iso(utcnow()), "format": 1, "files": {},
-                      "note": "Numbers only: no image of a face is ever stored by EmotiScan."}
+    manifest: dict = {
+        "organisation_id": tenant.id,
+        "generated_at": _iso(utcnow()),
+        "format": 1,
+        "files": {},
+        "note": "Numbers only: no image of a face is ever stored by EmotiScan.",
+    }
 
     def add(name: str, payload: bytes, rows: int) -> None:
         archive.writestr(name, payload)
@@ -225,42 +311,59 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
-            writer.writerows({k: safe_cell(json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
-                             for r in rows)
+            writer.writerows(
+                {k: safe_cell(json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows
+            )
             add(f"{stem}.csv", out.getvalue().encode(), len(rows))
-        scopes = [{"user_id": u, "site_id": s} for u, s in db.session.execute(
-            select(user_sites.c.user_id, user_sites.c.site_id).join(User, User.id == user_sites.c.user_id)
-            .where(User.tenant_id == tenant.id).order_by(user_sites.c.user_id, user_sites.c.site_id))]
+        scopes = [
+            {"user_id": u, "site_id": s}
+            for u, s in db.session.execute(
+                select(user_sites.c.user_id, user_sites.c.site_id)
+                .join(User, User.id == user_sites.c.user_id)
+                .where(User.tenant_id == tenant.id)
+                .order_by(user_sites.c.user_id, user_sites.c.site_id)
+            )
+        ]
         add("user_sites.json", json.dumps(scopes, indent=1).encode(), len(scopes))
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=["user_id", "site_id"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(scopes)
         add("user_sites.csv", out.getvalue().encode(), len(scopes))
-        for report in db.session.scalars(select(GeneratedReport).where(GeneratedReport.tenant_id == tenant.id)
-                                         .order_by(GeneratedReport.id)):
+        for report in db.session.scalars(
+            select(GeneratedReport).where(GeneratedReport.tenant_id == tenant.id).order_by(GeneratedReport.id)
+        ):
             add(f"reports/{report.id}.pdf", report.pdf or b"", 1)
             add(f"reports/{report.id}.csv", (report.csv or "").encode(), 1)
         out, count, last_id = io.StringIO(), 0, 0
         writer = csv.DictWriter(out, fieldnames=OBSERVATION_COLUMNS, lineterminator="\n")
         writer.writeheader()
         while True:  # keyset pages: memory stays flat on large tenants
-            page = _rows(Observation, (Observation.tenant_id == tenant.id) & (Observation.id > last_id), OBSERVATION_COLUMNS,
-                         limit=5000)
+            page = _rows(
+                Observation, (Observation.tenant_id == tenant.id) & (Observation.id > last_id), OBSERVATION_COLUMNS, limit=5000
+            )
             if not page:
                 break
-            writer.writerows({**r, "model_version": safe_cell(r["model_version"]), "faces": json.dumps(r["faces"])}
-                             for r in page)
+            writer.writerows({**r, "model_version": safe_cell(r["model_version"]), "faces": json.dumps(r["faces"])} for r in page)
             count, last_id = count + len(page), page[-1]["id"]
         add("observations.csv", out.getvalue().encode(), count)
-        audit.record(tenant.id, actor_id, "tenant.export", "tenant", tenant.id, commit=False,
-                     files=len(manifest["files"]) + 1, observations=count)
+        audit.record(
+            tenant.id,
+            actor_id,
+            "tenant.export",
+            "tenant",
+            tenant.id,
+            commit=False,
+            files=len(manifest["files"]) + 1,
+            observations=count,
+        )
         db.session.commit()
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     return buffer.getvalue()
 
 
 # Erasure -----------------------------------------------------------------------------------------
+
 
 def redis_keys_of(tenant_id: int) -> list[str]:
     """State keys that name the tenant's cameras or rules (rule state, smoothing, frames in flight)."""
@@ -280,8 +383,9 @@ def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dic
     """Delete the organisation and everything of it, here and in Redis, after the admin typed its
     name. Explicit deletes in dependency order (SQLite does not enforce cascades)."""
     if confirmation.strip() != tenant.name:
-        raise ServiceError("confirmation_mismatch", "Type the organisation's name exactly to confirm.",
-                           fields={"confirmation": "mismatch"})
+        raise ServiceError(
+            "confirmation_mismatch", "Type the organisation's name exactly to confirm.", fields={"confirmation": "mismatch"}
+        )
     from app.services.state import store
 
     tenant_id = tenant.id
@@ -289,8 +393,21 @@ def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dic
     users = select(User.id).where(User.tenant_id == tenant_id)
     deleted: dict[str, int] = {}
     deleted["user_sites"] = db.session.execute(delete(user_sites).where(user_sites.c.user_id.in_(users))).rowcount or 0
-    for model in (WebhookDelivery, Webhook, GeneratedReport, ReportSchedule, Alert, AlertRule, ObservationRollup, Observation,
-                  ApiToken, AuditEntry, Camera, Site, User):
+    for model in (
+        WebhookDelivery,
+        Webhook,
+        GeneratedReport,
+        ReportSchedule,
+        Alert,
+        AlertRule,
+        ObservationRollup,
+        Observation,
+        ApiToken,
+        AuditEntry,
+        Camera,
+        Site,
+        User,
+    ):
         deleted[model.__tablename__] = db.session.execute(delete(model).where(model.tenant_id == tenant_id)).rowcount or 0
     db.session.execute(delete(Tenant).where(Tenant.id == tenant_id))
     db.session.add(TenantErasure(tenant_id=tenant_id, deleted_rows=deleted))

@@ -16,8 +16,15 @@ from flask_babel import gettext as _
 from app.inference.labels import EMOTIONS
 from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
 
-COLOURS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#2ca02c", "sad": "#1f77b4",
-           "surprise": "#ff7f0e", "neutral": "#7f7f7f"}
+COLOURS = {
+    "angry": "#d62728",
+    "disgust": "#8c564b",
+    "fear": "#9467bd",
+    "happy": "#2ca02c",
+    "sad": "#1f77b4",
+    "surprise": "#ff7f0e",
+    "neutral": "#7f7f7f",
+}
 
 
 def font_dir() -> Path:
@@ -48,8 +55,9 @@ def _hourly_chart(report: dict) -> io.BytesIO:
 
     def draw(ax):
         for emotion in EMOTIONS:
-            ax.plot(xs, [r["scores"][emotion] for r in rows], label=str(EMOTION_LABELS[emotion]),
-                    color=COLOURS[emotion], linewidth=1)
+            ax.plot(
+                xs, [r["scores"][emotion] for r in rows], label=str(EMOTION_LABELS[emotion]), color=COLOURS[emotion], linewidth=1
+            )
         ax.set_ylabel(_("Mean score"))
         ax.set_ylim(0, 1)
         ax.legend(fontsize=6, ncol=7, loc="upper center")
@@ -86,7 +94,7 @@ def _duration(seconds: float | None) -> str:
 
 
 def _pair(label: str, value) -> str:
-    """"Label: value", with the space French puts before a colon."""
+    """ "Label: value", with the space French puts before a colon."""
     return _("%(label)s: %(value)s", label=label, value=value)
 
 
@@ -125,15 +133,18 @@ def render_pdf(report: dict) -> bytes:
     scope, period, totals = report["scope"], report["period"], report["totals"]
     start, end = (datetime.fromisoformat(period[k]) for k in ("from", "to"))
     line(_("Emotion report"), 16, bold=True, height=9)
-    line(_pair(_('Organisation'), scope['organisation']))
-    line(_pair(_('Scope'), scope['name']))
-    line(_pair(_('Period'), f"{format_date(start, 'long')} – {format_date(end, 'long')} ({', '.join(period['time_zones'])})"))
-    line(_pair(_('Generated'), format_datetime(generated, 'long', tzinfo=zone, locale=get_locale())))
+    line(_pair(_("Organisation"), scope["organisation"]))
+    line(_pair(_("Scope"), scope["name"]))
+    line(_pair(_("Period"), f"{format_date(start, 'long')} – {format_date(end, 'long')} ({', '.join(period['time_zones'])})"))
+    line(_pair(_("Generated"), format_datetime(generated, "long", tzinfo=zone, locale=get_locale())))
     pdf.ln(2)
-    line(f"{_pair(_('Observations'), totals['observations'])}    {_pair(_('Faces counted'), totals['faces'])}    "
-         f"{_pair(_('Alerts'), report['alerts']['total'])}", bold=True)
+    line(
+        f"{_pair(_('Observations'), totals['observations'])}    {_pair(_('Faces counted'), totals['faces'])}    "
+        f"{_pair(_('Alerts'), report['alerts']['total'])}",
+        bold=True,
+    )
     if totals["dominant_emotion"]:
-        line(_pair(_('Dominant expression'), EMOTION_LABELS[totals['dominant_emotion']]))
+        line(_pair(_("Dominant expression"), EMOTION_LABELS[totals["dominant_emotion"]]))
     pdf.ln(2)
 
     line(_("Share of each expression by hour"), 12, bold=True)
@@ -143,26 +154,54 @@ def render_pdf(report: dict) -> bytes:
 
     line(_("Sites"), 12, bold=True)
     score_head = [str(EMOTION_LABELS[e]) for e in EMOTIONS]
-    table([_("Site"), _("Observations"), _("Dominant"), *score_head],
-          [[s["name"], s["observations"], EMOTION_LABELS[s["dominant_emotion"]] if s["dominant_emotion"] else "—",
-            *((f"{s['scores'][e]:.2f}" if s["scores"] else "—") for e in EMOTIONS)] for s in report["sites"]]
-          or [[_("No data in this period"), "", "", *[""] * len(EMOTIONS)]],
-          [30, 18, 20, *[14] * len(EMOTIONS)])
+    table(
+        [_("Site"), _("Observations"), _("Dominant"), *score_head],
+        [
+            [
+                s["name"],
+                s["observations"],
+                EMOTION_LABELS[s["dominant_emotion"]] if s["dominant_emotion"] else "—",
+                *((f"{s['scores'][e]:.2f}" if s["scores"] else "—") for e in EMOTIONS),
+            ]
+            for s in report["sites"]
+        ]
+        or [[_("No data in this period"), "", "", *[""] * len(EMOTIONS)]],
+        [30, 18, 20, *[14] * len(EMOTIONS)],
+    )
 
     line(_("Alerts"), 12, bold=True)
     ack = report["alerts"]["time_to_ack"]
-    line("    ".join((_pair(_("Acknowledged"), ack["acknowledged"]),
-                        _pair(_("Median time to acknowledge"), _duration(ack["median_s"])),
-                        _pair(_("90th percentile"), _duration(ack["p90_s"])))))
-    rule_rows = [[r["name"] or EMOTION_LABELS.get(r["emotion"], r["emotion"]), EMOTION_LABELS.get(r["emotion"], r["emotion"]),
-                  SEVERITY_LABELS.get(r["severity"], r["severity"]), r["count"]] for r in report["alerts"]["by_rule"]]
-    table([_("Rule"), _("Expression"), _("Severity"), _("Alerts")], rule_rows or [[_("No alert in this period"), "", "", ""]],
-          [60, 60, 35, 25])
+    line(
+        "    ".join(
+            (
+                _pair(_("Acknowledged"), ack["acknowledged"]),
+                _pair(_("Median time to acknowledge"), _duration(ack["median_s"])),
+                _pair(_("90th percentile"), _duration(ack["p90_s"])),
+            )
+        )
+    )
+    rule_rows = [
+        [
+            r["name"] or EMOTION_LABELS.get(r["emotion"], r["emotion"]),
+            EMOTION_LABELS.get(r["emotion"], r["emotion"]),
+            SEVERITY_LABELS.get(r["severity"], r["severity"]),
+            r["count"],
+        ]
+        for r in report["alerts"]["by_rule"]
+    ]
+    table(
+        [_("Rule"), _("Expression"), _("Severity"), _("Alerts")],
+        rule_rows or [[_("No alert in this period"), "", "", ""]],
+        [60, 60, 35, 25],
+    )
 
     line(_("Data coverage"), 12, bold=True)
-    table([_("Camera"), _("Time sending"), _("Share of the period")],
-          [[c["camera"], _duration(c["seconds_sending"]), f"{c['share'] * 100:.1f} %"] for c in report["coverage"]]
-          or [[_("No camera"), "", ""]], [80, 50, 50])
+    table(
+        [_("Camera"), _("Time sending"), _("Share of the period")],
+        [[c["camera"], _duration(c["seconds_sending"]), f"{c['share'] * 100:.1f} %"] for c in report["coverage"]]
+        or [[_("No camera"), "", ""]],
+        [80, 50, 50],
+    )
     pdf.ln(2)
     line(str(CAVEAT), 8)
     return bytes(pdf.output())

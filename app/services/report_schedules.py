@@ -26,21 +26,47 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("fr", "en")
 
 
-def create_schedule(tenant_id: int, actor_id: int | None, frequency: str, language: str, recipient_ids: list[int],
-                    site_id: int | None = None, camera_id: int | None = None) -> ReportSchedule:
+def create_schedule(
+    tenant_id: int,
+    actor_id: int | None,
+    frequency: str,
+    language: str,
+    recipient_ids: list[int],
+    site_id: int | None = None,
+    camera_id: int | None = None,
+) -> ReportSchedule:
     """A new schedule; recipients must be admins or managers of the tenant."""
     if frequency not in ("daily", "weekly", "monthly"):
         raise ServiceError("validation_error", "Unknown frequency.", fields={"frequency": "invalid"})
     if language not in LANGUAGES:
         raise ServiceError("validation_error", "Unknown language.", fields={"language": "invalid"})
-    valid = set(db.session.scalars(select(User.id).where(User.tenant_id == tenant_id, User.id.in_(recipient_ids),
-                                                          User.role.in_(("admin", "manager")))))
-    schedule = ReportSchedule(tenant_id=tenant_id, frequency=frequency, language=language,
-                              recipient_ids=sorted(valid), site_id=site_id, camera_id=camera_id, created_by=actor_id)
+    valid = set(
+        db.session.scalars(
+            select(User.id).where(User.tenant_id == tenant_id, User.id.in_(recipient_ids), User.role.in_(("admin", "manager")))
+        )
+    )
+    schedule = ReportSchedule(
+        tenant_id=tenant_id,
+        frequency=frequency,
+        language=language,
+        recipient_ids=sorted(valid),
+        site_id=site_id,
+        camera_id=camera_id,
+        created_by=actor_id,
+    )
     db.session.add(schedule)
     db.session.flush()
-    audit.record(tenant_id, actor_id, "report_schedule.create", "report_schedule", schedule.id, commit=False,
-                 frequency=frequency, site_id=site_id, camera_id=camera_id)
+    audit.record(
+        tenant_id,
+        actor_id,
+        "report_schedule.create",
+        "report_schedule",
+        schedule.id,
+        commit=False,
+        frequency=frequency,
+        site_id=site_id,
+        camera_id=camera_id,
+    )
     db.session.commit()
     return schedule
 
@@ -71,9 +97,11 @@ def render(scope: reports.Scope, period: Period, language: str, now: datetime | 
 
 def _recipients(schedule: ReportSchedule, scope: reports.Scope) -> list[User]:
     """Recipients still allowed to read this scope (a user demoted or limited meanwhile is skipped)."""
-    users = db.session.scalars(select(User).where(User.tenant_id == schedule.tenant_id,
-                                                  User.id.in_(schedule.recipient_ids or [-1]),
-                                                  User.role.in_(("admin", "manager")))).all()
+    users = db.session.scalars(
+        select(User).where(
+            User.tenant_id == schedule.tenant_id, User.id.in_(schedule.recipient_ids or [-1]), User.role.in_(("admin", "manager"))
+        )
+    ).all()
     allowed = []
     for user in users:
         sites = {s.id for s in user.sites} if user.role != "admin" and not user.all_sites else None
@@ -87,17 +115,31 @@ def run_schedule(schedule: ReportSchedule, now: datetime | None = None) -> Gener
     now = now or utcnow()
     scope = schedule_scope(schedule)
     period = last_complete_period(schedule.frequency, local_today(ZoneInfo(reports.scope_time_zone(scope)), now))
-    exists = db.session.scalar(select(GeneratedReport.id).where(GeneratedReport.schedule_id == schedule.id,
-                                                                GeneratedReport.period_from == period.start))
+    exists = db.session.scalar(
+        select(GeneratedReport.id).where(GeneratedReport.schedule_id == schedule.id, GeneratedReport.period_from == period.start)
+    )
     if exists is not None:
         return None
     report, pdf, csv_text = render(scope, period, schedule.language, now)
-    stored = GeneratedReport(tenant_id=schedule.tenant_id, schedule_id=schedule.id, site_id=scope.site_id,
-                             camera_id=scope.camera_id, frequency=schedule.frequency, language=schedule.language,
-                             period_from=period.start, period_to=period.end, scope_label=scope.label[:200],
-                             summary={"observations": report["totals"]["observations"], "faces": report["totals"]["faces"],
-                                      "alerts": report["alerts"]["total"]},
-                             pdf=pdf, csv=csv_text, pdf_bytes=len(pdf))
+    stored = GeneratedReport(
+        tenant_id=schedule.tenant_id,
+        schedule_id=schedule.id,
+        site_id=scope.site_id,
+        camera_id=scope.camera_id,
+        frequency=schedule.frequency,
+        language=schedule.language,
+        period_from=period.start,
+        period_to=period.end,
+        scope_label=scope.label[:200],
+        summary={
+            "observations": report["totals"]["observations"],
+            "faces": report["totals"]["faces"],
+            "alerts": report["alerts"]["total"],
+        },
+        pdf=pdf,
+        csv=csv_text,
+        pdf_bytes=len(pdf),
+    )
     db.session.add(stored)
     try:
         db.session.commit()
@@ -107,12 +149,20 @@ def run_schedule(schedule: ReportSchedule, now: datetime | None = None) -> Gener
     sent = 0
     for user in _recipients(schedule, scope):
         with force_locale(schedule.language):
-            subject = gettext("EmotiScan report: %(scope)s, %(start)s to %(end)s", scope=scope.label,
-                              start=period.start.isoformat(), end=period.end.isoformat())
-            body = gettext("The %(frequency)s emotion report is attached (PDF with charts, CSV of the figures).",
-                           frequency=str(FREQUENCY_WORDS[schedule.frequency]))
-        attachments = [(report_filename(report, "pdf"), pdf, "application/pdf"),
-                       (report_filename(report, "csv"), csv_text.encode(), "text/csv")]
+            subject = gettext(
+                "EmotiScan report: %(scope)s, %(start)s to %(end)s",
+                scope=scope.label,
+                start=period.start.isoformat(),
+                end=period.end.isoformat(),
+            )
+            body = gettext(
+                "The %(frequency)s emotion report is attached (PDF with charts, CSV of the figures).",
+                frequency=str(FREQUENCY_WORDS[schedule.frequency]),
+            )
+        attachments = [
+            (report_filename(report, "pdf"), pdf, "application/pdf"),
+            (report_filename(report, "csv"), csv_text.encode(), "text/csv"),
+        ]
         sent += send_mail(user.email, subject, body, attachments)
     stored.emailed_to = sent
     db.session.commit()

@@ -39,21 +39,31 @@ class Scope:
     label: str = ""
 
 
-def scope_for(tenant: Tenant, site: Site | None = None, camera: Camera | None = None,
-              allowed_site_ids: set[int] | None = None) -> Scope:
+def scope_for(
+    tenant: Tenant, site: Site | None = None, camera: Camera | None = None, allowed_site_ids: set[int] | None = None
+) -> Scope:
     """The scope of a camera, a site, or the tenant (limited to ``allowed_site_ids`` if given)."""
     if camera is not None:
         site = camera.site
-        return Scope(tenant.id, tenant.name, "camera", {site.id: site.timezone}, {site.id: site.name}, camera.id, site.id,
-                     f"{site.name} / {camera.name}")
+        return Scope(
+            tenant.id,
+            tenant.name,
+            "camera",
+            {site.id: site.timezone},
+            {site.id: site.name},
+            camera.id,
+            site.id,
+            f"{site.name} / {camera.name}",
+        )
     if site is not None:
         return Scope(tenant.id, tenant.name, "site", {site.id: site.timezone}, {site.id: site.name}, None, site.id, site.name)
     stmt = select(Site).where(Site.tenant_id == tenant.id).order_by(Site.name)
     if allowed_site_ids is not None:
         stmt = stmt.where(Site.id.in_(allowed_site_ids))
     sites = db.session.scalars(stmt).all()
-    return Scope(tenant.id, tenant.name, "tenant", {s.id: s.timezone for s in sites}, {s.id: s.name for s in sites},
-                 label=tenant.name)
+    return Scope(
+        tenant.id, tenant.name, "tenant", {s.id: s.timezone for s in sites}, {s.id: s.name for s in sites}, label=tenant.name
+    )
 
 
 def scope_time_zone(scope: Scope) -> str:
@@ -85,8 +95,10 @@ def _in_scope(model, ts_column, scope: Scope, period: Period) -> ColumnElement:
 def _rollups_in_scope(scope: Scope, period: Period) -> ColumnElement:
     """Slots of the period: local midnights fall on 15-minute boundaries in every time zone."""
     r = ObservationRollup
-    clauses = [and_(r.site_id.in_(ids), r.slot >= int(begin.timestamp()) // SLOT_S, r.slot < int(end.timestamp()) // SLOT_S)
-               for ids, begin, end in _windows(scope, period)]
+    clauses = [
+        and_(r.site_id.in_(ids), r.slot >= int(begin.timestamp()) // SLOT_S, r.slot < int(end.timestamp()) // SLOT_S)
+        for ids, begin, end in _windows(scope, period)
+    ]
     condition = and_(r.tenant_id == scope.tenant_id, or_(*clauses) if clauses else false())
     if scope.camera_id is not None:
         condition = and_(condition, r.camera_id == scope.camera_id)
@@ -98,13 +110,21 @@ def slot_rows(scope: Scope, period: Period) -> list[SlotRow]:
     current with every stored observation, so a report includes data up to the request)."""
     r = ObservationRollup
     stmt = (
-        select(r.site_id, r.slot, func.sum(r.observations), func.sum(r.faces), func.sum(r.classified),
-               *(func.sum(getattr(r, e)) for e in EMOTIONS))
+        select(
+            r.site_id,
+            r.slot,
+            func.sum(r.observations),
+            func.sum(r.faces),
+            func.sum(r.classified),
+            *(func.sum(getattr(r, e)) for e in EMOTIONS),
+        )
         .where(_rollups_in_scope(scope, period))
         .group_by(r.site_id, r.slot)
     )
-    return [SlotRow(row[0], int(row[1]), int(row[2]), int(row[3] or 0), int(row[4] or 0), tuple(row[5:]))
-            for row in db.session.execute(stmt)]
+    return [
+        SlotRow(row[0], int(row[1]), int(row[2]), int(row[3] or 0), int(row[4] or 0), tuple(row[5:]))
+        for row in db.session.execute(stmt)
+    ]
 
 
 def coverage_rows(scope: Scope, period: Period) -> dict[int, int]:
@@ -124,8 +144,10 @@ def alert_counts(scope: Scope, period: Period) -> list[dict]:
         .group_by(Alert.rule_id, AlertRule.name, Alert.emotion, Alert.severity)
         .order_by(func.count().desc(), Alert.rule_id)
     )
-    return [{"rule_id": rule_id, "name": name or "", "emotion": emotion, "severity": severity, "count": int(n)}
-            for rule_id, name, emotion, severity, n in db.session.execute(stmt)]
+    return [
+        {"rule_id": rule_id, "name": name or "", "emotion": emotion, "severity": severity, "count": int(n)}
+        for rule_id, name, emotion, severity, n in db.session.execute(stmt)
+    ]
 
 
 def time_to_ack(scope: Scope, period: Period) -> dict:
@@ -167,27 +189,50 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
     for camera in cameras:
         sending = minutes.get(camera.id, 0) * COVERAGE_SLOT_S
         span = elapsed.get(camera.site_id, 0.0)
-        coverage.append({"camera_id": camera.id, "camera": camera.name, "site_id": camera.site_id,
-                         "seconds_sending": sending, "share": round(min(1.0, sending / span), 4) if span else 0.0})
+        coverage.append(
+            {
+                "camera_id": camera.id,
+                "camera": camera.name,
+                "site_id": camera.site_id,
+                "seconds_sending": sending,
+                "share": round(min(1.0, sending / span), 4) if span else 0.0,
+            }
+        )
     alerts = alert_counts(scope, period)
     severities: dict[str, int] = defaultdict(int)
     for row in alerts:
         severities[row["severity"]] += row["count"]
     return {
-        "scope": {"kind": scope.kind, "tenant_id": scope.tenant_id, "organisation": scope.tenant_name,
-                  "site_id": scope.site_id, "camera_id": scope.camera_id, "name": scope.label},
-        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                   "time_zones": sorted(set(scope.zones.values()))},
+        "scope": {
+            "kind": scope.kind,
+            "tenant_id": scope.tenant_id,
+            "organisation": scope.tenant_name,
+            "site_id": scope.site_id,
+            "camera_id": scope.camera_id,
+            "name": scope.label,
+        },
+        "period": {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "time_zones": sorted(set(scope.zones.values())),
+        },
         "generated_at": _iso(now),
         "totals": folded["totals"].as_dict(),
         "hourly": [{"hour": hour.isoformat(), **t.as_dict()} for hour, t in folded["hourly"]],
         "heatmap": [{"weekday": wd, "hour": h, **t.as_dict()} for (wd, h), t in sorted(folded["heatmap"].items())],
-        "sites": [{"site_id": site_id, "name": scope.site_names.get(site_id, ""), **folded["per_site"][site_id].as_dict()}
-                  for site_id in sorted(folded["per_site"], key=lambda s: scope.site_names.get(s, ""))],
-        "site_hourly": [{"site_id": site_id, "hour": hour.isoformat(), **t.as_dict()}
-                        for site_id, hour, t in folded["site_hourly"]],
-        "alerts": {"total": sum(severities.values()), "by_severity": dict(severities), "by_rule": alerts,
-                   "time_to_ack": time_to_ack(scope, period)},
+        "sites": [
+            {"site_id": site_id, "name": scope.site_names.get(site_id, ""), **folded["per_site"][site_id].as_dict()}
+            for site_id in sorted(folded["per_site"], key=lambda s: scope.site_names.get(s, ""))
+        ],
+        "site_hourly": [
+            {"site_id": site_id, "hour": hour.isoformat(), **t.as_dict()} for site_id, hour, t in folded["site_hourly"]
+        ],
+        "alerts": {
+            "total": sum(severities.values()),
+            "by_severity": dict(severities),
+            "by_rule": alerts,
+            "time_to_ack": time_to_ack(scope, period),
+        },
         "coverage": coverage,
     }
 

@@ -207,7 +207,7 @@ class RedisStore:
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 500):
-            self.redis.delete(*(PREFIX + k for k in keys[start:start + 500]))
+            self.redis.delete(*(PREFIX + k for k in keys[start : start + 500]))
 
     def heartbeat(self, name: str, ttl_s: int) -> None:
         self.redis.set(PREFIX + "heartbeat:" + name, str(time.time()), ex=ttl_s)

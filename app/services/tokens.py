@@ -18,8 +18,13 @@ def issue_token(user: User, name: str = "", ttl_days: int | None = None) -> tupl
     """A new token; the plain value is returned once and never stored."""
     plain = new_token("es")
     days = ttl_days or current_app.config["API_TOKEN_TTL_DAYS"]
-    record = ApiToken(tenant_id=user.tenant_id, user_id=user.id, token_hash=token_hash(plain), name=name[:80],
-                      expires_at=utcnow() + timedelta(days=days))
+    record = ApiToken(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        token_hash=token_hash(plain),
+        name=name[:80],
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(record)
     db.session.commit()
     return plain, record
@@ -44,5 +49,10 @@ def revoke(record: ApiToken, when: datetime | None = None) -> None:
 
 
 def tokens_of(user: User) -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
-                                                          ApiToken.expires_at > utcnow()).order_by(ApiToken.id)))
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+            .order_by(ApiToken.id)
+        )
+    )

@@ -42,17 +42,29 @@ def create_webhook(tenant_id: int, url: str) -> Webhook:
 
 
 def webhook_dict(hook: Webhook, with_secret: bool = False) -> dict:
-    data = {"id": hook.id, "url": hook.url, "enabled": hook.enabled,
-            "created_at": hook.created_at.isoformat().replace("+00:00", "Z")}
+    data = {
+        "id": hook.id,
+        "url": hook.url,
+        "enabled": hook.enabled,
+        "created_at": hook.created_at.isoformat().replace("+00:00", "Z"),
+    }
     if with_secret:
         data["secret"] = decrypt(hook.secret)
     return data
 
 
 def delivery_dict(d: WebhookDelivery) -> dict:
-    return {"id": d.id, "webhook_id": d.webhook_id, "alert_id": d.alert_id, "event": d.event, "attempt": d.attempt,
-            "status_code": d.status_code, "ok": d.ok, "error": d.error,
-            "created_at": d.created_at.isoformat().replace("+00:00", "Z")}
+    return {
+        "id": d.id,
+        "webhook_id": d.webhook_id,
+        "alert_id": d.alert_id,
+        "event": d.event,
+        "attempt": d.attempt,
+        "status_code": d.status_code,
+        "ok": d.ok,
+        "error": d.error,
+        "created_at": d.created_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 def attempt(webhook_id: int, event: str, payload: dict, number: int) -> bool:
@@ -61,14 +73,23 @@ def attempt(webhook_id: int, event: str, payload: dict, number: int) -> bool:
     if hook is None or not hook.enabled:
         return True  # nothing left to deliver to
     body = json.dumps({"event": event, "data": payload}, separators=(",", ":")).encode()
-    record = WebhookDelivery(tenant_id=hook.tenant_id, webhook_id=hook.id, alert_id=payload.get("id"), event=event,
-                             attempt=number)
+    record = WebhookDelivery(
+        tenant_id=hook.tenant_id, webhook_id=hook.id, alert_id=payload.get("id"), event=event, attempt=number
+    )
     secret = decrypt(hook.secret)
     if not is_encrypted(hook.secret):
         hook.secret = encrypt(secret)  # a row from before encryption at rest: encrypted on first use
-    outcome = outbound.post(hook.url, body, timeout=current_app.config.get("WEBHOOK_TIMEOUT_S", 5.0), headers={
-        "Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body),
-        "X-EmotiScan-Event": event, "X-EmotiScan-Attempt": str(number)})
+    outcome = outbound.post(
+        hook.url,
+        body,
+        timeout=current_app.config.get("WEBHOOK_TIMEOUT_S", 5.0),
+        headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(secret, body),
+            "X-EmotiScan-Event": event,
+            "X-EmotiScan-Attempt": str(number),
+        },
+    )
     # Only the category reaches the log: exception names (refused, timed out) would map ports.
     record.status_code, record.ok = outcome.status_code, outcome.ok
     record.error = None if outcome.ok else outcome.category

@@ -28,23 +28,26 @@ def _run_in_app(app: Flask, *args) -> None:
             log.exception("frame analysis failed")
 
 
-def dispatch_frame(tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float,
-                   jpeg: bytes, client_ts: float | None) -> None:
+def dispatch_frame(
+    tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes, client_ts: float | None
+) -> None:
     mode = current_app.config["TASK_MODE"]
     args = (tenant_id, site_id, camera_id, frame_id, received_at, jpeg, client_ts)
     if mode == "celery":
         from app.tasks.analyze import analyze_frame
 
         # argsrepr keeps the JPEG bytes out of Celery's logs and events (frames never reach a log).
-        analyze_frame.apply_async(args=args, serializer="msgpack",
-                                  argsrepr=f"(tenant={tenant_id}, camera={camera_id}, frame={frame_id})")
+        analyze_frame.apply_async(
+            args=args, serializer="msgpack", argsrepr=f"(tenant={tenant_id}, camera={camera_id}, frame={frame_id})"
+        )
     elif mode == "thread":
         app = current_app._get_current_object()
         pool = _executors.get(id(app))
         if pool is None:
             # Each analysis thread loads its models before it takes a frame.
-            pool = _executors[id(app)] = ThreadPoolExecutor(app.config["EMBEDDED_WORKER_THREADS"], "analysis",
-                                                            initializer=_load_models, initargs=(app.config["MODEL_DIR"],))
+            pool = _executors[id(app)] = ThreadPoolExecutor(
+                app.config["EMBEDDED_WORKER_THREADS"], "analysis", initializer=_load_models, initargs=(app.config["MODEL_DIR"],)
+            )
         pool.submit(_run_in_app, app, *args)
     else:
         _run_in_app(current_app._get_current_object(), *args)

@@ -30,8 +30,13 @@ def run_periodic() -> dict[str, int]:
         events.alert(alert.tenant_id, alerts.alert_dict(alert), "alert.resolved")
     reports_made = report_schedules.run_due()
     retention = run_retention_if_due()
-    return {"escalated": len(escalated), "cameras_offline": len(offline), "cameras_back": len(back),
-            "reports": reports_made, "retention": retention}
+    return {
+        "escalated": len(escalated),
+        "cameras_offline": len(offline),
+        "cameras_back": len(back),
+        "reports": reports_made,
+        "retention": retention,
+    }
 
 
 def run_retention_if_due() -> dict[str, int] | None:

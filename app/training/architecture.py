@@ -61,8 +61,10 @@ def build_ensemble(members: Sequence[dict], name: str = "emotiscan_ensemble") ->
     The weights of the result are the members' weights in member order, so that each member's
     own weights file stays its training resume point.
     """
-    nets = [build_classifier(widths=tuple(m["widths"]), dense_units=int(m["dense_units"]), name=f"member{i}")
-            for i, m in enumerate(members)]
+    nets = [
+        build_classifier(widths=tuple(m["widths"]), dense_units=int(m["dense_units"]), name=f"member{i}")
+        for i, m in enumerate(members)
+    ]
     if len(nets) == 1:
         return nets[0]
     inputs = keras.Input(INPUT_SHAPE, name="face")
@@ -100,9 +102,7 @@ class RandomAffine(layers.Layer):
         b2 = cy - b0 * cx - b1 * cy + ty
         zeros = ops.zeros_like(a0)
         transform = ops.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-        out = ops.image.affine_transform(
-            ops.cast(images, "float32"), transform, interpolation="bilinear", fill_mode="nearest"
-        )
+        out = ops.image.affine_transform(ops.cast(images, "float32"), transform, interpolation="bilinear", fill_mode="nearest")
         return ops.cast(out, images.dtype)
 
     def compute_output_shape(self, input_shape):

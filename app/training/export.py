@@ -32,8 +32,7 @@ def member_weights_name(index: int) -> str:
     return f"emotiscan_cnn_m{index}.weights.npz"
 
 
-def export(weights: list[Path], members: list[dict], out_dir: Path, version: str, metrics: dict,
-           int8: bool = False) -> Path:
+def export(weights: list[Path], members: list[dict], out_dir: Path, version: str, metrics: dict, int8: bool = False) -> Path:
     import keras
     import tensorflow as tf
 
@@ -47,8 +46,9 @@ def export(weights: list[Path], members: list[dict], out_dir: Path, version: str
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         saved = Path(tmp) / "saved"
-        model.export(str(saved), format="tf_saved_model",
-                     input_signature=[keras.InputSpec(shape=(None, 48, 48, 1), dtype="float32")])
+        model.export(
+            str(saved), format="tf_saved_model", input_signature=[keras.InputSpec(shape=(None, 48, 48, 1), dtype="float32")]
+        )
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if not int8:  # else: the default optimisation alone stores weights as int8 (dynamic range)
@@ -64,8 +64,7 @@ def export(weights: list[Path], members: list[dict], out_dir: Path, version: str
         "keras_weights": [member_weights_name(i) for i in range(len(members))],
         "classes": list(EMOTIONS),
         "input": {"shape": [48, 48, 1], "range": [0.0, 1.0], "grayscale": True},
-        "architecture": {"members": [{"widths": list(m["widths"]), "dense_units": int(m["dense_units"])}
-                                     for m in members]},
+        "architecture": {"members": [{"widths": list(m["widths"]), "dense_units": int(m["dense_units"])} for m in members]},
         "weights_storage": "int8" if int8 else "float16",
         "flip_tta": True,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -87,8 +86,10 @@ def main() -> None:
     args = p.parse_args()
     if not (len(args.weights) == len(args.widths) == len(args.dense_units)):
         p.error("give --widths and --dense-units once per weights file")
-    members = [{"widths": tuple(int(w) for w in widths.split(",")), "dense_units": dense}
-               for widths, dense in zip(args.widths, args.dense_units, strict=True)]
+    members = [
+        {"widths": tuple(int(w) for w in widths.split(",")), "dense_units": dense}
+        for widths, dense in zip(args.widths, args.dense_units, strict=True)
+    ]
     metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
     version = args.version or "cnn-" + datetime.now(UTC).strftime("%Y%m%d%H%M")
     export(args.weights, members, args.out, version, metrics, int8=args.int8)

@@ -163,8 +163,11 @@ def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_v
     val_votes, val_matched = load_votes(data / "ferplus_votes.npz", len(val_split))
     majority = majority_labels(val_votes, val_matched)
     usable = majority >= 0
-    print(f"ferplus targets: {int(keep.sum())} of {len(keep)} training images kept; "
-          f"{int(usable.sum())} validation images with a majority", flush=True)
+    print(
+        f"ferplus targets: {int(keep.sum())} of {len(keep)} training images kept; "
+        f"{int(usable.sum())} validation images with a majority",
+        flush=True,
+    )
     return dist[keep], x_train[keep], dist[keep].argmax(1), x_val[usable], majority[usable]
 
 
