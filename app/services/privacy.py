@@ -37,6 +37,7 @@ from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S
 from app.reporting.csv_export import safe_cell
 from app.services import audit
+from app.services.alerts import RULE_FIELDS
 from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -218,18 +219,7 @@ EXPORT_TABLES = {
             "id",
             "site_id",
             "camera_id",
-            "name",
-            "emotion",
-            "threshold",
-            "duration_s",
-            "min_share",
-            "min_faces",
-            "cooldown_s",
-            "active_from",
-            "active_to",
-            "severity",
-            "enabled",
-            "escalate_after_s",
+            *RULE_FIELDS,
             "created_at",
             "updated_at",
         ],
