@@ -7,7 +7,7 @@ import hashlib
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
 from flask_limiter.util import get_remote_address
 
 CSP = (
@@ -124,7 +124,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """NUL in a query string or a form field: 400 before any view. PostgreSQL cannot store it (a
+    500 from the driver) and no name, e-mail or note of ours holds one. JSON bodies are checked by
+    the API's schemas, which also refuse the other control characters."""
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    if any("\x00" in key or "\x00" in value for key, value in fields):
+        abort(400)
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
 
 

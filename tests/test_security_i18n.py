@@ -170,3 +170,16 @@ def test_json_log_lines_carry_the_request_id(client):
         line = JsonFormatter().format(logging.LogRecord("app", logging.WARNING, __file__, 1, "frame refused", None, None))
     entry = json.loads(line)
     assert entry["request_id"] == "req-42-abcdef" and entry["level"] == "warning" and entry["path"] == "/api/v1/sites"
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/auth/login", {"email": "a\x00@x.example", "password": "whatever-pass"}),
+        ("/auth/signup", {"organisation": "Evil\x00Org", "email": "e@x.example", "password": "long-enough-pass-1"}),
+        ("/auth/forgot", {"email": "nul\x00@x.example"}),
+    ],
+)
+def test_nul_characters_in_forms_are_a_400_not_a_500(client, path, data):
+    assert client.post(path, data=data).status_code == 400
+    assert client.get(path + "?next=%00").status_code == 400
