@@ -63,6 +63,12 @@ def fer_sample_arrays() -> dict[str, np.ndarray]:
         return {k: archive[k] for k in archive.files}
 
 
+def fer_sample_votes() -> tuple[np.ndarray, np.ndarray]:
+    """FERPlus votes (N, 10) and matched flags of the sample's faces, in the sample's order."""
+    with np.load(FIXTURES / "fer2013_val_sample_votes.npz", allow_pickle=False) as archive:
+        return archive["votes"].astype(np.int64), archive["matched"].astype(bool)
+
+
 def fer_reference() -> dict:
     """What each shipped model served on the sample when it was shipped (make_fixtures.py reference)."""
     return json.loads(FER_REFERENCE.read_text())

@@ -14,7 +14,7 @@ import pytest
 from app.inference.evaluation import metrics
 from app.inference.preprocessing import to_model_input
 from app.inference.registry import SHIPPED_MODEL_DIRS, get_models
-from tests.conftest import fer_reference, fer_sample, fer_sample_arrays
+from tests.conftest import fer_reference, fer_sample, fer_sample_arrays, fer_sample_votes
 
 MODEL_DIRS = pytest.mark.parametrize("model_dir", SHIPPED_MODEL_DIRS, ids=lambda d: d.name)
 
@@ -78,8 +78,9 @@ def test_served_model_scores_what_its_card_says(model_dir, validation, served_ne
     reference = fer_reference()[model_dir.name]
     assert reference["version"] == card["version"], "new weights: regenerate tests/fixtures/fer2013_val_sample_reference.json"
     assert float((served == np.array(reference["served"])).mean()) >= 0.98
-    # 0.705 (ensemble) and 0.714 (single network) on the 210 faces; 0.68 leaves 5 faces of margin.
-    assert report["accuracy"] >= 0.68, report["accuracy"]
+    # 0.705 (ensemble), 0.714 (single network), 0.638 (FERPlus-trained) on the 210 faces, about the
+    # card's figure on the whole split: 0.04 below it leaves 5 faces or more of margin.
+    assert report["accuracy"] >= card["metrics"]["val_accuracy"] - 0.04, report["accuracy"]
     # The card's figure on the whole split: the sample's recalls weighted by the split's class
     # counts estimate it (0.717 against 0.7216, 0.727 against 0.7047) with a standard error of
     # about 0.03 (30 faces a class); 2.5 standard errors catch a card that the model cannot meet.
@@ -96,3 +97,20 @@ def test_served_scores_average_the_face_and_its_mirror(validation):
     classifier = get_models().classifier
     expected = (classifier.predict_network(x[:64]) + classifier.predict_network(x[:64, :, ::-1, :])) / 2
     np.testing.assert_allclose(classifier.predict(x[:64]), expected, atol=1e-5)
+
+
+@MODEL_DIRS
+def test_served_model_scores_what_its_card_says_against_the_ferplus_majority(model_dir, validation, served_network):
+    """Against what most of ten annotators say (FERPlus), as the card states it: 174 of the 210
+    faces have a majority of our classes; 2.5 standard errors (about 0.07) catch a wrong card."""
+    from app.inference.ferplus import majority_labels
+
+    card = json.loads((model_dir / "model.json").read_text())
+    claimed = card["metrics"]["ferplus_majority_accuracy"]  # every shipped card states it
+    plain, mirrored = served_network(model_dir)
+    served = ((plain + mirrored) / 2 if card["flip_tta"] else plain).argmax(1)
+    majority = majority_labels(*fer_sample_votes())
+    usable = majority >= 0
+    accuracy = float((served[usable] == majority[usable]).mean())
+    error = float(np.sqrt(claimed * (1 - claimed) / usable.sum()))
+    assert abs(accuracy - claimed) <= 2.5 * error, (accuracy, claimed, error)

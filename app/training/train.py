@@ -58,6 +58,9 @@ class TrainConfig:
     # labels: the FER2013 label of each image; ferplus: the ten annotators' vote distribution
     # (ferplus_votes.npz beside the splits), validated against the FERPlus majority.
     targets: str = "labels"
+    # With ferplus targets: the share of the vote distribution in each target, the rest the
+    # image's FER2013 label (1.0: votes only; lower keeps more of the original labels' accuracy).
+    vote_weight: float = 1.0
 
 
 def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
@@ -168,7 +171,8 @@ def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_v
         f"{int(usable.sum())} validation images with a majority",
         flush=True,
     )
-    return dist[keep], x_train[keep], dist[keep].argmax(1), x_val[usable], majority[usable]
+    target = cfg.vote_weight * dist + (1.0 - cfg.vote_weight) * np.eye(len(EMOTIONS), dtype=np.float32)[train_split.labels]
+    return target[keep], x_train[keep], target[keep].argmax(1), x_val[usable], majority[usable]
 
 
 def predict_with_flip(classifier: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -290,6 +294,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--publish", default="")
     p.add_argument("--targets", choices=["labels", "ferplus"], default=d.targets)
+    p.add_argument("--vote-weight", type=float, default=d.vote_weight)
     return TrainConfig(**vars(p.parse_args(argv)))
 
 
