@@ -3,6 +3,7 @@ and the live room in a second page of the same browser, against the app run as `
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -108,4 +109,42 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     live.wait_for_selector("#alerts li.alert", state="detached", timeout=15000)
     acknowledged = tenant.call("GET", "/api/v1/alerts?status=acknowledged").json()["items"]
     assert len(acknowledged) == 1 and acknowledged[0]["acknowledged_by"] is not None
+    assert "Traceback" not in proc.output()
+
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[1] / "test-screenshots"))
+WIDTHS = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (390, 844)}
+
+
+def test_camera_qr_code_renders_and_decodes_to_the_capture_link(embedded, browser):
+    """The QR code that a tablet scans (it drew nothing: an inline SVG without xmlns in an <img>),
+    decoded from a screenshot of the rendered page, at desktop, tablet and phone widths."""
+    base, proc = embedded
+    tenant = ApiClient(base, "QR School")
+    site = tenant.call("POST", "/api/v1/sites", json={"name": "Gate", "timezone": "Europe/Paris"}).json()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {SCREENSHOTS}")
+    for lang in ("en", "fr"):
+        for name, (width, height) in WIDTHS.items():
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
+            )
+            page = context.new_page()
+            page.goto(base + "/auth/login")
+            page.fill("#email", tenant.email)
+            page.fill("#password", "secret-pass-1")
+            page.click("input[type=submit]")
+            page.wait_for_url(base + "/live")
+            page.goto(f"{base}/admin/sites/{site['id']}")
+            page.fill("#name", f"Tablet {lang} {name}")
+            page.click("form[action$='/admin/cameras'] input[type=submit]")
+            page.wait_for_selector("img.qr")
+            link = page.get_attribute("#capture-url", "value")
+            assert link.startswith(f"{base}/capture/") and "#token=cam_" in link
+            shot = page.locator("img.qr").screenshot()
+            page.screenshot(path=str(SCREENSHOTS / f"camera-qr-{lang}-{name}.png"), full_page=True)
+            image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
+            decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+            assert decoded == link, (lang, name, decoded)
+            context.close()
     assert "Traceback" not in proc.output()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import segno
 from flask import current_app
@@ -26,8 +27,12 @@ def capture_url(camera: Camera, token: str) -> str:
 
 
 def qr_data_uri(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    """The capture link as an SVG QR code in a data: URI. A standalone SVG (with its xmlns and a
+    white quiet zone): the inline form that HTML embeds has no xmlns, and as an <img> it drew
+    nothing, so no tablet could scan it."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=4, light="#fff", xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def _check(name: str | None, fps: int | None) -> None:
