@@ -16,7 +16,8 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from app.extensions import db
-from app.models import Site, Tenant, User
+from app.models import Tenant, User
+from app.models.tenancy import is_site_owned, require_tenant_owned, site_column
 
 M = TypeVar("M")
 
@@ -46,22 +47,24 @@ def allowed_site_ids(user: User) -> set[int] | None:
 
 
 def scoped(stmt: Select, model: type, user: User | None = None) -> Select:
-    """Restrict a select on a tenant-owned model to the actor's tenant and sites."""
+    """Restrict a select on a tenant-owned model to the actor's tenant and, for a
+    :class:`~app.models.tenancy.SiteOwned` model, to the actor's sites. Any other model is a
+    TypeError: what belongs to a tenant is declared, never guessed from its columns."""
+    require_tenant_owned(model)
     user = user or current_actor()
     if user is None:
         abort(401)
     stmt = stmt.where(model.tenant_id == user.tenant_id)
     sites = allowed_site_ids(user)
-    if sites is not None:
-        if model is Site:
-            stmt = stmt.where(Site.id.in_(sites))
-        elif hasattr(model, "site_id"):
-            stmt = stmt.where(model.site_id.in_(sites))
+    if sites is not None and is_site_owned(model):
+        stmt = stmt.where(site_column(model).in_(sites))
     return stmt
 
 
 def get_for_tenant(model: type[M], object_id: Any, user: User | None = None) -> M:
-    """The object with this id if the actor may see it, else 404."""
+    """The object with this id if the actor may see it, else 404 (TypeError for a model that is
+    not TenantOwned)."""
+    require_tenant_owned(model)
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):

@@ -103,6 +103,7 @@ NO_ID_ROUTES = {
     "auth.signup": "a new tenant",
     "live.room": "A's cameras (site_id probed)",
     "main.healthz": "no data",
+    "main.favicon": "a static icon",
     "main.index": "no data",
     "main.metrics": "aggregate figures, no names",
     "main.readyz": "no data",
@@ -1284,3 +1285,43 @@ def test_a_deleted_user_is_no_report_recipient(app, tenant_a):
     assert tenant_a.call("DELETE", f"/api/v1/users/{manager['id']}").status_code == 204
     with app.app_context():
         assert db.session.get(ReportSchedule, schedule_id).recipient_ids == [tenant_a.admin_id]
+
+
+def test_scoping_refuses_a_model_that_is_not_tenant_owned():
+    """What belongs to a tenant is declared (TenantOwned), never guessed from a tenant_id column."""
+    from app.models import Camera, Tenant
+    from app.models.tenancy import SiteOwned, TenantOwned, get_owned, is_site_owned
+    from app.tenancy import get_for_tenant, scoped
+
+    for model in (Tenant, TenantErasure):
+        with pytest.raises(TypeError):
+            scoped(select(model), model)
+        with pytest.raises(TypeError):
+            get_for_tenant(model, 1)
+        with pytest.raises(TypeError):
+            get_owned(model, 1, 1)
+    assert issubclass(Camera, SiteOwned) and is_site_owned(Alert) and not is_site_owned(ApiToken)
+    assert issubclass(ApiToken, TenantOwned) and issubclass(WebhookDelivery, TenantOwned)
+
+
+def test_get_owned_finds_only_the_tenants_objects(app, tenant_a, tenant_b):
+    from app.models import Camera
+    from app.models.tenancy import get_owned
+
+    camera = tenant_a.camera(tenant_a.site()["id"])
+    with app.app_context():
+        assert get_owned(Camera, camera["id"], tenant_a.id).id == camera["id"]
+        assert get_owned(Camera, camera["id"], tenant_b.id) is None
+        assert get_owned(Camera, None, tenant_a.id) is None
+
+
+def test_webhook_deletion_is_audited(app, tenant_a):
+    from app.models import AuditEntry
+
+    app.config["OUTBOUND_ALLOW_NETWORKS"] = LOCAL
+    hook = tenant_a.call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/alpha-audited"})
+    assert hook.status_code == 201, hook.get_json()
+    assert tenant_a.call("DELETE", f"/api/v1/webhooks/{hook.get_json()['id']}").status_code == 204
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.delete"))
+        assert (entry.tenant_id, entry.actor_id, entry.target_id) == (tenant_a.id, tenant_a.admin_id, hook.get_json()["id"])

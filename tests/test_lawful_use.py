@@ -305,19 +305,28 @@ def test_export_neutralises_formulas_and_holds_scopes_tokens_deliveries_and_sett
 
 
 def test_every_tenant_table_is_exported_and_erased():
-    """A new table that belongs to a tenant must be added to the export and to erasure."""
+    """A table that belongs to a tenant is a TenantOwned model that declares its export (``__export__``);
+    the export and erasure walk those models, so a new one is exported and erased, or fails here."""
+    from app.models.tenancy import TenantOwned
     from app.services import privacy
 
-    exported = {model.__table__.name for model, _ in privacy.EXPORT_TABLES.values()}
-    exported |= {"observations", "user_sites", "tenants"}
+    exported = {model.__table__.name for model, _ in privacy.export_tables().values()}
+    exported |= {model.__table__.name for model, _ in privacy.paged_export_tables().values()}
+    exported |= {"user_sites", "tenants"}
     recomputable = {"observation_rollups"}  # sums of the exported observations
     owned = {t.name for t in db.metadata.sorted_tables if "tenant_id" in t.c and t.name != "tenant_erasures"}
     owned |= {"user_sites"}
     assert owned - exported - recomputable == set()
-    import inspect
-    import re
-
-    erase_source = inspect.getsource(privacy.erase_tenant)
+    for mapper in db.Model.registry.mappers:
+        model, table = mapper.class_, mapper.local_table.name
+        if table in owned:
+            assert issubclass(model, TenantOwned), f"{model.__name__} has a tenant_id but is not TenantOwned"
+        if issubclass(model, TenantOwned):
+            assert "__export__" in vars(model), f"{model.__name__} does not declare its __export__"
+            assert set(model.__export__) <= set(mapper.local_table.c.keys()), f"{model.__name__} exports unknown columns"
+            assert not {"password_hash", "token_hash", "secret"} & set(model.__export__), f"{model.__name__} exports a secret"
+            if not model.__export__:
+                assert table in recomputable, f"{model.__name__} is not exported"
+    erased = {name for name, _ in privacy.erasure_plan(1)}
     for table in owned:
-        names = {m.class_.__name__ for m in db.Model.registry.mappers if m.local_table.name == table} or {table}
-        assert any(re.search(rf"\b{name}\b", erase_source) for name in names), f"{table} is not erased"
+        assert table in erased, f"{table} is not erased"

@@ -53,11 +53,10 @@ def webhooks_list():
 @bp.post("/webhooks/<int:hook_id>/delete")
 def webhook_delete(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
-    check_role("admin")
+    admin = check_role("admin")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    db.session.delete(hook)
-    db.session.commit()
+    webhooks.delete_webhook(hook, admin.id)
     flash(gettext("Webhook removed."), "success")
     return redirect(url_for("admin.webhooks_list"))
 

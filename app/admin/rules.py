@@ -133,15 +133,13 @@ PERIODS = {"day": 1, "week": 7, "month": 31}
 @bp.get("/alerts")
 def alert_history():
     check_role("admin", "manager", "staff")
-    stmt = scoped(select(Alert), Alert)
     filters = {k: request.args.get(k, "") for k in ("site_id", "camera_id", "rule_id", "status", "period")}
-    for key, column in (("site_id", Alert.site_id), ("camera_id", Alert.camera_id), ("rule_id", Alert.rule_id)):
-        if filters[key].isdigit():
-            stmt = stmt.where(column == int(filters[key]))
-    if filters["status"] in ("open", "acknowledged", "resolved"):
-        stmt = stmt.where(Alert.status == filters["status"])
-    if filters["period"] in PERIODS:
-        stmt = stmt.where(Alert.started_at >= utcnow() - timedelta(days=PERIODS[filters["period"]]))
+    ids = {k: int(filters[k]) if filters[k].isdigit() else None for k in ("site_id", "camera_id", "rule_id")}
+    stmt = alerts.alerts_query(
+        **ids,
+        status=filters["status"] if filters["status"] in alerts.ALERT_STATUSES else None,
+        since=utcnow() - timedelta(days=PERIODS[filters["period"]]) if filters["period"] in PERIODS else None,
+    )
     items, cursor = paginate(stmt, Alert.id, request.args.get("cursor"), 50, newest_first=True)
     sites = {s.id: s for s in db.session.scalars(scoped(select(Site), Site))}
     cams = {c.id: c for c in db.session.scalars(scoped(select(Camera), Camera))}

@@ -101,13 +101,7 @@ def delete_rule(rule_id: int):
 @member_required
 def list_alerts():
     args = params()
-    stmt = scoped(select(Alert), Alert)
-    if args.get("status"):
-        stmt = stmt.where(Alert.status == args["status"])
-    if args.get("camera_id") is not None:
-        stmt = stmt.where(Alert.camera_id == args["camera_id"])
-    if args.get("since") is not None:
-        stmt = stmt.where(Alert.started_at >= args["since"])
+    stmt = alerts.alerts_query(status=args.get("status"), camera_id=args.get("camera_id"), since=args.get("since"))
     return page_of(stmt, Alert.id, alerts.alert_dict)
 
 

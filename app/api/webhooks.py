@@ -6,7 +6,6 @@ from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import page_of, payload
-from app.extensions import db
 from app.models import Webhook, WebhookDelivery
 from app.services import webhooks
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, scoped
@@ -39,8 +38,7 @@ def create_webhook():
 def delete_webhook(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
     check_role("admin")
-    db.session.delete(hook)
-    db.session.commit()
+    webhooks.delete_webhook(hook, current_actor().id)
     return "", 204
 
 

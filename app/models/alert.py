@@ -5,12 +5,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import SiteOwned
+
+# The settings of a rule that the API and the forms read and write.
+RULE_FIELDS = (
+    "name",
+    "emotion",
+    "threshold",
+    "duration_s",
+    "min_share",
+    "min_faces",
+    "cooldown_s",
+    "active_from",
+    "active_to",
+    "severity",
+    "enabled",
+    "escalate_after_s",
+)
 
 
-class AlertRule(db.Model):
+class AlertRule(SiteOwned, db.Model):
     """ "Distress above 0.6 for 20 s at the gate": a camera's or a whole site's rule."""
 
     __tablename__ = "alert_rules"
+    __export__ = ("id", "site_id", "camera_id", *RULE_FIELDS, "created_at", "updated_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -32,10 +50,26 @@ class AlertRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class Alert(db.Model):
+class Alert(SiteOwned, db.Model):
     """One episode of a rule holding on a camera: open, acknowledged (who, when, note), resolved."""
 
     __tablename__ = "alerts"
+    __export__ = (
+        "id",
+        "rule_id",
+        "site_id",
+        "camera_id",
+        "emotion",
+        "severity",
+        "value",
+        "status",
+        "started_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "note",
+        "resolved_at",
+        "escalated_at",
+    )
     __table_args__ = (Index("ix_alerts_tenant_status", "tenant_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

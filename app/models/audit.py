@@ -5,12 +5,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import TenantOwned
 
 
-class AuditEntry(db.Model):
+class AuditEntry(TenantOwned, db.Model):
     """Who did what to which object, when: sign-ins, role and rule changes, acknowledgements."""
 
     __tablename__ = "audit_entries"
+    __export__ = ("id", "actor_id", "action", "target_type", "target_id", "details", "created_at")
+    __export_file__ = "audit"
     __table_args__ = (Index("ix_audit_tenant_created", "tenant_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import SiteOwned
 
 
-class Camera(db.Model):
+class Camera(SiteOwned, db.Model):
     """A browser that streams its webcam. Its capture token is stored only as a SHA-256 hash."""
 
     __tablename__ = "cameras"
+    __export__ = ("id", "site_id", "name", "fps", "last_seen_at", "created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -4,12 +4,25 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.inference.labels import EMOTION_COLUMNS
 from app.models.base import UTCDateTime
+from app.models.tenancy import SiteOwned
 
-EMOTION_COLUMNS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+__all__ = ["EMOTION_COLUMNS", "Observation", "emotion_score_columns"]
 
 
-class Observation(db.Model):
+def emotion_score_columns(name: str, *, nullable: bool) -> type:
+    """A declarative mixin with one Float column per class of ``EMOTION_COLUMNS``, in class order
+    (after the table's own columns, as the migrations created them). ``nullable``: null when the
+    frame had no classified face; otherwise NOT NULL with a 0.0 default (the rollups' sums)."""
+    kind = Mapped[float | None] if nullable else Mapped[float]
+    attrs: dict = {"__annotations__": {column: kind for column in EMOTION_COLUMNS}, "__doc__": emotion_score_columns.__doc__}
+    for column in EMOTION_COLUMNS:
+        attrs[column] = mapped_column(Float) if nullable else mapped_column(Float, default=0.0)
+    return type(name, (), attrs)
+
+
+class Observation(emotion_score_columns("ObservationScores", nullable=True), SiteOwned, db.Model):
     """The numbers of one analysed frame: per face a box and 7 scores; never pixels.
 
     The per-emotion columns hold the mean over the frame's classified faces (null when none),
@@ -17,6 +30,9 @@ class Observation(db.Model):
     """
 
     __tablename__ = "observations"
+    # Exported page by page, as CSV only (app.services.privacy).
+    __export__ = ("id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms")
+    __export_paged__ = True
     # Tenant-wide reports and retention scan by time; camera views by camera then time.
     __table_args__ = (
         Index("ix_observations_tenant_camera_ts", "tenant_id", "camera_id", "ts"),
@@ -32,10 +48,4 @@ class Observation(db.Model):
     face_count: Mapped[int] = mapped_column(default=0)
     faces: Mapped[list] = mapped_column(JSON, default=list)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    angry: Mapped[float | None] = mapped_column(Float)
-    disgust: Mapped[float | None] = mapped_column(Float)
-    fear: Mapped[float | None] = mapped_column(Float)
-    happy: Mapped[float | None] = mapped_column(Float)
-    sad: Mapped[float | None] = mapped_column(Float)
-    surprise: Mapped[float | None] = mapped_column(Float)
-    neutral: Mapped[float | None] = mapped_column(Float)
+    # ... then one column per expression class, from emotion_score_columns.

@@ -5,14 +5,16 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import SiteOwned
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 
 
-class ReportSchedule(db.Model):
+class ReportSchedule(SiteOwned, db.Model):
     """ "Send the monthly report of the entrance to these managers": one scope, one frequency."""
 
     __tablename__ = "report_schedules"
+    __export__ = ("id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled", "created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -26,11 +28,26 @@ class ReportSchedule(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class GeneratedReport(db.Model):
+class GeneratedReport(SiteOwned, db.Model):
     """A stored report file (PDF and CSV), kept in the database so that any web process can serve
     what a worker generated. Charts and numbers only: no image of a person."""
 
     __tablename__ = "generated_reports"
+    __export__ = (
+        "id",
+        "schedule_id",
+        "site_id",
+        "camera_id",
+        "frequency",
+        "language",
+        "period_from",
+        "period_to",
+        "scope_label",
+        "summary",
+        "pdf_bytes",
+        "emailed_to",
+        "created_at",
+    )  # the PDF and CSV themselves go as files of their own
     __table_args__ = (
         UniqueConstraint("schedule_id", "period_from", name="uq_generated_reports_schedule_period"),
         Index("ix_generated_reports_tenant_created", "tenant_id", "created_at"),

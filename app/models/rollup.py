@@ -1,10 +1,12 @@
-from sqlalchemy import BigInteger, Float, ForeignKey, Index
+from sqlalchemy import BigInteger, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.observation import emotion_score_columns
+from app.models.tenancy import SiteOwned
 
 
-class ObservationRollup(db.Model):
+class ObservationRollup(emotion_score_columns("RollupScores", nullable=False), SiteOwned, db.Model):
     """Per camera and 15-minute UTC slot: counts and score sums of its observations, kept current
     in the transaction that stores each observation. Reports group these instead of raw rows, so
     that a month of a busy tenant is thousands of rows, not hundreds of millions.
@@ -13,6 +15,7 @@ class ObservationRollup(db.Model):
     """
 
     __tablename__ = "observation_rollups"
+    __export__ = ()  # sums of the exported observations: recomputable, not exported
     __table_args__ = (Index("ix_observation_rollups_tenant_slot", "tenant_id", "slot"),)
 
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
@@ -23,10 +26,4 @@ class ObservationRollup(db.Model):
     faces: Mapped[int] = mapped_column(default=0)
     classified: Mapped[int] = mapped_column(default=0)
     minutes: Mapped[int] = mapped_column(default=0)
-    angry: Mapped[float] = mapped_column(Float, default=0.0)
-    disgust: Mapped[float] = mapped_column(Float, default=0.0)
-    fear: Mapped[float] = mapped_column(Float, default=0.0)
-    happy: Mapped[float] = mapped_column(Float, default=0.0)
-    sad: Mapped[float] = mapped_column(Float, default=0.0)
-    surprise: Mapped[float] = mapped_column(Float, default=0.0)
-    neutral: Mapped[float] = mapped_column(Float, default=0.0)
+    # ... then one score sum per expression class, from emotion_score_columns.

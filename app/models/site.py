@@ -5,12 +5,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import SiteOwned
 
 
-class Site(db.Model):
+class Site(SiteOwned, db.Model):
     """A place (school gate, clinic waiting room, shop) with its own time zone."""
 
     __tablename__ = "sites"
+    __site_key__ = "id"  # a site is its own site
+    __export__ = ("id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by", "created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

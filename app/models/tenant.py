@@ -11,6 +11,9 @@ class Tenant(db.Model):
     """An organisation; every other record belongs to exactly one."""
 
     __tablename__ = "tenants"
+    # Exported by app.services.privacy like the TenantOwned models (a tenant is not owned by one).
+    __export__ = ("id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu", "created_at")
+    __export_file__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

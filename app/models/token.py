@@ -5,12 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import TenantOwned
 
 
-class ApiToken(db.Model):
+class ApiToken(TenantOwned, db.Model):
     """A bearer token of one user, stored hashed, with an expiry; revocable."""
 
     __tablename__ = "api_tokens"
+    __export__ = ("id", "user_id", "name", "created_at", "expires_at", "revoked_at", "last_used_at")  # no token hash
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import TenantOwned
 
 ROLES = ("admin", "manager", "staff")
 
@@ -21,10 +22,11 @@ user_sites = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, TenantOwned, db.Model):
     """A person of one tenant, who sees all its sites or only ``sites`` (``all_sites``)."""
 
     __tablename__ = "users"
+    __export__ = ("id", "email", "role", "all_sites", "locale", "notify_alerts", "created_at", "locked_until")  # no password hash
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -5,12 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.tenancy import TenantOwned
 
 
-class Webhook(db.Model):
+class Webhook(TenantOwned, db.Model):
     """A tenant's URL that receives alerts as JSON signed with HMAC-SHA256."""
 
     __tablename__ = "webhooks"
+    __export__ = ("id", "url", "enabled", "created_at")  # no signing secret
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -20,10 +22,11 @@ class Webhook(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(TenantOwned, db.Model):
     """One attempt to deliver one event: the delivery log."""
 
     __tablename__ = "webhook_deliveries"
+    __export__ = ("id", "webhook_id", "alert_id", "event", "attempt", "status_code", "ok", "error", "created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site, User
+from app.models.alert import RULE_FIELDS
 from app.models.base import utcnow
 from app.rules import AlertEnded, AlertStarted, RuleSpec, RuleState, evaluate, sample_from_faces
 from app.services import audit
 from app.services.errors import ServiceError
 from app.services.state import store
-
-RULE_FIELDS = (
-    "name",
-    "emotion",
-    "threshold",
-    "duration_s",
-    "min_share",
-    "min_faces",
-    "cooldown_s",
-    "active_from",
-    "active_to",
-    "severity",
-    "enabled",
-    "escalate_after_s",
-)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+from app.tenancy import scoped
+from app.timefmt import iso_utc
 
 
 def rule_dict(rule: AlertRule) -> dict:
@@ -40,7 +24,7 @@ def rule_dict(rule: AlertRule) -> dict:
         "site_id": rule.site_id,
         "camera_id": rule.camera_id,
         **{f: getattr(rule, f) for f in RULE_FIELDS},
-        "created_at": _iso(rule.created_at),
+        "created_at": iso_utc(rule.created_at),
     }
 
 
@@ -54,12 +38,12 @@ def alert_dict(alert: Alert) -> dict:
         "severity": alert.severity,
         "value": alert.value,
         "status": alert.status,
-        "started_at": _iso(alert.started_at),
-        "acknowledged_at": _iso(alert.acknowledged_at),
+        "started_at": iso_utc(alert.started_at),
+        "acknowledged_at": iso_utc(alert.acknowledged_at),
         "acknowledged_by": alert.acknowledged_by,
         "note": alert.note,
-        "resolved_at": _iso(alert.resolved_at),
-        "escalated_at": _iso(alert.escalated_at),
+        "resolved_at": iso_utc(alert.resolved_at),
+        "escalated_at": iso_utc(alert.escalated_at),
     }
 
 
@@ -181,6 +165,31 @@ def evaluate_observation(tenant_id: int, site_id: int, camera_id: int, ts: float
     return changed
 
 
+ALERT_STATUSES = ("open", "acknowledged", "resolved")
+
+
+def alerts_query(
+    user: User | None = None,
+    *,
+    site_id: int | None = None,
+    camera_id: int | None = None,
+    rule_id: int | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+) -> Select:
+    """The alerts that the actor (``user``, else the request's) may see, filtered: the one query
+    behind the API's alert list and the admin alert history. None (or "") leaves a filter out."""
+    stmt = scoped(select(Alert), Alert, user)
+    for column, value in ((Alert.site_id, site_id), (Alert.camera_id, camera_id), (Alert.rule_id, rule_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if status:
+        stmt = stmt.where(Alert.status == status)
+    if since is not None:
+        stmt = stmt.where(Alert.started_at >= since)
+    return stmt
+
+
 def acknowledge(alert: Alert, user: User, note: str | None) -> Alert:
     if alert.status == "open":
         alert.status = "acknowledged"
@@ -215,7 +224,7 @@ def simulate(rule: AlertRule, timezone: str, camera_ids: list[int], hours: float
                     {
                         "camera_id": camera_id,
                         "event": "started" if isinstance(event, AlertStarted) else "ended",
-                        "at": _iso(datetime.fromtimestamp(event.ts, UTC)),
+                        "at": iso_utc(datetime.fromtimestamp(event.ts, UTC)),
                         "value": getattr(event, "value", None),
                     }
                 )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app import jobs
 from app.extensions import db
 from app.models import Camera, User
+from app.models.tenancy import get_owned
 from app.services.mail import send_mail
 from app.tenancy import allowed_site_ids
 
@@ -22,7 +23,7 @@ def recipients(tenant_id: int, site_id: int, managers: bool = False) -> list[Use
 
 def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = False) -> int:
     """Send one e-mail per recipient; returns how many were sent."""
-    camera = db.session.get(Camera, alert["camera_id"])
+    camera = get_owned(Camera, alert.get("camera_id"), tenant_id)
     kind = alert["emotion"]  # a variable, so that the extractor does not take the key for a message
     sent = 0
     for user in recipients(tenant_id, site_id, managers=escalation):

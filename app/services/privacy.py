@@ -11,33 +11,30 @@ import logging
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import JSON, Delete, delete, func, or_, select
 
 from app.connections import revoke
 from app.extensions import db
 from app.models import (
     Alert,
     AlertRule,
-    ApiToken,
     AuditEntry,
     Camera,
     GeneratedReport,
     Observation,
     ObservationRollup,
-    ReportSchedule,
     Site,
     Tenant,
     TenantErasure,
     User,
-    Webhook,
     WebhookDelivery,
     user_sites,
 )
 from app.models.base import utcnow
+from app.models.tenancy import export_file, tenant_owned_models
 from app.reporting.aggregate import SLOT_S
 from app.reporting.csv_export import safe_cell
 from app.services import audit
-from app.services.alerts import RULE_FIELDS
 from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -203,78 +200,28 @@ def _rows(model, condition, columns: list[str], limit: int | None = None) -> lis
     return [{c: _iso(v) for c, v in zip(columns, row, strict=True)} for row in db.session.execute(stmt)]
 
 
-EXPORT_TABLES = {
-    # file stem: (model, columns); secrets (password hashes, token hashes, webhook secrets) are left out.
-    "organisation": (
-        Tenant,
-        ["id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu", "created_at"],
-    ),
-    "sites": (Site, ["id", "name", "timezone", "setting", "purpose", "purpose_declared_at", "purpose_declared_by", "created_at"]),
-    "cameras": (Camera, ["id", "site_id", "name", "fps", "last_seen_at", "created_at"]),
-    "users": (User, ["id", "email", "role", "all_sites", "locale", "notify_alerts", "created_at", "locked_until"]),
-    "api_tokens": (ApiToken, ["id", "user_id", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]),
-    "alert_rules": (
-        AlertRule,
-        [
-            "id",
-            "site_id",
-            "camera_id",
-            *RULE_FIELDS,
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    "alerts": (
-        Alert,
-        [
-            "id",
-            "rule_id",
-            "site_id",
-            "camera_id",
-            "emotion",
-            "severity",
-            "value",
-            "status",
-            "started_at",
-            "acknowledged_at",
-            "acknowledged_by",
-            "note",
-            "resolved_at",
-            "escalated_at",
-        ],
-    ),
-    "webhooks": (Webhook, ["id", "url", "enabled", "created_at"]),
-    "webhook_deliveries": (
-        WebhookDelivery,
-        ["id", "webhook_id", "alert_id", "event", "attempt", "status_code", "ok", "error", "created_at"],
-    ),
-    "generated_reports": (
-        GeneratedReport,
-        [
-            "id",
-            "schedule_id",
-            "site_id",
-            "camera_id",
-            "frequency",
-            "language",
-            "period_from",
-            "period_to",
-            "scope_label",
-            "summary",
-            "pdf_bytes",
-            "emailed_to",
-            "created_at",
-        ],
-    ),
-    "report_schedules": (
-        ReportSchedule,
-        ["id", "site_id", "camera_id", "frequency", "language", "recipient_ids", "enabled", "created_at"],
-    ),
-    "audit": (AuditEntry, ["id", "actor_id", "action", "target_type", "target_id", "details", "created_at"]),
-}
-# Tables exported another way: user_sites (below, joined to users), observations (paged), rollups
-# (sums of the observations, recomputable) and TenantErasure (the record of an erased tenant).
-OBSERVATION_COLUMNS = ["id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms"]
+def export_tables() -> dict[str, tuple[type, list[str]]]:
+    """File stem: (model, columns) of each table exported whole, from the ``__export__`` that the
+    organisation and each TenantOwned model declare (secrets are never declared). A model that
+    declares ``()`` is not exported (rollups: sums of the exported observations); a paged one
+    (observations) streams as CSV, see :func:`paged_export_tables`."""
+    models = [Tenant, *(m for m in tenant_owned_models() if m.__export__ and not m.__export_paged__)]
+    return {(getattr(m, "__export_file__", None) or m.__table__.name): (m, list(m.__export__)) for m in models}
+
+
+def paged_export_tables() -> dict[str, tuple[type, list[str]]]:
+    """The TenantOwned models exported page by page, as CSV only (observations)."""
+    return {export_file(m): (m, list(m.__export__)) for m in tenant_owned_models() if m.__export__ and m.__export_paged__}
+
+
+# Exported another way: user_sites (below, joined to users), and TenantErasure (the record of an
+# erased tenant) is not the tenant's.
+
+
+def _paged_cell(model, column: str, value):
+    if isinstance(model.__table__.c[column].type, JSON):
+        return json.dumps(value)
+    return safe_cell(value)
 
 
 def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
@@ -294,7 +241,7 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
         manifest["files"][name] = {"rows": rows, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
 
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for stem, (model, columns) in EXPORT_TABLES.items():
+        for stem, (model, columns) in export_tables().items():
             condition = (model.id == tenant.id) if model is Tenant else (model.tenant_id == tenant.id)
             rows = _rows(model, condition, columns)
             add(f"{stem}.json", json.dumps(rows, ensure_ascii=False, indent=1).encode(), len(rows))
@@ -325,18 +272,19 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
         ):
             add(f"reports/{report.id}.pdf", report.pdf or b"", 1)
             add(f"reports/{report.id}.csv", (report.csv or "").encode(), 1)
-        out, count, last_id = io.StringIO(), 0, 0
-        writer = csv.DictWriter(out, fieldnames=OBSERVATION_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        while True:  # keyset pages: memory stays flat on large tenants
-            page = _rows(
-                Observation, (Observation.tenant_id == tenant.id) & (Observation.id > last_id), OBSERVATION_COLUMNS, limit=5000
-            )
-            if not page:
-                break
-            writer.writerows({**r, "model_version": safe_cell(r["model_version"]), "faces": json.dumps(r["faces"])} for r in page)
-            count, last_id = count + len(page), page[-1]["id"]
-        add("observations.csv", out.getvalue().encode(), count)
+        counts: dict[str, int] = {}
+        for stem, (model, columns) in paged_export_tables().items():
+            out, count, last_id = io.StringIO(), 0, 0
+            writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            while True:  # keyset pages: memory stays flat on large tenants
+                page = _rows(model, (model.tenant_id == tenant.id) & (model.id > last_id), columns, limit=5000)
+                if not page:
+                    break
+                writer.writerows({k: _paged_cell(model, k, v) for k, v in r.items()} for r in page)
+                count, last_id = count + len(page), page[-1]["id"]
+            add(f"{stem}.csv", out.getvalue().encode(), count)
+            counts[stem] = count
         audit.record(
             tenant.id,
             actor_id,
@@ -345,7 +293,7 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
             tenant.id,
             commit=False,
             files=len(manifest["files"]) + 1,
-            observations=count,
+            observations=counts.get("observations", 0),
         )
         db.session.commit()
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
@@ -369,9 +317,39 @@ def redis_keys_of(tenant_id: int) -> list[str]:
     return keys
 
 
+def erasure_plan(tenant_id: int) -> list[tuple[str, Delete]]:
+    """(table name, delete) for every table that holds the tenant's rows, children first (the
+    reverse of db.metadata.sorted_tables): each TenantOwned model's rows by ``tenant_id``, and each
+    association table without a model (user_sites) by its foreign keys to those tables' rows."""
+    owned = {m.__table__.name: m for m in tenant_owned_models()}
+    mapped = {m.local_table.name for m in db.Model.registry.mappers}
+    plan: list[tuple[str, Delete]] = []
+    for table in reversed(db.metadata.sorted_tables):
+        model = owned.get(table.name)
+        if model is not None:
+            plan.append((table.name, delete(model).where(model.tenant_id == tenant_id)))
+            continue
+        links = [fk for fk in table.foreign_keys if fk.column.table.name in owned]
+        if table.name not in mapped and links:
+            plan.append(
+                (
+                    table.name,
+                    delete(table).where(
+                        or_(
+                            *(
+                                fk.parent.in_(select(fk.column).where(owned[fk.column.table.name].tenant_id == tenant_id))
+                                for fk in sorted(links, key=lambda fk: fk.parent.name)
+                            )
+                        )
+                    ),
+                )
+            )
+    return plan
+
+
 def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dict[str, int]:
     """Delete the organisation and everything of it, here and in Redis, after the admin typed its
-    name. Explicit deletes in dependency order (SQLite does not enforce cascades)."""
+    name. Explicit deletes in dependency order (:func:`erasure_plan`), not left to cascades."""
     if confirmation.strip() != tenant.name:
         raise ServiceError(
             "confirmation_mismatch", "Type the organisation's name exactly to confirm.", fields={"confirmation": "mismatch"}
@@ -380,25 +358,9 @@ def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dic
 
     tenant_id = tenant.id
     store().delete(redis_keys_of(tenant_id))
-    users = select(User.id).where(User.tenant_id == tenant_id)
     deleted: dict[str, int] = {}
-    deleted["user_sites"] = db.session.execute(delete(user_sites).where(user_sites.c.user_id.in_(users))).rowcount or 0
-    for model in (
-        WebhookDelivery,
-        Webhook,
-        GeneratedReport,
-        ReportSchedule,
-        Alert,
-        AlertRule,
-        ObservationRollup,
-        Observation,
-        ApiToken,
-        AuditEntry,
-        Camera,
-        Site,
-        User,
-    ):
-        deleted[model.__tablename__] = db.session.execute(delete(model).where(model.tenant_id == tenant_id)).rowcount or 0
+    for name, stmt in erasure_plan(tenant_id):
+        deleted[name] = db.session.execute(stmt).rowcount or 0
     db.session.execute(delete(Tenant).where(Tenant.id == tenant_id))
     db.session.add(TenantErasure(tenant_id=tenant_id, deleted_rows=deleted))
     db.session.commit()

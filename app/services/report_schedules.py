@@ -15,6 +15,7 @@ from app.extensions import db
 from app.labels import FREQUENCY_WORDS
 from app.models import Camera, GeneratedReport, ReportSchedule, Site, Tenant, User
 from app.models.base import utcnow
+from app.models.tenancy import get_owned
 from app.reporting.csv_export import report_csv
 from app.reporting.periods import Period, last_complete_period, local_today
 from app.services import audit, reports
@@ -80,8 +81,8 @@ def delete_schedule(schedule: ReportSchedule, actor_id: int | None) -> None:
 
 def schedule_scope(schedule: ReportSchedule) -> reports.Scope:
     tenant = db.session.get(Tenant, schedule.tenant_id)
-    camera = db.session.get(Camera, schedule.camera_id) if schedule.camera_id else None
-    site = db.session.get(Site, schedule.site_id) if schedule.site_id else None
+    camera = get_owned(Camera, schedule.camera_id, schedule.tenant_id)
+    site = get_owned(Site, schedule.site_id, schedule.tenant_id)
     return reports.scope_for(tenant, site, camera)
 
 

@@ -16,7 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import jobs, outbound
 from app.extensions import db
 from app.models import Webhook, WebhookDelivery
+from app.services import audit
 from app.services.secrets import decrypt, encrypt, is_encrypted
+from app.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-EmotiScan-Signature"
@@ -41,12 +43,20 @@ def create_webhook(tenant_id: int, url: str) -> Webhook:
     return hook
 
 
+def delete_webhook(hook: Webhook, actor_id: int | None) -> None:
+    """Remove a webhook (its delivery log goes with it), with an audit entry. The URL is not
+    recorded: receivers' URLs often carry a token."""
+    audit.record(hook.tenant_id, actor_id, "webhook.delete", "webhook", hook.id, commit=False)
+    db.session.delete(hook)
+    db.session.commit()
+
+
 def webhook_dict(hook: Webhook, with_secret: bool = False) -> dict:
     data = {
         "id": hook.id,
         "url": hook.url,
         "enabled": hook.enabled,
-        "created_at": hook.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(hook.created_at),
     }
     if with_secret:
         data["secret"] = decrypt(hook.secret)
@@ -63,7 +73,7 @@ def delivery_dict(d: WebhookDelivery) -> dict:
         "status_code": d.status_code,
         "ok": d.ok,
         "error": d.error,
-        "created_at": d.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(d.created_at),
     }
 
 
