@@ -57,13 +57,14 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     from flask_babel import format_date
 
-    from app.labels import CAVEAT, EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS
+    from app.labels import CAVEAT, EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS, face_outputs
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
         format_datetime=format_datetime,
         format_date=format_date,
         emotion_labels=EMOTION_LABELS,
+        face_outputs=face_outputs,
         severity_labels=SEVERITY_LABELS,
         caveat=CAVEAT,
         setting_labels=SETTING_LABELS,

@@ -1,6 +1,14 @@
-"""Translated names of the classes, groups and severities, for forms, pages and reports."""
+"""Translated names of the classes, groups and severities, for forms, pages and reports.
+
+The classes and groups themselves are defined once in ``app.inference.labels``; the dictionaries here
+only translate them (tests/test_face_outputs.py checks that their keys are exactly those).
+"""
 
 from flask_babel import lazy_gettext as _l
+
+from app.inference.labels import EMOTION_COLOURS, EMOTION_GROUPS, EMOTIONS
+
+# The msgids below are those the translations already hold: keep them.
 
 EMOTION_LABELS = {
     "distress": _l("Distress (fear + sadness)"),
@@ -14,6 +22,19 @@ EMOTION_LABELS = {
     "surprise": _l("Surprise"),
     "neutral": _l("Neutral"),
     "camera_offline": _l("Camera offline"),
+}
+#: The short, lower-case words of the live pages' tiles and alert banners.
+EMOTION_WORDS = {
+    "angry": _l("angry"),
+    "disgust": _l("disgust"),
+    "fear": _l("fear"),
+    "happy": _l("happy"),
+    "sad": _l("sad"),
+    "surprise": _l("surprise"),
+    "neutral": _l("neutral"),
+    "distress": _l("distress"),
+    "frustration": _l("frustration"),
+    "joy": _l("joy"),
 }
 SEVERITY_LABELS = {"info": _l("Information"), "warning": _l("Warning"), "critical": _l("Critical")}
 CAVEAT = _l("Scores describe facial expressions, not inner feelings. They are not to be used alone for decisions about a person.")
@@ -34,3 +55,19 @@ PURPOSE_LABELS = {
     "customer_experience": _l("Customer experience"),
     "research_consent": _l("Research with consent"),
 }
+
+
+def face_outputs() -> dict:
+    """The definition as pages' JavaScript reads it (``<script type="application/json" id="face-outputs">``),
+    translated into the request's language."""
+    return {
+        "classes": list(EMOTIONS),
+        "groups": {g: list(members) for g, members in EMOTION_GROUPS.items()},
+        "colours": dict(EMOTION_COLOURS),
+        "labels": {k: str(EMOTION_LABELS[k]) for k in (*EMOTIONS, *EMOTION_GROUPS)},
+        "words": {k: str(w) for k, w in EMOTION_WORDS.items()},
+    }
+
+
+assert tuple(EMOTION_WORDS) == (*EMOTIONS, *EMOTION_GROUPS), "a word per class and group, in definition order"
+assert set(EMOTION_WORDS) <= set(EMOTION_LABELS), "a label per class and group"

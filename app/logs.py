@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
+from app.timefmt import iso_utc
+
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso_utc(datetime.fromtimestamp(record.created, UTC), timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from pydantic_core import PydanticCustomError
 
+from app.inference.labels import EMOTIONS
 from app.models import ROLES
 from app.rules import RULE_TYPES
 from app.services.accounts import MIN_PASSWORD
@@ -510,12 +511,20 @@ class Observation(Answer):
     latency_ms: float
 
 
+#: Mean score per expression class: one required property per class, in the model's order.
+Scores = create_model(
+    "Scores",
+    __base__=Answer,
+    **{e: (Annotated[float, Field(ge=0, le=1)], ...) for e in EMOTIONS},  # type: ignore[call-overload]
+)
+
+
 class Totals(Answer):
     observations: int
     faces: int
     classified_observations: int
-    scores: dict[str, float] | None = Field(description="Mean score per expression; null without a classified face")
-    dominant_emotion: str | None
+    scores: Scores | None = Field(description="Mean score per expression; null without a classified face")
+    dominant_emotion: Literal[EMOTIONS] | None
 
 
 class ReportScope(Answer):

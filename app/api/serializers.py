@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from app.models import ApiToken, Camera, Site, Tenant, User
 from app.models.base import utcnow
+from app.timefmt import iso_utc as iso
 
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+__all__ = ["iso"]  # the API's one time format, re-exported for the blueprints
 
 
 def tenant_dict(tenant: Tenant) -> dict:

@@ -32,6 +32,12 @@ def set_language():
     return redirect(safe_next(request.form.get("next")) or "/")
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every page's host for it; without it each page logs a 404."""
+    return current_app.send_static_file("favicon.ico"), 200, {"Cache-Control": "public, max-age=86400"}
+
+
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok"}

@@ -13,6 +13,7 @@ from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
+from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy import select
 
 from app.extensions import db
@@ -77,7 +78,9 @@ class CaptureNamespace(Namespace):
         if camera is None:
             store().count("capture_refused")
             db.session.remove()
-            raise ConnectionRefusedError("invalid_token")
+            # socketio's own ConnectionRefusedError: its message reaches the browser (Python's builtin one
+            # arrives as "Connection refused by server", which the page cannot tell from a network fault).
+            raise Refused("invalid_token")
         session = CaptureSession(
             camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash, tokens=camera.fps * 1.5
         )
@@ -90,6 +93,7 @@ class CaptureNamespace(Namespace):
                 "camera_id": camera.id,
                 "site_id": camera.site_id,
                 "name": camera.name,
+                "site_name": camera.site.name,
                 "fps": camera.fps,
                 "refusal": site_refusal(camera.site),
             },

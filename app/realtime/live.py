@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
+from socketio.exceptions import ConnectionRefusedError as Refused
 
 from app.extensions import db
 from app.realtime.access import Viewer, registry, subscriber
@@ -32,7 +33,7 @@ class LiveNamespace(Namespace):
             elif current_user.is_authenticated:
                 user = current_user._get_current_object()
             if user is None:
-                raise ConnectionRefusedError("unauthorized")
+                raise Refused("unauthorized")  # socketio's own: its message reaches the browser
             rooms = tuple(live_rooms_for(user))
             for room in rooms:
                 join_room(room)

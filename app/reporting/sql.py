@@ -7,6 +7,8 @@ from sqlalchemy import BigInteger, Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from app.inference.labels import EMOTION_COLUMNS
+
 
 class epoch_bucket(FunctionElement):
     """Whole ``size``-second slots since 1970 (UTC) of a timestamp column: exact integer
@@ -60,7 +62,9 @@ def rollup_backfill_sql(dialect: str, where: str = "TRUE") -> str:
         epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM ts)) AS BIGINT)"
     else:
         epoch = "CAST(strftime('%s', ts) AS INTEGER)"
-    emotions = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    emotions = EMOTION_COLUMNS
+    # Every score column is null exactly when the frame had no classified face: count the last.
+    scored = EMOTION_COLUMNS[-1]
     inner_sums = ", ".join(f"SUM(COALESCE({e}, 0)) AS {e}" for e in emotions)
     outer_sums = ", ".join(f"SUM({e})" for e in emotions)
     return (
@@ -69,6 +73,6 @@ def rollup_backfill_sql(dialect: str, where: str = "TRUE") -> str:
         f"SELECT camera_id, slot, MIN(tenant_id), MIN(site_id), SUM(n), SUM(faces), SUM(classified), SUM(1 << minute), "
         f"{outer_sums} FROM ("
         f"SELECT camera_id, {epoch} / 900 AS slot, CAST(({epoch} / 60) % 15 AS INTEGER) AS minute, MIN(tenant_id) AS tenant_id, "
-        f"MIN(site_id) AS site_id, COUNT(*) AS n, SUM(face_count) AS faces, COUNT(neutral) AS classified, {inner_sums} "
+        f"MIN(site_id) AS site_id, COUNT(*) AS n, SUM(face_count) AS faces, COUNT({scored}) AS classified, {inner_sums} "
         f"FROM observations WHERE {where} GROUP BY 1, 2, 3) AS per_minute GROUP BY camera_id, slot"
     )

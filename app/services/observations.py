@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -10,11 +10,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.inference.labels import EMOTIONS
+from app.inference.labels import EMOTION_COLUMNS, EMOTIONS
 from app.inference.smoothing import frame_mean
 from app.models import Observation, ObservationRollup
 from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S
+from app.timefmt import iso_utc
 
 
 def record(
@@ -61,7 +62,7 @@ def rollup_upsert(obs: Observation, postgresql: bool):
         "site_id": obs.site_id,
         "observations": 1,
         "faces": obs.face_count,
-        "classified": int(obs.neutral is not None),
+        "classified": int(getattr(obs, EMOTION_COLUMNS[-1]) is not None),  # all scores are null or none
         "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)),
         **{e: getattr(obs, e) or 0.0 for e in EMOTIONS},
     }
@@ -79,7 +80,7 @@ def observation_dict(obs: Observation) -> dict:
         "id": obs.id,
         "camera_id": obs.camera_id,
         "site_id": obs.site_id,
-        "ts": obs.ts.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "ts": iso_utc(obs.ts),
         "model_version": obs.model_version,
         "faces": obs.faces,
         "latency_ms": obs.latency_ms,

@@ -13,18 +13,8 @@ from babel.dates import format_datetime
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from app.inference.labels import EMOTIONS
+from app.inference.labels import EMOTION_COLOURS, EMOTIONS
 from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
-
-COLOURS = {
-    "angry": "#d62728",
-    "disgust": "#8c564b",
-    "fear": "#9467bd",
-    "happy": "#2ca02c",
-    "sad": "#1f77b4",
-    "surprise": "#ff7f0e",
-    "neutral": "#7f7f7f",
-}
 
 
 def font_dir() -> Path:
@@ -56,7 +46,11 @@ def _hourly_chart(report: dict) -> io.BytesIO:
     def draw(ax):
         for emotion in EMOTIONS:
             ax.plot(
-                xs, [r["scores"][emotion] for r in rows], label=str(EMOTION_LABELS[emotion]), color=COLOURS[emotion], linewidth=1
+                xs,
+                [r["scores"][emotion] for r in rows],
+                label=str(EMOTION_LABELS[emotion]),
+                color=EMOTION_COLOURS[emotion],
+                linewidth=1,
             )
         ax.set_ylabel(_("Mean score"))
         ax.set_ylim(0, 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, false, func, literal, or_, select
@@ -21,6 +21,7 @@ from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S, SlotRow, fold_slots
 from app.reporting.periods import Period
 from app.reporting.sql import seconds_between
+from app.timefmt import iso_utc
 
 COVERAGE_SLOT_S = 60  # a camera "was sending" during a minute in which one of its frames was analysed
 
@@ -168,10 +169,6 @@ def time_to_ack(scope: Scope, period: Period) -> dict:
     return {"acknowledged": int(n or 0), "median_s": rnd(median), "p90_s": rnd(p90)}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def build_report(scope: Scope, period: Period, now: datetime | None = None) -> dict:
     """The report as a JSON-ready dict (the API's answer and the source of CSV and PDF)."""
     now = now or utcnow()
@@ -216,7 +213,7 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
             "to": period.end.isoformat(),
             "time_zones": sorted(set(scope.zones.values())),
         },
-        "generated_at": _iso(now),
+        "generated_at": iso_utc(now),
         "totals": folded["totals"].as_dict(),
         "hourly": [{"hour": hour.isoformat(), **t.as_dict()} for hour, t in folded["hourly"]],
         "heatmap": [{"weekday": wd, "hour": h, **t.as_dict()} for (wd, h), t in sorted(folded["heatmap"].items())],

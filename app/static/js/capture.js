@@ -10,14 +10,43 @@
   var WIDTH = 640, QUALITY = 0.8, MAX_IN_FLIGHT = 2, FRAME_TIMEOUT = 3000;
   var refusedUntil = 0, fps = 5, socket = null, stream = null, running = false, inflight = {}, analysed = [], wakeLock = null, timer = null;
   var canvas = document.createElement("canvas");
+  var banner = document.getElementById("analysis-banner"), bannerText = document.getElementById("analysis-text");
+  var finished = false, purposeRefused = false;
 
-  function say(text, cls) { statusEl.textContent = text; statusEl.className = "status " + (cls || ""); }
-  if (!token) { say(i18n.no_token, "error"); startBtn.disabled = true; return; }
+  // The panel's data-state says which state the page is in (tests and styles read it).
+  function say(text, cls, state) {
+    statusEl.textContent = text; statusEl.className = "status " + (cls || "");
+    if (state) { panel.dataset.state = state; }
+  }
+  function analysis(on) {
+    bannerText.textContent = on ? i18n.analysis_on : i18n.analysis_off;
+    banner.classList.toggle("off", !on);
+  }
+  // The language form comes back to this very page, its #token included.
+  var next = document.querySelector("form.lang input[name=next]");
+  if (next) { next.value = location.pathname + location.search + location.hash; }
+  if (!token) { say(i18n.no_token, "error final", "no_token"); panel.classList.add("final"); analysis(false); return; }
 
   function inFlight() {
     var now = Date.now();
     Object.keys(inflight).forEach(function (k) { if (now - inflight[k] > FRAME_TIMEOUT) { delete inflight[k]; } });
     return Object.keys(inflight).length;
+  }
+
+  function clearBoxes() {
+    overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+    facesEl.textContent = "0";
+  }
+
+  // Final: the server refused this link (wrong, renewed or deleted camera). No retry: a new link is needed.
+  function finish(text, state) {
+    if (finished) { return; }
+    finished = true;
+    stop();
+    say(text, "error final", state);
+    analysis(false); panel.classList.add("final");
+    startBtn.hidden = true; stopBtn.hidden = true; facing.disabled = true;
+    if (socket) { socket.io.reconnection(false); socket.disconnect(); }
   }
 
   function drawResults(ev) {
@@ -51,32 +80,53 @@
         socket.emit("frame", { ts: Date.now(), jpeg: buf }, function (ack) {
           if (!ack || !ack.ok) {
             delete inflight[key];
+            if (ack && ack.error === "token_revoked") { finish(i18n.refused, "revoked"); return; }
             // Refused for the site's declared purpose: say so, and ask again only every 10 s.
-            if (ack && i18n[ack.error]) { say(i18n[ack.error], "error"); refusedUntil = Date.now() + 10000; }
+            if (ack && i18n[ack.error]) { refusePurpose(ack.error); }
             return;
           }
           inflight[ack.frame_id] = inflight[key]; delete inflight[key];
+          if (purposeRefused) { purposeRefused = false; analysis(true); say(i18n.connected, "online", "online"); }
         });
       });
     }, "image/jpeg", QUALITY);
   }
 
+  function refusePurpose(reason) {
+    purposeRefused = true; refusedUntil = Date.now() + 10000;
+    analysis(false); clearBoxes();
+    say(i18n[reason], "error", "purpose_refused");
+  }
+
+  function showName(info) {
+    if (!info.name) { return; }
+    document.getElementById("camera-label").textContent = info.name;
+    document.getElementById("site-label").textContent = info.site_name || "";
+    document.getElementById("camera-name").hidden = false;
+  }
+
   function connect() {
     socket = io("/capture", { auth: { token: token }, transports: ["websocket", "polling"], reconnection: true });
-    socket.on("connect", function () { say(i18n.connected, "online"); });
+    // "ready" comes with the connection, before "connect" fires: it alone says whether analysis runs.
     socket.on("ready", function (info) {
       fps = info.fps || fps;
-      if (info.refusal && i18n[info.refusal]) { say(i18n[info.refusal], "error"); refusedUntil = Date.now() + 10000; }
+      showName(info);
+      if (info.refusal && i18n[info.refusal]) { refusePurpose(info.refusal); }
+      else { purposeRefused = false; analysis(true); if (running) { say(i18n.connected, "online", "online"); } }
       schedule();
     });
-    socket.on("disconnect", function () { inflight = {}; say(i18n.disconnected, "offline"); });
-    socket.on("connect_error", function (err) {
-      if (err && err.message === "invalid_token") { say(i18n.refused, "error"); socket.disconnect(); stop(); }
-      else { say(i18n.disconnected, "offline"); }
+    socket.on("disconnect", function () {
+      inflight = {};
+      if (!finished && running) { say(i18n.disconnected, "offline", "offline"); }
     });
-    socket.on("revoked", function () { say(i18n.refused, "error"); socket.disconnect(); stop(); });
+    socket.on("connect_error", function (err) {
+      if (err && err.message === "invalid_token") { finish(i18n.refused, "invalid_token"); }
+      else if (!finished) { say(i18n.disconnected, "offline", "offline"); }
+    });
+    socket.on("revoked", function () { finish(i18n.refused, "revoked"); });
     socket.on("result", function (ev) {
       delete inflight[ev.frame_id];
+      if (!running) { return; }  // a late result after Stop draws no box over a black video
       analysed.push(Date.now());
       drawResults(ev);
     });
@@ -92,23 +142,29 @@
   }
 
   function start() {
-    say(i18n.connecting);
+    if (finished) { return; }
+    say(i18n.connecting, "", "connecting");
     navigator.mediaDevices.getUserMedia({ video: { facingMode: facing.value, width: { ideal: 1280 } }, audio: false })
       .then(function (s) {
         stream = s; video.srcObject = s; running = true;
+        if (finished) { stop(); return; }
         startBtn.hidden = true; stopBtn.hidden = false;
         requestWakeLock();
         if (!socket) { connect(); } else if (!socket.connected) { socket.connect(); }
+        else if (purposeRefused) { say(i18n.purpose_not_allowed, "error", "purpose_refused"); }
+        else { analysis(true); say(i18n.connected, "online", "online"); }
         schedule();
       })
-      .catch(function () { say(i18n.no_camera, "error"); });
+      .catch(function () { if (!finished) { say(i18n.no_camera, "error", "no_camera"); } });
   }
 
   function stop() {
     running = false; clearInterval(timer);
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
     if (wakeLock) { wakeLock.release().catch(function () {}); wakeLock = null; }
-    startBtn.hidden = false; stopBtn.hidden = true;
+    video.srcObject = null; inflight = {}; clearBoxes(); analysis(false);
+    analysed = []; fpsEl.textContent = "0.0";
+    startBtn.hidden = finished; stopBtn.hidden = true;
   }
 
   setInterval(function () {
@@ -118,11 +174,12 @@
   }, 1000);
 
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden) { if (running) { say(i18n.paused); } }
-    else if (running) { requestWakeLock(); if (socket && socket.connected) { say(i18n.connected, "online"); } }
+    if (finished || purposeRefused) { return; }
+    if (document.hidden) { if (running) { say(i18n.paused, "", "paused"); } }
+    else if (running) { requestWakeLock(); if (socket && socket.connected) { say(i18n.connected, "online", "online"); } }
   });
   startBtn.addEventListener("click", start);
-  stopBtn.addEventListener("click", function () { stop(); say(i18n.stopped); });
+  stopBtn.addEventListener("click", function () { stop(); if (!purposeRefused) { say(i18n.stopped, "", "stopped"); } });
   facing.addEventListener("change", function () { if (running) { stop(); start(); } });
   if (panel.dataset.autostart !== "false" && new URLSearchParams(location.search).get("autostart") === "1") { start(); }
   window.emotiscanCapture = { sent: function () { return analysed.length; } };

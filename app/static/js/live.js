@@ -1,9 +1,12 @@
 // Live room: one tile per camera, updated only through the /live Socket.IO namespace.
 (function () {
   "use strict";
-  var EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
-  var COLORS = { angry: "#d62728", disgust: "#8c564b", fear: "#9467bd", happy: "#2ca02c", sad: "#1f77b4", surprise: "#ff7f0e", neutral: "#7f7f7f" };
+  // The classes, groups, words and colours, from their one definition (app/inference/labels.py, via app.labels.face_outputs).
+  var outputs = JSON.parse(document.getElementById("face-outputs").textContent);
+  var EMOTIONS = outputs.classes;
+  var COLORS = outputs.colours;
   var i18n = JSON.parse(document.getElementById("i18n").textContent);
+  Object.keys(outputs.words).forEach(function (k) { i18n[k] = outputs.words[k]; });
   var tilesEl = document.getElementById("tiles");
   var statusEl = document.getElementById("live-status");
   var offlineAfter = tilesEl ? Number(tilesEl.dataset.offlineAfter || 10) * 1000 : 10000;

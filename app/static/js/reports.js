@@ -21,8 +21,8 @@
   var canvas = document.getElementById("hourly-chart");
   if (!data || !canvas || typeof Chart === "undefined") { return; }
   var report = JSON.parse(data.textContent);
-  var colours = {angry: "#d62728", disgust: "#8c564b", fear: "#9467bd", happy: "#2ca02c", sad: "#1f77b4",
-                 surprise: "#ff7f0e", neutral: "#7f7f7f"};
+  // The classes' colours, from their one definition (app/inference/labels.py, via app.labels.face_outputs).
+  var colours = JSON.parse(document.getElementById("face-outputs").textContent).colours;
   new Chart(canvas, {
     type: "line",
     data: {
