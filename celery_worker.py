@@ -32,7 +32,7 @@ def _warm_child(**_kwargs) -> None:
 @worker_ready.connect
 def _ready(**_kwargs) -> None:
     _load_models()
-    from app.services.state import store
+    from app.infra.state import store
 
     name = f"worker:{socket.gethostname()}:{os.getpid()}"
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.services.state import PREFIX, MemoryStore, RedisStore
+from app.infra.state import PREFIX, MemoryStore, RedisStore
 from tests.conftest import REDIS_URL
 
 CAM, CAM2, TENANT = "adm-test:cam", "adm-test:cam2", "adm-test:tenant"

@@ -142,7 +142,7 @@ def test_two_workers_on_one_stream_raise_one_alert(sqlite_template, tmp_path, pg
 def test_state_updates_are_atomic_across_threads():
     """The mechanism behind 'no duplicate, none lost': concurrent read-modify-writes of one key
     in Redis never lose an update."""
-    from app.services.state import RedisStore
+    from app.infra.state import RedisStore
 
     store = RedisStore(REDIS_URL)
     store.redis.delete("emotiscan:atomic-test")

@@ -22,8 +22,8 @@ from app.api import schemas
 from app.api.auth import PUBLIC_ENDPOINTS
 from app.api.openapi import api_operations, build_document
 from app.api.validation import decimal_range, nesting_exceeds, validate
+from app.infra.pagination import CURSOR_PATTERN, decode_cursor, encode_cursor
 from app.services.errors import ServiceError
-from app.services.pagination import CURSOR_PATTERN, decode_cursor, encode_cursor
 
 # The document's operations before it was derived from the models: all are still there.
 PREVIOUS_OPERATIONS = {

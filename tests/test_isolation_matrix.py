@@ -27,7 +27,8 @@ from app import create_app
 from app.extensions import db
 from app.models import Alert, ApiToken, GeneratedReport, ReportSchedule, TenantErasure, WebhookDelivery
 from app.models.base import utcnow
-from app.services import observations, report_schedules
+from app.services import observations
+from app.services.reports import schedules as report_schedules
 from tests.conftest import Tenant, _testing, truncate_all
 
 PASSWORD = "secret-pass-9"

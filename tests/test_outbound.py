@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app import outbound
-from app.services import secrets as data_secrets
+from app.infra import secrets as data_secrets
 from tests.processes import free_port
 from tests.test_webhooks import Receiver
 

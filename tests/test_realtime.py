@@ -117,7 +117,7 @@ def test_flood_above_frame_rate_is_refused(app, tenant_a, camera):
 
 
 def test_stale_frames_are_dropped_and_counted(app, tenant_a, camera):
-    from app.services.state import store
+    from app.infra.state import store
     from app.tasks.analyze import analyze_and_publish
 
     live = live_client(app, tenant_a.token)

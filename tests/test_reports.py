@@ -309,7 +309,7 @@ def test_report_page_downloads_and_roles(client, tenant_a, tenant_b, october):
 
 
 def test_monthly_schedule_stores_and_mails_the_report(app, client, tenant_a, tenant_b, october, smtp):
-    from app.services import report_schedules
+    from app.services.reports import schedules as report_schedules
 
     manager, _ = tenant_a.user("manager")
     staff, _ = tenant_a.user("staff")

@@ -13,10 +13,10 @@ from wtforms.validators import DataRequired, Length
 from app.admin import bp
 from app.admin.forms import ConfirmForm
 from app.extensions import db
+from app.infra.pagination import paginate
 from app.models import AuditEntry, User, Webhook, WebhookDelivery
 from app.services import webhooks
 from app.services.errors import ServiceError
-from app.services.pagination import paginate
 from app.tenancy import check_role, get_for_tenant, scoped
 
 

@@ -10,11 +10,11 @@ from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserFo
 from app.api.accounts import send_invitation
 from app.auth.forms import password_message
 from app.extensions import db
+from app.infra.pagination import paginate
 from app.models import Camera, Site, User
 from app.models.base import utcnow
 from app.services import accounts, cameras, sites, tokens
 from app.services.errors import ServiceError
-from app.services.pagination import paginate
 from app.tenancy import check_role, get_for_tenant, scoped
 
 

@@ -13,11 +13,11 @@ from app.admin import bp
 from app.admin.forms import ConfirmForm
 from app.admin.rule_forms import PRESETS, RuleForm
 from app.extensions import db
+from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow
 from app.services import alerts
 from app.services.errors import ServiceError
-from app.services.pagination import paginate
 from app.tenancy import check_role, get_for_tenant, scoped
 
 

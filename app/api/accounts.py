@@ -12,11 +12,11 @@ from app.api.contract import operation
 from app.api.serializers import iso, tenant_dict, token_dict, user_dict
 from app.api.validation import page_of, payload
 from app.extensions import db, limiter
+from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth
 from app.services import accounts, tokens
 from app.services.errors import ServiceError
-from app.services.mail import send_mail
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, scoped
 
 

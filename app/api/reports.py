@@ -9,7 +9,7 @@ from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import params
 from app.services import reports
-from app.services.report_files import attachment, report_file
+from app.services.reports.files import attachment, report_file
 from app.tenancy import check_role
 
 

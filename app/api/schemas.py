@@ -17,11 +17,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from app.inference.labels import EMOTIONS
+from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
 from app.services.accounts import MIN_PASSWORD
 from app.services.cameras import MAX_FPS
-from app.services.pagination import CURSOR_PATTERN
 from app.services.privacy import PURPOSES, SETTINGS
 from config import Config
 

@@ -184,7 +184,7 @@ def params() -> dict:
 
 def page_of(stmt, id_column, serialize) -> dict:
     """A list answer ``{"items", "next_cursor"}`` from ``?cursor=`` and ``?limit=``."""
-    from app.services.pagination import paginate
+    from app.infra.pagination import paginate
 
     args = params()
     items, cursor = paginate(stmt, id_column, args.get("cursor"), args.get("limit") or current_app.config["PAGE_SIZE"])

@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 from app.auth import bp
 from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm, password_message
 from app.extensions import db, limiter, login_manager
+from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth, known_device_for_account, known_device_token, remember_device, safe_next
 from app.services import accounts
 from app.services.errors import ServiceError
-from app.services.mail import send_mail
 
 
 @login_manager.user_loader

@@ -5,13 +5,13 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.infra.state import store
 from app.main import bp
 from app.models import Camera, Observation, Tenant
 from app.realtime.capture import connected_cameras
 from app.realtime.live import connected_viewers
 from app.security import safe_next
 from app.services.analysis import LATENCY_BUCKETS_MS
-from app.services.state import store
 
 
 @bp.get("/")

@@ -212,7 +212,7 @@ subscriber = _Subscriber()
 
 
 def _channel(app: Flask) -> str:
-    from app.services.state import PREFIX
+    from app.infra.state import PREFIX
 
     return PREFIX + connections.CHANNEL
 

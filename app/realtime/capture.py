@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.inference.jpeg import FrameError, check_frame
+from app.infra.state import store
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.realtime.access import registry, subscriber
@@ -26,7 +27,6 @@ from app.services import camera_status
 from app.services.admission import admit_frame, release_frame
 from app.services.cameras import camera_for_token
 from app.services.privacy import analysis_refusal, site_refusal
-from app.services.state import store
 from app.tasks.dispatch import dispatch_frame
 from app.tenancy import camera_room
 

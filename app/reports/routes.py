@@ -1,4 +1,4 @@
-"""Thin views over app.services.reports and app.services.report_schedules."""
+"""Thin views over app.services.reports and app.services.reports.schedules."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from sqlalchemy import select
 from app.admin.forms import ConfirmForm
 from app.extensions import db
 from app.inference.labels import EMOTIONS
+from app.infra.pagination import paginate
 from app.labels import EMOTION_LABELS
 from app.models import Camera, GeneratedReport, ReportSchedule, Site, User
 from app.reporting.periods import PRESETS, local_today, preset_period
 from app.reports import bp
 from app.reports.forms import FREQUENCY_CHOICES, PERIOD_CHOICES, ScheduleForm
-from app.services import report_schedules, reports
+from app.services import reports
 from app.services.errors import ServiceError
-from app.services.pagination import paginate
-from app.services.report_files import attachment, report_file
+from app.services.reports import schedules as report_schedules
+from app.services.reports.files import attachment, report_file
 from app.tenancy import check_role, current_actor, get_for_tenant, scoped
 
 HISTORY_PAGE = 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.services.state import store
+from app.infra.state import store
 
 
 def camera_key(camera_id: int) -> str:

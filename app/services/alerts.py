@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, or_, select
 
 from app.extensions import db
+from app.infra.state import store
 from app.models import Alert, AlertRule, Camera, Site, User
 from app.models.alert import RULE_FIELDS
 from app.models.base import utcnow
 from app.rules import AlertEnded, AlertStarted, RuleSpec, RuleState, evaluate, sample_from_faces
 from app.services import audit
 from app.services.errors import ServiceError
-from app.services.state import store
 from app.tenancy import scoped
 from app.timefmt import iso_utc
 

@@ -19,9 +19,9 @@ from app.inference.pipeline import analyze_jpeg
 from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, frame_mean
+from app.infra.state import store
 from app.services import alerts, camera_status, observations
 from app.services.admission import release_frame
-from app.services.state import store
 
 log = logging.getLogger(__name__)
 

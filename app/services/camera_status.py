@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.infra.state import store
 from app.models import Camera, Observation
-from app.services.state import store
 
 TTL_S = 2 * 86400
 

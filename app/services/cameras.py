@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from app.connections import revoke
 from app.extensions import db
+from app.infra.secrets import new_token, token_hash
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import ServiceError
-from app.services.secrets import new_token, token_hash
 
 MAX_FPS = 15
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.labels import CAVEAT, PURPOSE_LABELS
 from app.models import Site, Tenant
-from app.services.report_pdf import font_dir
+from app.services.reports.pdf import font_dir
 
 
 def render_notice(site: Site, tenant: Tenant, language: str) -> bytes:

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app import jobs
 from app.extensions import db
+from app.infra.mail import send_mail
 from app.models import Camera, User
 from app.models.tenancy import get_owned
-from app.services.mail import send_mail
 from app.tenancy import allowed_site_ids
 
 

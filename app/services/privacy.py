@@ -354,7 +354,7 @@ def erase_tenant(tenant: Tenant, actor_id: int | None, confirmation: str) -> dic
         raise ServiceError(
             "confirmation_mismatch", "Type the organisation's name exactly to confirm.", fields={"confirmation": "mismatch"}
         )
-    from app.services.state import store
+    from app.infra.state import store
 
     tenant_id = tenant.id
     store().delete(redis_keys_of(tenant_id))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app import connections
 from app.extensions import db
+from app.infra.secrets import new_token, token_hash
 from app.models import ApiToken, User
 from app.models.base import utcnow
-from app.services.secrets import new_token, token_hash
 
 
 def issue_token(user: User, name: str = "", ttl_days: int | None = None) -> tuple[str, ApiToken]:

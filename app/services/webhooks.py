@@ -15,9 +15,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import jobs, outbound
 from app.extensions import db
+from app.infra.secrets import decrypt, encrypt, is_encrypted
 from app.models import Webhook, WebhookDelivery
 from app.services import audit
-from app.services.secrets import decrypt, encrypt, is_encrypted
 from app.timefmt import iso_utc
 
 log = logging.getLogger(__name__)

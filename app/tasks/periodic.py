@@ -11,8 +11,9 @@ from celery import shared_task
 from flask import Flask, current_app
 
 from app import events
-from app.services import alerts, privacy, report_schedules
-from app.services.state import store
+from app.infra.state import store
+from app.services import alerts, privacy
+from app.services.reports import schedules as report_schedules
 
 log = logging.getLogger(__name__)
 PERIOD_S = 30

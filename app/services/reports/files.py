@@ -17,7 +17,7 @@ def report_file(report: dict, fmt: str) -> tuple[bytes | str, str, str]:
         from app.reporting.csv_export import report_csv
 
         return report_csv(report), "text/csv", report_filename(report, fmt)
-    from app.services.report_pdf import render_pdf
+    from app.services.reports.pdf import render_pdf
 
     return render_pdf(report), "application/pdf", report_filename(report, fmt)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.infra.mail import send_mail
 from app.labels import FREQUENCY_WORDS
 from app.models import Camera, GeneratedReport, ReportSchedule, Site, Tenant, User
 from app.models.base import utcnow
@@ -20,8 +21,7 @@ from app.reporting.csv_export import report_csv
 from app.reporting.periods import Period, last_complete_period, local_today
 from app.services import audit, reports
 from app.services.errors import ServiceError
-from app.services.mail import send_mail
-from app.services.report_files import report_filename
+from app.services.reports.files import report_filename
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("fr", "en")
@@ -88,7 +88,7 @@ def schedule_scope(schedule: ReportSchedule) -> reports.Scope:
 
 def render(scope: reports.Scope, period: Period, language: str, now: datetime | None = None) -> tuple[dict, bytes, str]:
     """The report, its PDF in ``language`` and its CSV."""
-    from app.services.report_pdf import render_pdf
+    from app.services.reports.pdf import render_pdf
 
     report = reports.build_report(scope, period, now)
     with force_locale(language):
