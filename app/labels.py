@@ -1,7 +1,7 @@
 """Translated names of the classes, groups and severities, for forms, pages and reports.
 
 The classes and groups themselves are defined once in ``app.inference.labels``; the dictionaries here
-only translate them (tests/test_face_outputs.py checks that their keys are exactly those).
+only translate them (tests/inference/test_face_outputs.py checks that their keys are exactly those).
 """
 
 from flask_babel import lazy_gettext as _l

@@ -33,7 +33,7 @@ MAX_ITEMS = 1000  # site_ids of one user
 CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode Cc: NUL, C0, DEL, C1
 NOTE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same but tab, LF and CR: notes have lines
 BIDI = r"\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates: they reorder what people read
-# What str.strip() removes besides control characters (tests/test_api_schemas.py recomputes it).
+# What str.strip() removes besides control characters (tests/api/test_api_schemas.py recomputes it).
 SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _SURROGATE = r"\ud800-\udfff"  # lone surrogates (escaped in JSON) cannot be stored; Rust regex cannot say them
 

@@ -3,7 +3,7 @@
 The expression classes in the order of the FER2013 labels and of the model's outputs; each class is
 also the name of its score column in ``observations`` and ``observation_rollups``. The groups are
 alert-rule targets scored as the sum of their members' probabilities. Translated labels and chart
-colours live in ``app.labels`` (this package must not import Flask). tests/test_face_outputs.py
+colours live in ``app.labels`` (this package must not import Flask). tests/inference/test_face_outputs.py
 fails if a class name is typed out again elsewhere in app/.
 """
 

@@ -20,7 +20,7 @@ from tests.processes import (
     start_worker,
     wait_worker,
 )
-from tests.test_webhooks import Receiver
+from tests.services.test_webhooks import Receiver
 
 pytestmark = pytest.mark.process
 

@@ -362,6 +362,6 @@ def test_gunicorn_config_selects_the_json_worker():
     from app.server import JsonErrorWorker
 
     cfg = Config()
-    cfg.set("worker_class", runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))["worker_class"])
+    cfg.set("worker_class", runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))["worker_class"])
     cfg.set("threads", 16)
     assert cfg.worker_class is JsonErrorWorker

@@ -112,7 +112,7 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     assert "Traceback" not in proc.output()
 
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[1] / "test-screenshots"))
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "test-screenshots"))
 WIDTHS = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (390, 844)}
 
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.processes import ApiClient
-from tests.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the fixture
+from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 FINAL = {"en": "This capture link is no longer valid", "fr": "Ce lien de capture n'est plus valable"}

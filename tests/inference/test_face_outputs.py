@@ -13,7 +13,7 @@ from pathlib import Path
 from app.inference.labels import EMOTION_COLOURS, EMOTION_COLUMNS, EMOTION_GROUPS, EMOTIONS
 from app.timefmt import iso_utc
 
-APP = Path(__file__).resolve().parents[1] / "app"
+APP = Path(__file__).resolve().parents[2] / "app"
 DEFINITIONS = {"inference/labels.py", "labels.py"}
 # Files that may still spell a class out, and why. Keep this list short.
 ALLOWED = {

@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 from app import create_app
 from tests.conftest import _testing
 
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "app" / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "app" / "translations"
 
 
 def test_html_security_headers(client):

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from app import outbound
 from app.infra import secrets as data_secrets
 from tests.processes import free_port
-from tests.test_webhooks import Receiver
+from tests.services.test_webhooks import Receiver
 
 PUBLIC = "93.184.216.34"  # a public address; nothing here is sent to it (no route out of the test machine)
 _real_getaddrinfo = socket.getaddrinfo
