@@ -60,7 +60,22 @@ class ConnectionGuard:
             self.close(eio_sid)
             return disconnect(eio_sid, reason)
 
+        message = server._handle_eio_message
+
+        def on_message(eio_sid, data):
+            try:
+                return message(eio_sid, data)
+            except ValueError as exc:
+                # A packet socketio cannot place: malformed, or a frame still arriving for a socket
+                # that a revocation has just closed. Bad input: close that connection, no traceback.
+                log.info("closing a connection after an unexpected packet (%s)", exc)
+                try:
+                    server.eio.disconnect(eio_sid)
+                except Exception:  # noqa: BLE001 - already gone
+                    log.debug("connection already closed", exc_info=True)
+
         server.eio.on("connect", on_connect)
+        server.eio.on("message", on_message)
         server.eio.on("disconnect", on_disconnect)
 
     def fit_threads(self, threads: int) -> None:

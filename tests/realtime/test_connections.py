@@ -88,3 +88,19 @@ def test_authorised_sockets_leave_threads_for_http(embedded):
     finally:
         for v in viewers:
             v.close()
+
+
+def test_malformed_packets_close_the_connection_without_a_traceback(embedded):
+    """A packet socketio cannot place (here a binary event for a namespace the client never joined,
+    as when frames keep arriving after a revocation closed the namespace) closes that connection."""
+    base, proc = embedded
+    signup = requests.post(
+        base + "/api/v1/signup", json={"organisation": "Bad", "email": "b@bad.example", "password": "bad-pass-2026!"}
+    ).json()
+    for packet in ('451-/capture,["frame",{"_placeholder":true,"num":0}]', "4Z"):
+        sock = RawSocket(base, "/live", {"token": signup["token"]}, timeout=5)
+        assert sock.joined
+        sock.ws.send(packet)
+        assert closed_by_server([sock], within_s=5) == 1, packet
+    assert requests.get(base + "/healthz", timeout=5).status_code == 200
+    assert "Traceback" not in proc.output()
