@@ -22,6 +22,7 @@ from app.connections import Revocation
 from app.extensions import db, socketio
 from app.models import ApiToken, Camera, User
 from app.models.base import utcnow
+from app.realtime.guard import close_connection
 from app.tenancy import live_rooms_for
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,8 @@ def _close(sid: str, namespace: str, event: str, payload: dict) -> None:
         server.emit(event, payload, to=sid, namespace=namespace, ignore_queue=True)
         eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
         server.disconnect(sid, namespace=namespace, ignore_queue=True)
-        if eio_sid is not None and eio_sid in getattr(server.eio, "sockets", {}):
-            server.eio.disconnect(eio_sid)  # the whole connection: a revoked client keeps no thread
+        if eio_sid is not None:
+            close_connection(server, eio_sid)  # the whole connection: a revoked client keeps no thread
     except Exception:  # noqa: BLE001 - the client may have gone already
         log.debug("closing %s failed", sid, exc_info=True)
     registry.remove(sid)

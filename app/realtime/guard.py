@@ -70,7 +70,7 @@ class ConnectionGuard:
                 # that a revocation has just closed. Bad input: close that connection, no traceback.
                 log.info("closing a connection after an unexpected packet (%s)", exc)
                 try:
-                    server.eio.disconnect(eio_sid)
+                    close_connection(server, eio_sid)
                 except Exception:  # noqa: BLE001 - already gone
                     log.debug("connection already closed", exc_info=True)
 
@@ -140,11 +140,23 @@ class ConnectionGuard:
                 idle = [sid for sid, c in self._conns.items() if not c.authenticated and c.opened < deadline]
             for eio_sid in idle:
                 try:
-                    self._server.eio.disconnect(eio_sid)
+                    close_connection(self._server, eio_sid)
                 except Exception:  # noqa: BLE001 - already gone
                     log.debug("closing idle connection failed", exc_info=True)
                 self.close(eio_sid)  # engine.io may not call back for a half-open socket
                 self.closed_idle += 1
+
+
+def close_connection(server, eio_sid: str) -> None:
+    """Close an engine.io connection without waiting for its send queue to drain: engine.io's own
+    ``disconnect`` joins that queue, which blocks the caller (an HTTP request revoking a camera)
+    for as long as the client does not read, or for ever when its writer has already stopped."""
+    eio = server.eio
+    sock = eio.sockets.get(eio_sid)
+    if sock is None:
+        return
+    sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    eio.sockets.pop(eio_sid, None)
 
 
 guard = ConnectionGuard()
