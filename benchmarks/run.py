@@ -1,7 +1,7 @@
 """`make bench`: prints pipeline, latency, memory and model figures (no assertions).
 
-Needs the full-size photos and the FER2013 validation split of ../shared (or of the folder in
-EMOTISCAN_SHARED), PostgreSQL and Redis for the distributed figures, like the test suite.
+Reads the data folder named by EMOTISCAN_DATA (faces/, fer2013/) or else the committed test
+fixtures; needs PostgreSQL and Redis for the distributed figures, like the test suite.
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # The originals, not the tests' downscaled fixtures: the figures are on the whole validation split.
-SHARED = Path(os.environ.get("EMOTISCAN_SHARED") or ROOT.parent / "shared")
-FACES = SHARED / "faces"
-FER = SHARED / "fer2013"
+# The full-size photos and the whole validation split, when a data folder is given (EMOTISCAN_DATA,
+# holding faces/ and fer2013/); else the committed fixtures (downscaled photos, 210 faces), so that
+# `make bench` runs in a clone with nothing beside it. The figures say which data they used.
+DATA = Path(os.environ["EMOTISCAN_DATA"]) if os.environ.get("EMOTISCAN_DATA") else None
+FIXTURES = ROOT / "tests" / "fixtures"
+FACES = DATA / "faces" if DATA else FIXTURES
+FER_SPLIT = DATA / "fer2013" / "val.npz.xz" if DATA else FIXTURES / "fer2013_val_sample.npz.xz"
 
 from app.inference.detector import FaceDetector  # noqa: E402
 from app.inference.fer_data import load_split  # noqa: E402
@@ -161,8 +165,9 @@ def bench_model() -> None:
     bench_keras()
     from app.inference.evaluation import evaluate_split
 
-    report = evaluate_split(load_split(FER / "val.npz.xz"), clf)
-    print(f"validation accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} (n={report['n']})")
+    report = evaluate_split(load_split(FER_SPLIT), clf)
+    where = "whole validation split" if DATA else "fixture sample of the validation split"
+    print(f"validation accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} (n={report['n']}, {where})")
 
 
 def bench_keras() -> None:

@@ -46,7 +46,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.
 # of TEST_REDIS_URL is used only where redis-server is not installed (RunRedis says why).
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-FACES = FIXTURES  # downscaled copies of the photos in shared/faces
+FACES = FIXTURES  # downscaled copies of the original photos (tests/fixtures/README.md)
 FER_SAMPLE = FIXTURES / "fer2013_val_sample.npz.xz"
 FER_REFERENCE = FIXTURES / "fer2013_val_sample_reference.json"
 

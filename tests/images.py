@@ -1,4 +1,4 @@
-"""Test images made from the photos in tests/fixtures (downscaled copies of shared/faces; its README)."""
+"""Test images made from the photos in tests/fixtures (downscaled copies of the original photos; its README)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from app.inference.registry import get_models
 from tests.conftest import FACES
 from tests.images import face_jpeg
 
-# From tests/fixtures/README.md (the photos of shared/faces, downscaled)
+# From tests/fixtures/README.md (the original photos, downscaled)
 FACE_COUNTS = {
     "deepface_img1.jpg": 1,
     "deepface_img15.jpg": 1,

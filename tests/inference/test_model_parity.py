@@ -1,7 +1,7 @@
 """Each shipped LiteRT model agrees with the Keras networks it was exported from, and serves
 what it served when it was shipped, on a sample of the FER2013 validation split (30 faces of
 each class, tests/fixtures). The figures on the whole split are `make bench`'s and
-`flask --app wsgi model evaluate ../shared/fer2013/val.npz.xz`."""
+`flask --app wsgi model evaluate DATA/fer2013/val.npz.xz` on the whole split."""
 
 from __future__ import annotations
 
