@@ -88,6 +88,7 @@ class Config:
     CAMERA_OFFLINE_S = 10  # the live page greys a tile after this
     CAMERA_OFFLINE_ALERT_S = int(os.environ.get("CAMERA_OFFLINE_ALERT_S", "120"))  # ...and alerts after this
     SMOOTHING_ALPHA = float(os.environ.get("SMOOTHING_ALPHA", "0.4"))
+    TRACK_TTL_S = float(os.environ.get("TRACK_TTL_S", "3.0"))  # an anonymous face track ends unseen this long
     MODEL_DIR = os.environ.get("MODEL_DIR", str(BASE_DIR / "app" / "inference" / "weights"))
     MIN_FACE_PX = int(os.environ.get("MIN_FACE_PX", "40"))
     MIN_FACE_SHARPNESS = float(os.environ.get("MIN_FACE_SHARPNESS", "12.0"))
@@ -110,6 +111,10 @@ class Config:
     # Networks that webhooks (and other outbound requests to tenants' URLs) may reach although private,
     # comma-separated CIDR, e.g. "10.20.0.0/16" for on-premises receivers; default: public addresses only.
     OUTBOUND_ALLOW_NETWORKS = [n.strip() for n in os.environ.get("OUTBOUND_ALLOW_NETWORKS", "").split(",") if n.strip()]
+    # Networks whose stream cameras the server may pull itself (the gateway), comma-separated CIDR,
+    # e.g. "10.20.0.0/16" for an on-premises install; default empty: no server-side pulling, cameras
+    # elsewhere are fed by the edge agent (emotiscan-agent) with a capture token.
+    STREAM_SOURCES_ALLOW = [n.strip() for n in os.environ.get("STREAM_SOURCES_ALLOW", "").split(",") if n.strip()]
     # Fernet keys for secrets stored encrypted (webhook signing secrets), comma-separated: the first
     # encrypts, all decrypt (rotation: put a new key first). Unset: a key derived from SECRET_KEY.
     DATA_KEYS = [k.strip() for k in os.environ.get("DATA_KEYS", "").split(",") if k.strip()]

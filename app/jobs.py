@@ -17,6 +17,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 _functions: dict[str, Callable] = {}
+_senders: dict[str, Callable] = {}
 _pools: dict[int, ThreadPoolExecutor] = {}
 
 # Celery queues by task name; frames go to the default "frames" queue.
@@ -26,6 +27,13 @@ QUEUES = {"emotiscan.deliver_webhook": "notifications", "emotiscan.email_alert":
 def register(name: str, fn: Callable) -> Callable:
     """``fn`` runs when ``name`` is enqueued outside Celery (embedded and test modes)."""
     _functions[name] = fn
+    return fn
+
+
+def register_sender(name: str, fn: Callable) -> Callable:
+    """``fn`` sends ``name`` itself in every mode: frames go through app/tasks/dispatch.py (their
+    own queue, serializer and model-loading pool), asked for here by name like any job."""
+    _senders[name] = fn
     return fn
 
 
@@ -51,6 +59,9 @@ def run_in_background(fn: Callable, *args) -> None:
 
 def enqueue(name: str, *args) -> None:
     """Run the task ``name`` with JSON-able ``args`` in the background."""
+    if name in _senders:
+        _senders[name](*args)
+        return
     if current_app.config["TASK_MODE"] == "celery":
         from app.extensions import celery
 

@@ -1,6 +1,5 @@
 """Cameras and capture tokens."""
 
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.api import bp
@@ -11,7 +10,7 @@ from app.api.validation import page_of, params, payload
 from app.models import Camera, Site
 from app.services import cameras
 from app.services.errors import ServiceError
-from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required
 
 
 def _site(site_id: int) -> Site:
@@ -30,16 +29,12 @@ def _with_token(camera: Camera, token: str) -> dict:
 @operation("List cameras (?site_id=)", query=s.CameraQuery, returns=s.page(s.Camera))
 @member_required
 def list_cameras():
-    stmt = scoped(select(Camera), Camera)
-    site_id = params().get("site_id")
-    if site_id is not None:
-        stmt = stmt.where(Camera.site_id == site_id)
-    return page_of(stmt, Camera.id, camera_dict)
+    return page_of(cameras.cameras_query(params().get("site_id")), Camera.id, camera_dict)
 
 
 @bp.post("/cameras")
 @operation(
-    "Create a camera; the capture token is shown only now (admin)",
+    "Create a camera (browser or stream kind); the capture token is shown only now (admin)",
     body=s.CameraIn,
     returns=s.CameraCreated,
     status=201,
@@ -48,7 +43,15 @@ def list_cameras():
 @admin_required
 def create_camera():
     data = payload()
-    camera, token = cameras.create_camera(_site(data["site_id"]), data["name"], data.get("fps") or 5)
+    camera, token = cameras.create_camera(
+        _site(data["site_id"]),
+        data["name"],
+        data.get("fps"),
+        data.get("kind") or "browser",
+        data.get("source_url"),
+        data.get("username"),
+        data.get("password"),
+    )
     return _with_token(camera, token), 201
 
 
@@ -66,7 +69,17 @@ def update_camera(camera_id: int):
     check_role("admin")
     data = payload()
     site = _site(data["site_id"]) if "site_id" in data else None
-    return camera_dict(cameras.update_camera(camera, data.get("name"), data.get("fps"), site))
+    changed = cameras.update_camera(
+        camera,
+        data.get("name"),
+        data.get("fps"),
+        site,
+        source_url=data.get("source_url"),
+        username=data.get("username"),
+        password=data.get("password"),
+        enabled=data.get("enabled"),
+    )
+    return camera_dict(changed)
 
 
 @bp.post("/cameras/<id:camera_id>/rotate-token")

@@ -1,59 +1,34 @@
-"""Namespace /capture: a camera browser sends JPEG frames; each gets an acknowledgement."""
+"""Namespace /capture: a camera browser (or the edge agent) sends JPEG frames; each gets an
+acknowledgement. The checks and the dispatch live in app/services/intake.py; this is the adapter."""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
-import uuid
-from contextlib import suppress
-from dataclasses import dataclass, field
 
 from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 from socketio.exceptions import ConnectionRefusedError as Refused
-from sqlalchemy import select
 
 from app.extensions import db
-from app.inference.jpeg import FrameError, check_frame
 from app.infra.state import store
-from app.models import Camera, Site, Tenant
-from app.models.base import utcnow
 from app.realtime.access import registry, subscriber
 from app.realtime.guard import guard
 from app.services import camera_status
-from app.services.admission import admit_frame, release_frame
 from app.services.cameras import camera_for_token
-from app.services.privacy import analysis_refusal, site_refusal
-from app.tasks.dispatch import dispatch_frame
+from app.services.intake import IntakeSession, accept_frame
+from app.services.privacy import site_refusal
+from app.tasks import dispatch as _dispatch  # noqa: F401 - registers the frame sender with app.jobs
 from app.tenancy import camera_room
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class CaptureSession:
-    camera_id: int
-    tenant_id: int
-    site_id: int
-    fps: int
-    token_hash: str
-    tokens: float = 0.0
-    refilled: float = field(default_factory=time.monotonic)
-    seen_written: float = 0.0
-
-    def take(self) -> bool:
-        """Token bucket: the camera's rate with 50% slack and a burst of one second."""
-        now = time.monotonic()
-        rate = self.fps * 1.5
-        self.tokens = min(rate, self.tokens + (now - self.refilled) * rate)
-        self.refilled = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+# A /capture socket's state is the intake session: the token it connected with and its rate limiter.
+CaptureSession = IntakeSession
 
 
 def connected_cameras() -> int:
@@ -81,9 +56,7 @@ class CaptureNamespace(Namespace):
             # socketio's own ConnectionRefusedError: its message reaches the browser (Python's builtin one
             # arrives as "Connection refused by server", which the page cannot tell from a network fault).
             raise Refused("invalid_token")
-        session = CaptureSession(
-            camera.id, camera.tenant_id, camera.site_id, camera.fps, camera.token_hash, tokens=camera.fps * 1.5
-        )
+        session = IntakeSession.for_camera(camera)
         registry.add_capture(request.sid, session)
         guard.authenticated(request.sid, "/capture")
         join_room(camera_room(camera.id))
@@ -124,54 +97,10 @@ class CaptureNamespace(Namespace):
         session = registry.capture(request.sid)
         if session is None:
             return {"ok": False, "error": "unauthorized"}
-        row = db.session.execute(
-            select(Camera.token_hash, Camera.site_id, Site.setting, Site.purpose, Tenant.outside_eu)
-            .join(Site, Site.id == Camera.site_id)
-            .join(Tenant, Tenant.id == Camera.tenant_id)
-            .where(Camera.id == session.camera_id)
-        ).first()
-        if row is None or row.token_hash != session.token_hash:  # rotated or deleted: the old token stops at once
+        frame = data.get("jpeg") if isinstance(data, dict) else None
+        client_ts = client_timestamp(data.get("ts")) if isinstance(data, dict) else None
+        ack = accept_frame(session, frame, received_at, client_ts)
+        if ack.get("error") in ("token_revoked", "camera_gone"):
             emit("revoked", {"camera_id": session.camera_id})
             return {"ok": False, "error": "token_revoked"}
-        session.site_id = row.site_id  # a camera moved to another site streams into the new site at once
-        refusal = analysis_refusal(row.setting, row.purpose, row.outside_eu)  # checked on every frame, like the token
-        if refusal:
-            store().count("frames_rejected_purpose")
-            return {
-                "ok": False,
-                "error": refusal,
-                "message": "Emotion analysis is not allowed for this site's declared setting and purpose.",
-            }
-        counters = store()
-        if not isinstance(data, dict) or "jpeg" not in data:
-            counters.count("frames_rejected_bad_request")
-            return {"ok": False, "error": "bad_request"}
-        cfg = current_app.config
-        try:
-            check_frame(data["jpeg"], cfg["MAX_FRAME_BYTES"], cfg["MAX_FRAME_PIXELS"])
-        except FrameError as exc:
-            counters.count(f"frames_rejected_{exc.code}")
-            return {"ok": False, "error": exc.code}
-        if not session.take():
-            counters.count("frames_rejected_rate_limited")
-            return {"ok": False, "error": "rate_limited"}
-        frame_id = uuid.uuid4().hex
-        busy = admit_frame(session.tenant_id, session.camera_id, frame_id)
-        if busy:
-            counters.count(f"frames_rejected_{busy}")
-            return {"ok": False, "error": "busy"}
-        client_ts = client_timestamp(data.get("ts"))
-        counters.count("frames_received")
-        if received_at - session.seen_written > 5:
-            session.seen_written = received_at
-            db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id).values(last_seen_at=utcnow()))
-            db.session.commit()
-        try:
-            dispatch_frame(
-                session.tenant_id, session.site_id, session.camera_id, frame_id, received_at, bytes(data["jpeg"]), client_ts
-            )
-        except Exception:
-            with suppress(Exception):  # give its place back at once when the state store is up
-                release_frame(session.tenant_id, session.camera_id, frame_id)
-            raise
-        return {"ok": True, "frame_id": frame_id}
+        return ack

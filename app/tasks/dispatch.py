@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
+from app import jobs
+
 log = logging.getLogger(__name__)
 _executors: dict = {}
 
@@ -51,3 +53,7 @@ def dispatch_frame(
         pool.submit(_run_in_app, app, *args)
     else:
         _run_in_app(current_app._get_current_object(), *args)
+
+
+# Intake (app/services/intake.py) asks for frames by task name; this module sends them.
+jobs.register_sender("emotiscan.analyze_frame", dispatch_frame)

@@ -1,0 +1,358 @@
+"""Open a video source and sample its latest frames at a given rate, reconnecting with backoff.
+
+SOURCE is an ``rtsp(s)://`` URL, an ``http(s)://`` MJPEG stream or snapshot URL (one JPEG per
+GET), a video file, or a local device index ("0"). ``frames()`` yields ``(bgr, ts)`` pairs: a
+reader thread keeps grabbing (decoding) so that a sampled frame is always the newest one and
+nothing piles up while the consumer is busy; only sampled frames are converted to BGR. Files play
+at their own frame rate (real time), once or looped. Failures are reported through a status
+callback with a code (``unreachable``, ``auth_failed``, ``not_video``, ``ended``) and retried
+with capped, jittered exponential backoff, except the end of a file that is not looped.
+
+Credentials are put into the URL only when it is handed to FFmpeg; anything logged or reported
+goes through ``redact()``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+# RTSP over TCP: UDP loses packets behind NAT and firewalls, and an agent connects out. Set before
+# cv2 reads it (at each open); an operator's own value wins.
+os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+# FFmpeg's own messages may quote a URL too; failures are reported by this module instead.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+
+# OpenCV's warnings may quote the URL it was given, credentials included: keep it quiet.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+UNREACHABLE, AUTH_FAILED, NOT_VIDEO, ENDED = "unreachable", "auth_failed", "not_video", "ended"
+OPEN_TIMEOUT_MS = 8000
+READ_TIMEOUT_MS = 8000
+
+
+class SourceError(Exception):
+    """A failure with a code the status and the logs show (never the credentials)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    source: str
+    username: str | None = None
+    password: str | None = None
+    loop: bool = False
+
+    @property
+    def kind(self) -> str:
+        return source_kind(self.source)
+
+    def __repr__(self) -> str:  # a spec printed by accident shows no password
+        return f"SourceSpec({redact(self.source)!r}, loop={self.loop})"
+
+
+@dataclass(frozen=True)
+class Status:
+    """connecting -> live; unreachable (error set, retrying) or ended (final)."""
+
+    state: str
+    error: str | None = None
+    message: str | None = None
+
+
+StatusCallback = Callable[[Status], None]
+
+
+def source_kind(source: str) -> str:
+    """rtsp, http, device or file."""
+    scheme = urlsplit(source).scheme.lower()
+    if scheme in ("rtsp", "rtsps"):
+        return "rtsp"
+    if scheme in ("http", "https"):
+        return "http"
+    if source.strip().isdigit():
+        return "device"
+    return "file"
+
+
+def redact(source: str) -> str:
+    """The source as it may be logged: no user info, no query values (tokens hide there too)."""
+    parts = urlsplit(source)
+    if not parts.scheme or parts.scheme.lower() not in ("rtsp", "rtsps", "http", "https"):
+        return source
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = ("***@" if parts.username or parts.password else "") + host + (f":{parts.port}" if parts.port else "")
+    query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def with_credentials(url: str, username: str | None, password: str | None) -> str:
+    """The URL with user info for FFmpeg (percent-encoded, so that ':' or '@' in a password work)."""
+    if not username and not password:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    userinfo = quote(username or "", safe="") + (":" + quote(password, safe="") if password else "")
+    netloc = f"{userinfo}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Backoff:
+    """Exponential delays, capped, with jitter (between half and all of the delay), so that many
+    cameras failing at once do not come back in lockstep."""
+
+    def __init__(self, base: float = 1.0, cap: float = 30.0, rand: Callable[[], float] = random.random):
+        self.base, self.cap, self.rand = base, cap, rand
+        self.attempt = 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.base * 2**self.attempt)
+        self.attempt += 1
+        return delay * (0.5 + 0.5 * self.rand())
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def _rtsp_probe(url: str, username: str | None) -> SourceError:
+    """Why OpenCV could not open an RTSP URL: FFmpeg says only that it failed. A DESCRIBE without
+    credentials tells an absent server from one that wants (other) credentials or has no such stream."""
+    parts = urlsplit(url)
+    port = parts.port or (322 if parts.scheme == "rtsps" else 554)
+    clean = urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=5) as raw:
+            conn = (
+                ssl.create_default_context().wrap_socket(raw, server_hostname=parts.hostname) if parts.scheme == "rtsps" else raw
+            )
+            conn.sendall(f"DESCRIBE {clean} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n".encode())
+            answer = conn.recv(512).decode("latin-1", "replace")
+    except OSError as exc:
+        return SourceError(UNREACHABLE, f"cannot connect to {redact(url)}: {type(exc).__name__}")
+    first = answer.split("\r\n", 1)[0]
+    if not first.startswith("RTSP/"):
+        return SourceError(NOT_VIDEO, f"{redact(url)} does not answer RTSP")
+    code = first.split(" ")[1] if " " in first else ""
+    if code == "401":
+        return SourceError(
+            AUTH_FAILED, f"{redact(url)} refused the " + ("credentials" if username else "request: credentials needed")
+        )
+    if code in ("404", "415", "454"):
+        return SourceError(NOT_VIDEO, f"{redact(url)} has no such stream (RTSP {code})")
+    return SourceError(UNREACHABLE, f"{redact(url)} did not start a stream (RTSP {code or '?'})")
+
+
+def _http_probe(spec: SourceSpec) -> str:
+    """'snapshot' (one JPEG per GET) or 'stream' (MJPEG or a video over HTTP), or a SourceError."""
+    auth = (spec.username or "", spec.password or "") if spec.username or spec.password else None
+    try:
+        with requests.get(spec.source, auth=auth, stream=True, timeout=(5, 8)) as r:
+            if r.status_code in (401, 403):
+                raise SourceError(AUTH_FAILED, f"{redact(spec.source)} refused the credentials (HTTP {r.status_code})")
+            if r.status_code >= 400:
+                raise SourceError(UNREACHABLE, f"{redact(spec.source)} answered HTTP {r.status_code}")
+            kind = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    except requests.RequestException as exc:
+        raise SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: {type(exc).__name__}") from None
+    if kind.startswith("image/"):
+        return "snapshot"
+    if kind.startswith(("multipart/", "video/", "application/octet-stream")) or not kind:
+        return "stream"
+    raise SourceError(NOT_VIDEO, f"{redact(spec.source)} is not a video ({kind})")
+
+
+def open_capture(spec: SourceSpec) -> cv2.VideoCapture:
+    """An opened VideoCapture for an RTSP/HTTP stream, a file or a device, or a SourceError."""
+    kind = spec.kind
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
+    if kind == "device":
+        cap = cv2.VideoCapture(int(spec.source))
+        if not cap.isOpened():
+            raise SourceError(UNREACHABLE, f"no video device {spec.source}")
+        return cap
+    if kind == "file":
+        path = Path(spec.source).expanduser()
+        if not path.is_file():
+            raise SourceError(UNREACHABLE, f"no such file: {spec.source}")
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
+        if not cap.isOpened() or not cap.grab():
+            cap.release()
+            raise SourceError(NOT_VIDEO, f"{spec.source} is not a video OpenCV can read")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        return cap
+    cap = cv2.VideoCapture(with_credentials(spec.source, spec.username, spec.password), cv2.CAP_FFMPEG, params)
+    if cap.isOpened():
+        return cap
+    cap.release()
+    if kind == "rtsp":
+        raise _rtsp_probe(spec.source, spec.username)
+    raise SourceError(NOT_VIDEO, f"{redact(spec.source)} gave no video frames")
+
+
+class _Latest:
+    """One slot: the newest sampled frame replaces an unread one (the consumer never sees a backlog)."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.item: tuple[np.ndarray, float] | None = None
+        self.error: SourceError | None = None
+
+    def put(self, frame: np.ndarray, ts: float) -> None:
+        with self.cond:
+            self.item = (frame, ts)
+            self.cond.notify_all()
+
+    def fail(self, error: SourceError) -> None:
+        with self.cond:
+            self.error = error
+            self.cond.notify_all()
+
+    def take(self, timeout: float) -> tuple[np.ndarray, float] | SourceError | None:
+        with self.cond:
+            if self.item is None and self.error is None:
+                self.cond.wait(timeout)
+            if self.item is not None:
+                item, self.item = self.item, None
+                return item
+            return self.error
+
+
+def _interval(fps: float | Callable[[], float]) -> float:
+    value = fps() if callable(fps) else fps
+    return 1.0 / max(0.01, float(value))
+
+
+def _read_capture(cap, spec: SourceSpec, fps, slot: _Latest, stop: threading.Event, clock) -> None:
+    """Grab every frame (live sources: keeps FFmpeg's buffer empty; files: at the file's rate),
+    and retrieve (convert) only the frames due for sampling."""
+    is_file = spec.kind == "file"
+    file_fps = cap.get(cv2.CAP_PROP_FPS) if is_file else 0.0
+    file_step = 1.0 / file_fps if 0 < file_fps < 240 else 1 / 25
+    next_due = clock()
+    played = clock()
+    try:
+        while not stop.is_set():
+            if is_file:  # real time: wait for this frame's moment
+                delay = played - clock()
+                if delay > 0 and stop.wait(delay):
+                    return
+                played = max(played + file_step, clock() - 1.0)
+            if not cap.grab():
+                if is_file and spec.loop:
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    if cap.grab():
+                        continue
+                slot.fail(SourceError(ENDED, "the video ended") if is_file else SourceError(UNREACHABLE, "the stream stopped"))
+                return
+            now = clock()
+            if now >= next_due:
+                ok, frame = cap.retrieve()
+                if ok and frame is not None:
+                    slot.put(frame, time.time())
+                    next_due = max(next_due + _interval(fps), now)
+    finally:
+        cap.release()
+
+
+def _read_snapshots(spec: SourceSpec, fps, slot: _Latest, stop: threading.Event, clock) -> None:
+    auth = (spec.username or "", spec.password or "") if spec.username or spec.password else None
+    session = requests.Session()
+    while not stop.is_set():
+        started = clock()
+        try:
+            r = session.get(spec.source, auth=auth, timeout=(5, 8))
+        except requests.RequestException as exc:
+            slot.fail(SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: {type(exc).__name__}"))
+            return
+        if r.status_code in (401, 403):
+            slot.fail(SourceError(AUTH_FAILED, f"{redact(spec.source)} refused the credentials (HTTP {r.status_code})"))
+            return
+        frame = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR) if r.status_code == 200 else None
+        if frame is None:
+            slot.fail(SourceError(NOT_VIDEO, f"{redact(spec.source)} did not answer an image (HTTP {r.status_code})"))
+            return
+        slot.put(frame, time.time())
+        if stop.wait(max(0.0, _interval(fps) - (clock() - started))):
+            return
+
+
+def frames(
+    spec: SourceSpec,
+    fps: float | Callable[[], float],
+    stop: threading.Event,
+    on_status: StatusCallback | None = None,
+    backoff: Backoff | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[tuple[np.ndarray, float]]:
+    """Sampled frames of the source, newest first, until ``stop`` is set or a file ends.
+
+    ``fps`` may be a callable (the rate the server asks for may change while streaming).
+    ``ts`` is the wall-clock time (s) at which the frame was taken from the source.
+    """
+    backoff = backoff or Backoff()
+    report = on_status or (lambda status: None)
+    while not stop.is_set():
+        report(Status("connecting"))
+        slot, reader_stop = _Latest(), threading.Event()
+        try:
+            if spec.kind == "http" and _http_probe(spec) == "snapshot":
+                target, args = _read_snapshots, (spec, fps, slot, reader_stop, clock)
+            else:
+                target, args = _read_capture, (open_capture(spec), spec, fps, slot, reader_stop, clock)
+        except SourceError as exc:
+            error = exc
+        else:
+            reader = threading.Thread(target=target, args=args, daemon=True, name=f"source {redact(spec.source)}")
+            reader.start()
+            error, live = None, False
+            try:
+                while not stop.is_set():
+                    got = slot.take(timeout=READ_TIMEOUT_MS / 1000 + 2)
+                    if isinstance(got, SourceError):
+                        error = got
+                        break
+                    if got is None:
+                        if not reader.is_alive():
+                            error = SourceError(UNREACHABLE, "the source stopped")
+                            break
+                        continue
+                    if not live:
+                        live = True
+                        backoff.reset()
+                        report(Status("live"))
+                    yield got
+            finally:
+                # Wait for the reader to release the capture: a VideoCapture destroyed by the
+                # interpreter's exit while FFmpeg still reads aborts the process.
+                reader_stop.set()
+                reader.join(timeout=READ_TIMEOUT_MS / 1000 + 2)
+        if stop.is_set():
+            return
+        if error is None:
+            continue
+        if error.code == ENDED:
+            report(Status("ended", ENDED, error.message))
+            return
+        report(Status("unreachable", error.code, error.message))
+        if stop.wait(backoff.next()):
+            return

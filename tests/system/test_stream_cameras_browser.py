@@ -1,0 +1,74 @@
+"""The site page lists each camera's kind and, for a stream camera, its pulling status and last
+error, in English and French, at desktop, tablet and phone widths (the app run as `make run`)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.processes import BIN, ROOT, ApiClient, Proc, base_env, free_port, wait_ready
+from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the shared fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.process]
+
+SET_STATUS = (
+    "import sys\nfrom app import create_app\nfrom app.services.cameras import set_stream_status\n"
+    "with create_app().app_context():\n    set_stream_status(int(sys.argv[1]), sys.argv[2], sys.argv[3] or None)\n"
+)
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = base_env(tmp_path, port, STREAM_SOURCES_ALLOW="127.0.0.0/8")
+    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=32"], env, tmp_path / "make-run.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        yield base, proc, env
+    finally:
+        proc.stop()
+
+
+def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # noqa: F811
+    base, proc, env = server
+    tenant = ApiClient(base, "Stream School")
+    site = tenant.call("POST", "/api/v1/sites", json={"name": "Hall", "timezone": "Europe/Paris"}).json()
+    assert tenant.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "Tablet"}).status_code == 201
+    body = {"site_id": site["id"], "kind": "stream", "username": "cam", "password": "hunter22"}
+    door = tenant.call("POST", "/api/v1/cameras", json={**body, "name": "Door", "source_url": "rtsp://127.0.0.1:8554/door"})
+    yard = tenant.call("POST", "/api/v1/cameras", json={**body, "name": "Yard", "source_url": "rtsp://127.0.0.1:8554/yard"})
+    assert door.status_code == yard.status_code == 201, door.text
+    error = "connection refused by rtsp://cam:hunter22@127.0.0.1:8554/door"
+    for camera_id, status, text in ((door.json()["id"], "unreachable", error), (yard.json()["id"], "live", "")):
+        subprocess.run([str(BIN / "python"), "-c", SET_STATUS, str(camera_id), status, text], cwd=ROOT, env=env, check=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    expected = {
+        "en": (
+            "Browser",
+            "Stream · unreachable",
+            "Stream · live",
+            "Last error: connection refused by rtsp://127.0.0.1:8554/door",
+        ),
+        "fr": ("Navigateur", "Flux vidéo · injoignable", "Flux vidéo · en direct", "Dernière erreur : connection refused"),
+    }
+    for lang, (browser_kind, down, up, last_error) in expected.items():
+        for name, (width, height) in WIDTHS.items():
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
+            )
+            page = context.new_page()
+            page.goto(base + "/auth/login")
+            page.fill("#email", tenant.email)
+            page.fill("#password", "secret-pass-1")
+            page.click("input[type=submit]")
+            page.wait_for_url(base + "/live")
+            page.goto(f"{base}/admin/sites/{site['id']}")
+            rows = {r.locator("td").first.inner_text(): r.inner_text() for r in page.locator("tbody tr").all()}
+            assert browser_kind in rows["Tablet"]
+            assert down in " ".join(rows["Door"].split()) and last_error in rows["Door"]
+            assert up in " ".join(rows["Yard"].split()) and "hunter22" not in page.content()
+            page.screenshot(path=str(SCREENSHOTS / f"site-stream-cameras-{lang}-{name}.png"), full_page=True)
+            context.close()
+    assert "Traceback" not in proc.output() and "hunter22" not in proc.output()
