@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
 
 from app.api.serializers import camera_dict, site_dict
-from app.extensions import db
 from app.live import bp
-from app.models import Camera, Site
-from app.tenancy import check_role, get_for_tenant, scoped
+from app.models import Site
+from app.services import listings
+from app.tenancy import check_role, get_for_tenant
 
 
 @bp.get("/live")
@@ -17,14 +16,12 @@ def room():
     check_role("admin", "manager", "staff")
     site_id = request.args.get("site_id", type=int)
     site = get_for_tenant(Site, site_id) if site_id else None
-    stmt = scoped(select(Camera), Camera).order_by(Camera.site_id, Camera.id)
-    if site is not None:
-        stmt = stmt.where(Camera.site_id == site.id)
-    cams = list(db.session.scalars(stmt))
-    all_sites = list(db.session.scalars(scoped(select(Site), Site).order_by(Site.name)))
+    cams = listings.cameras_of(site.id if site is not None else None)
+    all_sites = listings.sites_by_name()
     return render_template(
         "live/room.html",
-        cameras=[camera_dict(c) | {"site_name": c.site.name} for c in cams],
+        # Each tile shows its times in its own site's zone (a room may span several sites).
+        cameras=[camera_dict(c) | {"site_name": c.site.name, "site_timezone": c.site.timezone or "UTC"} for c in cams],
         sites=[site_dict(s) for s in all_sites],
         site=site,
         offline_after_s=current_app.config["CAMERA_OFFLINE_S"],
