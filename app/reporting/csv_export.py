@@ -7,13 +7,16 @@ import io
 
 from app.inference.labels import EMOTIONS
 
-COLUMNS = ("site_id", "site", "hour_start", "observations", "faces", "classified_observations", *EMOTIONS)
+# ``time_zone`` last, so that readers of the earlier columns by position are unaffected.
+COLUMNS = ("site_id", "site", "hour_start", "observations", "faces", "classified_observations", *EMOTIONS, "time_zone")
 
 
 def report_csv(report: dict) -> str:
     """``hour_start`` is local ISO 8601 with the offset then in force (a day when clocks go back
-    has two 02:00 rows, +02:00 and +01:00); scores are means over classified observations."""
+    has two 02:00 rows, +02:00 and +01:00), each row in its own site's zone, named in ``time_zone``;
+    scores are means over classified observations."""
     names = {site["site_id"]: site["name"] for site in report["sites"]}
+    zones = {site["site_id"]: site.get("time_zone", "") for site in report["sites"]}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -28,6 +31,7 @@ def report_csv(report: dict) -> str:
                 row["faces"],
                 row["classified_observations"],
                 *(scores.get(e, "") for e in EMOTIONS),
+                zones.get(row["site_id"], ""),
             ]
         )
     return out.getvalue()

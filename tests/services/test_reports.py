@@ -378,3 +378,97 @@ def test_rollups_kept_at_write_time_equal_a_rebuild_from_raw_rows(app, tenant_a,
         db.session.commit()
         db.session.expire_all()
         assert snapshot() == live
+
+
+def one_hour_report(app, tenant_a, zone: str = "Pacific/Kiritimati") -> dict:
+    """A report of one site whose only data is one hour (10:00-10:59 local on 2 Dec 2026)."""
+    from app.services import reports
+
+    r = tenant_a.call("POST", "/api/v1/sites", json={"name": "Atoll", "timezone": zone})
+    assert r.status_code == 201, r.get_json()
+    site = r.get_json()
+    cam = tenant_a.camera(site["id"], "Desk")
+    # 10:05-10:50 local in Kiritimati (UTC+14) is 20:05-20:50 UTC the day before.
+    seed(app, tenant_a.id, site["id"], cam["id"], [f"2026-12-01T20:{m:02d}:00Z" for m in (5, 20, 35, 50)], [face(HAPPY)])
+    with app.app_context():
+        from app.models import Site, Tenant
+
+        scope = reports.scope_for(db.session.get(Tenant, tenant_a.id), db.session.get(Site, site["id"]))
+        return reports.build_report(
+            scope,
+            reports.Period(at("2026-12-02T00:00:00Z").date(), at("2026-12-02T00:00:00Z").date()),
+            at("2026-12-02T12:00:00Z"),
+        )
+
+
+def test_one_hour_period_draws_points_on_a_sane_axis(app, tenant_a):
+    from matplotlib.dates import num2date
+
+    from app.services.reports.pdf import render_pdf
+
+    report = one_hour_report(app, tenant_a)
+    assert [row["hour"] for row in report["hourly"]] == ["2026-12-02T10:00:00+14:00"]
+    assert report["period"]["time_zones"] == ["Pacific/Kiritimati"]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        chart: dict = {}
+        pdf = render_pdf(report, chart)
+    # Seven expressions, one point each; the axis spans the hour, not 2025-2029.
+    assert chart["points"] == 7
+    low, high = (num2date(x).replace(tzinfo=None) for x in chart["xlim"])
+    assert (low, high) == (datetime(2026, 12, 2, 9, 30), datetime(2026, 12, 2, 10, 30))
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Pacific/Kiritimati" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_pdf_table_headers_break_between_words_only(app, tenant_a, lang):
+    from app.labels import EMOTION_LABELS
+    from app.services.reports.pdf import render_pdf
+
+    report = one_hour_report(app, tenant_a)
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        pdf = render_pdf(report)
+        words = {w for label in EMOTION_LABELS.values() for w in str(label).split()}
+        words |= {"Observations", "Dominant", "Dominante"}
+    lines = [ln.strip() for page in PdfReader(io.BytesIO(pdf)).pages for ln in page.extract_text().splitlines()]
+    # Every header word of the sites table appears whole on some line (a mid-word break splits it).
+    head = " ".join(lines)
+    for word in words & set(head.split()):
+        assert word in head.split()
+    for fragment in ("Observatio", "Surpris", "Dégoû"):
+        assert fragment not in {ln for ln in lines}, fragment
+    assert not any(ln in ("n", "ns", "e", "ise", "t") for ln in lines), [ln for ln in lines if len(ln) <= 3]
+
+
+def test_pdf_headings_are_kept_with_what_follows(app, tenant_a):
+    """A heading never sits last on a page: the next block of the same page follows it."""
+    from app.services.reports.pdf import render_pdf
+
+    report = one_hour_report(app, tenant_a)
+    # Many sites push the later headings to every position on the page.
+    report["sites"] = [{**report["sites"][0], "name": f"Site {i}"} for i in range(1, 40)]
+    headings = ("Share of each expression by hour", "When faces are seen", "Sites", "Alerts", "Data coverage")
+    for extra in range(0, 12, 2):
+        r = {**report, "sites": report["sites"][: 20 + extra]}
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            pdf = render_pdf(r)
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            lines = [ln.strip() for ln in page.extract_text().splitlines() if ln.strip()]
+            assert lines and lines[-1] not in headings, (extra, lines[-3:])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_new_organisation_report_defaults_to_the_last_7_days_with_what_to_do(client, tenant_a, lang):
+    sign_in(client, tenant_a.email)
+    html = client.get("/reports/", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert re.search(r'<option value="last_7_days" selected>', html)
+    assert 'id="report-empty"' in html and "/admin/sites" in html
+    expected = "open its capture link" if lang == "en" else "ouvrez son lien de capture"
+    assert expected in html
+
+
+def test_csv_rows_name_their_sites_time_zone(app, tenant_a):
+    from app.reporting.csv_export import report_csv
+
+    rows = list(csv.DictReader(io.StringIO(report_csv(one_hour_report(app, tenant_a)))))
+    assert [(r["hour_start"], r["time_zone"]) for r in rows] == [("2026-12-02T10:00:00+14:00", "Pacific/Kiritimati")]

@@ -218,7 +218,12 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
         "hourly": [{"hour": hour.isoformat(), **t.as_dict()} for hour, t in folded["hourly"]],
         "heatmap": [{"weekday": wd, "hour": h, **t.as_dict()} for (wd, h), t in sorted(folded["heatmap"].items())],
         "sites": [
-            {"site_id": site_id, "name": scope.site_names.get(site_id, ""), **folded["per_site"][site_id].as_dict()}
+            {
+                "site_id": site_id,
+                "name": scope.site_names.get(site_id, ""),
+                "time_zone": scope.zones.get(site_id, "UTC"),
+                **folded["per_site"][site_id].as_dict(),
+            }
             for site_id in sorted(folded["per_site"], key=lambda s: scope.site_names.get(s, ""))
         ],
         "site_hourly": [

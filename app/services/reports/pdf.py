@@ -5,7 +5,7 @@ to disk; the font is DejaVu Sans from matplotlib's own files, so French prints c
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,25 +39,55 @@ def _figure_png(draw) -> io.BytesIO:
     return buf
 
 
-def _hourly_chart(report: dict) -> io.BytesIO:
+def hourly_series(report: dict) -> tuple[list[datetime], dict[str, list[float]], tuple[datetime, datetime] | None]:
+    """The chart's data: local wall-clock hours (the site's time zone), each expression's mean
+    score, and the x range. A single hour gets a range of one hour around it, since an axis of
+    one instant otherwise falls back to matplotlib's default span of years (2025-2029)."""
+
     rows = [r for r in report["hourly"] if r["scores"]]
     xs = [datetime.fromisoformat(r["hour"]).replace(tzinfo=None) for r in rows]
+    values = {e: [r["scores"][e] for r in rows] for e in EMOTIONS}
+    if not xs:
+        return xs, values, None
+    pad = timedelta(minutes=30)
+    return xs, values, (min(xs) - pad, max(xs) + pad)
+
+
+def _hourly_chart(report: dict, sink: dict | None = None) -> io.BytesIO:
+    xs, values, span = hourly_series(report)
 
     def draw(ax):
+        from matplotlib.dates import AutoDateLocator, DateFormatter
+
+        # Markers so that one hour (or isolated hours between gaps) shows as points.
+        marker = "o" if len(xs) <= 48 else None
         for emotion in EMOTIONS:
             ax.plot(
                 xs,
-                [r["scores"][emotion] for r in rows],
+                values[emotion],
                 label=str(EMOTION_LABELS[emotion]),
                 color=EMOTION_COLOURS[emotion],
                 linewidth=1,
+                marker=marker,
+                markersize=3,
             )
         ax.set_ylabel(_("Mean score"))
         ax.set_ylim(0, 1)
-        ax.legend(fontsize=6, ncol=7, loc="upper center")
         ax.tick_params(labelsize=6)
-        if not rows:
+        ax.set_xlabel(_pair(_("Local time of each site"), ", ".join(report["period"]["time_zones"]) or "—"), fontsize=6)
+        if span:
+            ax.set_xlim(*span)
+            locator = AutoDateLocator(minticks=2, maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            short = span[1] - span[0] <= timedelta(days=2)
+            ax.xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if short else "%d/%m"))
+            ax.legend(fontsize=6, ncol=7, loc="upper center")
+        else:
+            ax.set_xticks([])
             ax.text(0.5, 0.5, _("No data in this period"), ha="center", transform=ax.transAxes)
+        if sink is not None:
+            sink["xlim"] = ax.get_xlim()
+            sink["points"] = sum(len(line.get_xdata()) for line in ax.get_lines())
 
     return _figure_png(draw)
 
@@ -92,9 +122,11 @@ def _pair(label: str, value) -> str:
     return _("%(label)s: %(value)s", label=label, value=value)
 
 
-def render_pdf(report: dict) -> bytes:
-    """The report's PDF (A4)."""
+def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
+    """The report's PDF (A4); ``chart_data``, if given, receives the hourly chart's x range and
+    number of points drawn (for tests)."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     zone = ZoneInfo((report["period"]["time_zones"] or ["UTC"])[0])
     generated = datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")).astimezone(zone)
@@ -112,9 +144,28 @@ def render_pdf(report: dict) -> bytes:
         pdf.set_font("DejaVu", "B" if bold else "", size)
         pdf.multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT")
 
+    def heading(text: str, keep: float) -> None:
+        """A section title kept with the first ``keep`` mm of what follows (never alone at a page's foot)."""
+        if pdf.will_page_break(9 + keep):
+            pdf.add_page()
+        line(text, 12, bold=True)
+
     def table(headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        total = sum(widths)
+        cols = [width * w / total for w in widths]
+        # Headers wrap between words only: shrink the header font until each word fits its column.
+        size = 8.0
+        pdf.set_font("DejaVu", "B", size)
+        while size > 5 and any(
+            pdf.get_string_width(word) > col - 2 * pdf.c_margin - 0.5
+            for h, col in zip(headers, cols, strict=True)
+            for word in h.split()
+        ):
+            size -= 0.5
+            pdf.set_font("DejaVu", "B", size)
         pdf.set_font("DejaVu", "", 8)
-        with pdf.table(col_widths=widths, text_align="LEFT", line_height=5) as t:
+        head_style = FontFace(emphasis="BOLD", size_pt=size)
+        with pdf.table(col_widths=widths, text_align="LEFT", line_height=5, headings_style=head_style) as t:
             head = t.row()
             for h in headers:
                 head.cell(h)
@@ -141,12 +192,13 @@ def render_pdf(report: dict) -> bytes:
         line(_pair(_("Dominant expression"), EMOTION_LABELS[totals["dominant_emotion"]]))
     pdf.ln(2)
 
-    line(_("Share of each expression by hour"), 12, bold=True)
-    pdf.image(_hourly_chart(report), w=width)
-    line(_("When faces are seen"), 12, bold=True)
+    chart_h = width * 2.8 / 7.2  # the figures' aspect ratio
+    heading(_("Share of each expression by hour"), chart_h)
+    pdf.image(_hourly_chart(report, chart_data), w=width)
+    heading(_("When faces are seen"), chart_h)
     pdf.image(_heatmap_chart(report), w=width)
 
-    line(_("Sites"), 12, bold=True)
+    heading(_("Sites"), 20)
     score_head = [str(EMOTION_LABELS[e]) for e in EMOTIONS]
     table(
         [_("Site"), _("Observations"), _("Dominant"), *score_head],
@@ -163,7 +215,7 @@ def render_pdf(report: dict) -> bytes:
         [30, 18, 20, *[14] * len(EMOTIONS)],
     )
 
-    line(_("Alerts"), 12, bold=True)
+    heading(_("Alerts"), 25)
     ack = report["alerts"]["time_to_ack"]
     line(
         "    ".join(
@@ -189,7 +241,7 @@ def render_pdf(report: dict) -> bytes:
         [60, 60, 35, 25],
     )
 
-    line(_("Data coverage"), 12, bold=True)
+    heading(_("Data coverage"), 20)
     table(
         [_("Camera"), _("Time sending"), _("Share of the period")],
         [[c["camera"], _duration(c["seconds_sending"]), f"{c['share'] * 100:.1f} %"] for c in report["coverage"]]

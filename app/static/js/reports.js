@@ -23,18 +23,20 @@
   var report = JSON.parse(data.textContent);
   // The classes' colours, from their one definition (app/inference/labels.py, via app.labels.face_outputs).
   var colours = JSON.parse(document.getElementById("face-outputs").textContent).colours;
+  // A line needs two hours: with few hours draw each as a point, so one hour of data shows.
+  var radius = report.labels.length <= 48 ? 3 : 0;
   new Chart(canvas, {
     type: "line",
     data: {
       labels: report.labels,
       datasets: report.series.map(function (s) {
         return {label: s.label, data: s.values, borderColor: colours[s.key], backgroundColor: colours[s.key],
-                pointRadius: 0, borderWidth: 1.5, spanGaps: false};
+                pointRadius: radius, borderWidth: 1.5, spanGaps: false};
       })
     },
     options: {
       animation: false, responsive: true, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
-      scales: {y: {min: 0, max: 1}, x: {ticks: {maxTicksLimit: 12}}}
+      scales: {y: {min: 0, max: 1}, x: {offset: report.labels.length < 3, ticks: {maxTicksLimit: 12}}}
     }
   });
 })();
