@@ -20,3 +20,17 @@ def frame_mean(faces: list[dict]) -> dict[str, float] | None:
     if not scored:
         return None
     return {k: round(sum(s[k] for s in scored) / len(scored), 4) for k in EMOTIONS}
+
+
+def ema_tracks(
+    previous: dict[str, dict[str, float]] | None, faces: list[dict], alpha: float, live: set[str]
+) -> dict[str, dict[str, float]]:
+    """Per-track EMA: each face's scores blend only with its own track's history (two people are
+    never averaged together). Tracks not in ``live`` are dropped, so that a reading ends with its
+    track. A track with two faces in one frame cannot happen (the tracker gives each box its own)."""
+    smoothed = {tid: scores for tid, scores in (previous or {}).items() if tid in live}
+    for face in faces:
+        tid = face.get("track_id")
+        if tid is not None and face.get("scores"):
+            smoothed[tid] = ema(smoothed.get(tid), face["scores"], alpha) or {}
+    return smoothed

@@ -31,7 +31,7 @@ class Observation(emotion_score_columns("ObservationScores", nullable=True), Sit
 
     __tablename__ = "observations"
     # Exported page by page, as CSV only (app.services.privacy).
-    __export__ = ("id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms")
+    __export__ = ("id", "site_id", "camera_id", "ts", "model_version", "face_count", "faces", "latency_ms", "people")
     __export_paged__ = True
     # Tenant-wide reports and retention scan by time; camera views by camera then time.
     __table_args__ = (
@@ -48,4 +48,6 @@ class Observation(emotion_score_columns("ObservationScores", nullable=True), Sit
     face_count: Mapped[int] = mapped_column(default=0)
     faces: Mapped[list] = mapped_column(JSON, default=list)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # Faces in view (anonymous tracks not yet ended); each face's JSON carries its opaque track_id.
+    people: Mapped[int | None] = mapped_column(default=None)
     # ... then one column per expression class, from emotion_score_columns.

@@ -19,7 +19,14 @@ from app.timefmt import iso_utc
 
 
 def record(
-    tenant_id: int, site_id: int, camera_id: int, ts: datetime, model_version: str, faces: list[dict], latency_ms: float
+    tenant_id: int,
+    site_id: int,
+    camera_id: int,
+    ts: datetime,
+    model_version: str,
+    faces: list[dict],
+    latency_ms: float,
+    people: int | None = None,
 ) -> Observation | None:
     """Store one frame's result; None when the camera was deleted meanwhile."""
     mean = frame_mean(faces) or {}
@@ -32,6 +39,7 @@ def record(
         face_count=len(faces),
         faces=faces,
         latency_ms=round(latency_ms, 1),
+        people=people,
         **{k: mean.get(k) for k in EMOTIONS},
     )
     postgresql = db.session.get_bind().dialect.name == "postgresql"
@@ -84,6 +92,7 @@ def observation_dict(obs: Observation) -> dict:
         "model_version": obs.model_version,
         "faces": obs.faces,
         "latency_ms": obs.latency_ms,
+        "people": obs.people,
     }
 
 

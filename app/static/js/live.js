@@ -90,14 +90,15 @@
     });
   }
 
-  function renderChips(tile, faces) {
+  function renderChips(tile, faces, tracks) {
     var list = tile.querySelector(".chips");
     while (list.firstChild) { list.removeChild(list.firstChild); }
     faces.forEach(function (f, i) {
       var chip = el("li", "chip");
-      var who = i18n.face + " " + (f.track_id !== undefined && f.track_id !== null ? "#" + f.track_id : i + 1);
+      // Track ids are long opaque codes: four characters tell the faces in view apart.
+      var who = i18n.face + " " + (f.track_id !== undefined && f.track_id !== null ? "#" + String(f.track_id).slice(0, 4) : i + 1);
       chip.appendChild(el("span", "who", who));
-      var scores = f.smoothed || f.scores;
+      var scores = f.smoothed || (tracks && f.track_id && tracks[f.track_id]) || f.scores;
       if (scores) {
         var e = best(scores);
         chip.dataset.emotion = e;
@@ -124,7 +125,7 @@
     tile.querySelector(".badge").textContent = i18n.online;
     var inView = typeof ev.people === "number" ? ev.people : faces.length;
     tile.querySelector(".count").textContent = inView;
-    renderChips(tile, faces);
+    renderChips(tile, faces, ev.tracks);
     var classified = faces.filter(function (f) { return f.scores; });
     var shown = ev.smoothed || (classified[0] && classified[0].scores);
     var list = history[ev.camera_id] = (history[ev.camera_id] || []).filter(function (p) { return now - p.t < WINDOW_MS; });
