@@ -4,7 +4,7 @@ Pure standard library, so that every layer (models, services, the log formatter)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import overload
 
 
@@ -17,3 +17,11 @@ def iso_utc(value: datetime | None, timespec: str = "auto") -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def iso_value(value: object) -> object:
+    """A column value for an export: a moment as :func:`iso_utc`, a calendar date as ``YYYY-MM-DD``,
+    anything else unchanged."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return value.isoformat() if isinstance(value, date) else value

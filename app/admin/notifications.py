@@ -6,18 +6,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length
 
 from app.admin import bp
 from app.admin.forms import ConfirmForm
-from app.extensions import db
 from app.infra.pagination import paginate
-from app.models import AuditEntry, User, Webhook, WebhookDelivery
-from app.services import webhooks
+from app.models import AuditEntry, Webhook
+from app.services import listings, webhooks
 from app.services.errors import ServiceError
-from app.tenancy import check_role, get_for_tenant, scoped
+from app.tenancy import check_role, get_for_tenant
 
 
 class WebhookForm(FlaskForm):
@@ -36,15 +34,8 @@ def webhooks_list():
             form.url.errors.append(exc.message)
         else:
             flash(gettext("Copy the signing secret now: it is shown only once."), "info")
-    hooks = list(db.session.scalars(scoped(select(Webhook), Webhook).order_by(Webhook.id)))
-    recent = {
-        h.id: list(
-            db.session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.webhook_id == h.id).order_by(WebhookDelivery.id.desc()).limit(5)
-            )
-        )
-        for h in hooks
-    }
+    hooks = listings.webhooks_by_id()
+    recent = {h.id: listings.recent_deliveries(h.id) for h in hooks}
     return render_template(
         "admin/webhooks.html", hooks=hooks, recent=recent, form=form, created=created, confirm=ConfirmForm()
     ), 400 if form.errors else 200
@@ -64,8 +55,6 @@ def webhook_delete(hook_id: int):
 @bp.get("/audit")
 def audit_list():
     check_role("admin")
-    items, cursor = paginate(
-        scoped(select(AuditEntry), AuditEntry), AuditEntry.id, request.args.get("cursor"), 50, newest_first=True
-    )
-    users = {u.id: u.email for u in db.session.scalars(scoped(select(User), User))}
+    items, cursor = paginate(listings.audit_entries(), AuditEntry.id, request.args.get("cursor"), 50, newest_first=True)
+    users = listings.emails_by_id()
     return render_template("admin/audit.html", entries=items, next_cursor=cursor, users=users, me=current_user)

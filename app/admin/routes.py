@@ -3,19 +3,17 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user
-from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserForm
 from app.api.accounts import send_invitation
 from app.auth.forms import password_message
-from app.extensions import db
 from app.infra.pagination import paginate
 from app.models import Camera, Site, User
 from app.models.base import utcnow
-from app.services import accounts, cameras, sites, tokens
+from app.services import accounts, cameras, listings, sites, tokens
 from app.services.errors import ServiceError
-from app.tenancy import check_role, get_for_tenant, scoped
+from app.tenancy import check_role, get_for_tenant
 
 
 @bp.before_request
@@ -34,7 +32,7 @@ def _page(stmt, id_column):
 @bp.get("/sites")
 def sites_list():
     check_role("admin", "manager", "staff")
-    items, cursor = _page(scoped(select(Site), Site), Site.id)
+    items, cursor = _page(listings.sites(), Site.id)
     return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=_site_form())
 
 
@@ -52,7 +50,7 @@ def site_create():
         site = sites.create_site(user.tenant_id, form.name.data, form.timezone.data)
         flash(gettext("Site “%(name)s” created. Add a camera to it.", name=site.name), "success")
         return redirect(url_for("admin.site_detail", site_id=site.id))
-    items, cursor = _page(scoped(select(Site), Site), Site.id)
+    items, cursor = _page(listings.sites(), Site.id)
     return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=form), 400
 
 
@@ -67,13 +65,13 @@ def site_detail(site_id: int):
             sites.update_site(site, form.name.data, form.timezone.data)
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.site_detail", site_id=site.id))
-    cams = list(db.session.scalars(scoped(select(Camera).where(Camera.site_id == site.id), Camera).order_by(Camera.id)))
+    cams = listings.cameras_of(site.id)
     camera_form = _camera_form(default_site=site.id)
     from app.admin.privacy import PurposeForm
     from app.services.privacy import site_refusal
 
     purpose_form = PurposeForm(data={"setting": site.setting, "purpose": site.purpose})
-    declared_by = db.session.get(User, site.purpose_declared_by) if site.purpose_declared_by else None
+    declared_by = listings.user_by_id(site.purpose_declared_by) if site.purpose_declared_by else None
     from app.services.camera_status import status_of
 
     return render_template(
@@ -112,7 +110,7 @@ def site_delete(site_id: int):
 
 def _camera_form(default_site: int | None = None, camera: Camera | None = None) -> CameraForm:
     form = CameraForm(obj=camera)
-    form.site_id.choices = [(s.id, s.name) for s in db.session.scalars(scoped(select(Site), Site).order_by(Site.name))]
+    form.site_id.choices = [(s.id, s.name) for s in listings.sites_by_name()]
     if default_site and not form.is_submitted():
         form.site_id.data = default_site
     return form
@@ -187,7 +185,7 @@ def camera_delete(camera_id: int):
 
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
-    form.site_ids.choices = [(s.id, s.name) for s in db.session.scalars(scoped(select(Site), Site).order_by(Site.name))]
+    form.site_ids.choices = [(s.id, s.name) for s in listings.sites_by_name()]
     if user is not None and not form.is_submitted():
         form.site_ids.data = [s.id for s in user.sites]
     return form
@@ -228,7 +226,7 @@ def users_list():
                 return redirect(url_for("admin.users_list"))
         else:
             status = 400
-    items, cursor = _page(scoped(select(User), User), User.id)
+    items, cursor = _page(listings.users(), User.id)
     return render_template("admin/users.html", now=utcnow(), users=items, next_cursor=cursor, form=form), status
 
 

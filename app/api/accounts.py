@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from flask import current_app, g, url_for
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
 
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.serializers import iso, tenant_dict, token_dict, user_dict
 from app.api.validation import page_of, payload
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth
-from app.services import accounts, tokens
+from app.services import accounts, listings, tokens
 from app.services.errors import ServiceError
-from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, scoped
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant
 
 
 def _limit(limit_key: str):
@@ -85,7 +84,7 @@ def revoke_token(token_id: int):
 @operation("List users (admin)", query=s.ListQuery, returns=s.page(s.User), errors=(403,))
 @admin_required
 def list_users():
-    return page_of(scoped(select(User), User), User.id, user_dict)
+    return page_of(listings.users(), User.id, user_dict)
 
 
 @bp.post("/users")
@@ -164,12 +163,8 @@ def me():
 def update_me():
     data = payload()
     user = current_actor()
-    if "notify_alerts" in data:
-        user.notify_alerts = data["notify_alerts"]
-        db.session.commit()
-    if "locale" in data:
-        user.locale = data["locale"]
-        db.session.commit()
+    if "notify_alerts" in data or "locale" in data:
+        listings.save_preferences(user, data.get("notify_alerts"), data.get("locale"))
     if "password" in data:
         accounts.update_user(user, password=data["password"])
     return user_dict(user)

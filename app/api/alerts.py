@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app import events
@@ -10,11 +9,10 @@ from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import page_of, params, payload
-from app.extensions import db
 from app.models import Alert, AlertRule, Camera, Site
-from app.services import alerts
+from app.services import alerts, listings
 from app.services.errors import ServiceError
-from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required
 
 
 def _target(data: dict) -> tuple[Site | None, Camera | None]:
@@ -30,7 +28,7 @@ def _target(data: dict) -> tuple[Site | None, Camera | None]:
 @operation("List alert rules", query=s.ListQuery, returns=s.page(s.Rule))
 @member_required
 def list_rules():
-    return page_of(scoped(select(AlertRule), AlertRule), AlertRule.id, alerts.rule_dict)
+    return page_of(listings.alert_rules(), AlertRule.id, alerts.rule_dict)
 
 
 @bp.post("/alert-rules")
@@ -61,11 +59,7 @@ def simulate_rule():
         if getattr(rule, name) is None:
             setattr(rule, name, default)
     target_site = camera.site if camera is not None else site
-    camera_ids = (
-        [camera.id]
-        if camera is not None
-        else list(db.session.scalars(scoped(select(Camera.id).where(Camera.site_id == site.id), Camera)))
-    )
+    camera_ids = [camera.id] if camera is not None else listings.camera_ids_of_site(site.id)
     events = alerts.simulate(rule, target_site.timezone, camera_ids, float(data.get("hours", 4)))
     return {"items": events, "next_cursor": None}
 

@@ -1,14 +1,13 @@
 """The audit trail (admin)."""
 
-from sqlalchemy import select
-
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.serializers import iso
 from app.api.validation import page_of
 from app.models import AuditEntry
-from app.tenancy import admin_required, scoped
+from app.services import listings
+from app.tenancy import admin_required
 
 
 def entry_dict(e: AuditEntry) -> dict:
@@ -32,4 +31,4 @@ def entry_dict(e: AuditEntry) -> dict:
 )
 @admin_required
 def list_audit():
-    return page_of(scoped(select(AuditEntry), AuditEntry), AuditEntry.id, entry_dict)
+    return page_of(listings.audit_entries(), AuditEntry.id, entry_dict)

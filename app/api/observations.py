@@ -1,14 +1,12 @@
 """Stored observations (numbers only)."""
 
-from sqlalchemy import select
-
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import page_of, params
 from app.models import Camera, Observation
-from app.services import observations
-from app.tenancy import get_for_tenant, member_required, scoped
+from app.services import listings, observations
+from app.tenancy import get_for_tenant, member_required
 
 
 @bp.get("/observations")
@@ -21,5 +19,6 @@ def list_observations():
     camera_id = args.get("camera_id")
     if camera_id is not None:
         get_for_tenant(Camera, camera_id)
-    stmt = observations.query(scoped(select(Observation), Observation), camera_id, args.get("since"), args.get("until"))
-    return page_of(stmt, Observation.id, observations.observation_dict)
+    return page_of(
+        listings.observations_of(camera_id, args.get("since"), args.get("until")), Observation.id, observations.observation_dict
+    )

@@ -96,6 +96,19 @@ def error_statuses(path: str, method: str, op: Operation) -> list[int]:
     return sorted(implied | set(op.errors))
 
 
+CAMERA_KINDS = (
+    "Cameras have a kind. **browser** (the default): frames are pushed over the Socket.IO namespace /capture "
+    "with the camera's capture token, by a browser tab or by the edge agent (`emotiscan-agent --server URL "
+    "--token CAPTURE_TOKEN SOURCE`), which reads an RTSP/HTTP camera or a video file on the customer's network "
+    "and connects out. **stream**: the server's gateway pulls `source_url` (rtsp://, rtsps://, http(s):// MJPEG "
+    "or snapshot) itself, at `fps` (default 2); its credentials are stored encrypted and never returned "
+    "(`has_credentials`), and `stream_status` tells connecting, live, unreachable (with the last error) or "
+    "disabled. Server-side pulling is allowed only when the source's host resolves into the operator's "
+    "STREAM_SOURCES_ALLOW networks, checked on save and at each connection; otherwise the API answers 400 "
+    "`source_not_allowed`: use a browser camera fed by the edge agent."
+)
+
+
 def _operation(path: str, method: str, op: Operation) -> dict:
     op_id = method + "_" + "".join(c if c.isalnum() else "_" for c in path.strip("/").replace("{", "").replace("}", ""))
     success: dict = {"description": "Success" if op.status != 204 else "Done (no content)"}
@@ -143,7 +156,8 @@ def build_document(server_url: str) -> dict:
         "info": {
             "title": "EmotiScan API",
             "version": "1.0.0",
-            "description": "Facial expression analytics. Scores describe facial expressions, not inner states.",
+            "description": "Facial expression analytics. Scores describe facial expressions, not inner states.\n\n"
+            + CAMERA_KINDS,
         },
         "servers": [{"url": server_url + PREFIX}],
         "paths": paths,

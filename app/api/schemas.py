@@ -21,7 +21,7 @@ from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
 from app.services.accounts import MIN_PASSWORD
-from app.services.cameras import MAX_FPS
+from app.services.cameras import KINDS, MAX_CREDENTIAL, MAX_FPS, MAX_URL, STREAM_STATUSES
 from app.services.privacy import PURPOSES, SETTINGS
 from config import Config
 
@@ -187,15 +187,39 @@ class SitePatch(SiteIn):
     name: Name(120) = None
 
 
+SOURCE_URL_DOC = (
+    "A stream camera's source: rtsp://, rtsps://, http(s):// MJPEG or snapshot URL, without user name or "
+    "password (given inside the URL they are moved to username/password). The server pulls it only if its "
+    "host resolves into the operator's STREAM_SOURCES_ALLOW networks; otherwise 400 source_not_allowed: "
+    "create a browser camera and feed it with the edge agent (emotiscan-agent) and its capture token."
+)
+
+
 class CameraIn(Body):
     site_id: Id
     name: Name(120)
-    fps: Int(1, MAX_FPS) = Field(None, json_schema_extra={"default": 5})
+    fps: Int(1, MAX_FPS) = Field(None, description="Default 5 (browser), 2 (stream)")
+    kind: Literal[KINDS] = Field(
+        None,
+        description="browser (default): frames pushed over /capture with the capture token, by a browser or the edge "
+        "agent; stream: the server's gateway pulls source_url",
+        json_schema_extra={"default": "browser"},
+    )
+    source_url: Line(MAX_URL, blank=True) = Field(None, description=SOURCE_URL_DOC)
+    username: Line(MAX_CREDENTIAL, blank=True) = Field(None, description="Stream source's user; stored encrypted, never shown")
+    password: Password(min_len=None) = Field(None, description="Stream source's password; stored encrypted, never shown")
 
 
-class CameraPatch(CameraIn):
+class CameraPatch(Body):
+    """A camera's kind does not change (a kind sent is ignored)."""
+
     site_id: Id = None
     name: Name(120) = None
+    fps: Int(1, MAX_FPS) = None
+    source_url: Line(MAX_URL, blank=True) = Field(None, description=SOURCE_URL_DOC)
+    username: Line(MAX_CREDENTIAL, blank=True) = Field(None, description="Empty with an empty password: no credentials")
+    password: Password(min_len=None) = None
+    enabled: Bool = Field(None, description="false: no frame is taken (a stream camera is no longer pulled)")
 
 
 class RuleIn(Body):
@@ -406,6 +430,12 @@ class Site(Answer):
     analysis_refused: str | None = Field(description="Why the analysis is refused at this site, if it is")
 
 
+class StreamStatus(Answer):
+    status: Literal[STREAM_STATUSES]
+    error: str | None = Field(description="The last error seen pulling the source (unreachable)")
+    updated_at: datetime | None
+
+
 class Camera(Answer):
     id: int
     site_id: int
@@ -413,6 +443,11 @@ class Camera(Answer):
     fps: int
     last_seen_at: datetime | None
     created_at: datetime
+    kind: Literal[KINDS]
+    enabled: bool
+    source_url: str | None = Field(description="A stream camera's source, never with credentials")
+    has_credentials: bool
+    stream_status: StreamStatus | None = Field(description="A stream camera's pulling status; null for a browser camera")
 
 
 class CaptureToken(Answer):
@@ -507,8 +542,11 @@ class Observation(Answer):
     site_id: int
     ts: datetime
     model_version: str
-    faces: list[dict[str, Any]]
+    faces: list[dict[str, Any]] = Field(
+        description="Per face: box, emotion, confidence, scores and track_id (anonymous, per camera, ends when the face is gone)"
+    )
     latency_ms: float
+    people: int | None = Field(None, description="Faces in view: anonymous tracks not yet ended")
 
 
 #: Mean score per expression class: one required property per class, in the model's order.
@@ -549,7 +587,7 @@ class Report(Answer):
     totals: Totals
     hourly: list[dict[str, Any]] = Field(description="Totals per local hour: {hour, ...Totals}")
     heatmap: list[dict[str, Any]] = Field(description="Totals per weekday and hour: {weekday, hour, ...Totals}")
-    sites: list[dict[str, Any]] = Field(description="Totals per site: {site_id, name, ...Totals}")
+    sites: list[dict[str, Any]] = Field(description="Totals per site: {site_id, name, time_zone, ...Totals}")
     site_hourly: list[dict[str, Any]]
     alerts: dict[str, Any] = Field(description="{total, by_severity, by_rule, time_to_ack}")
     coverage: list[dict[str, Any]] = Field(description="Per camera: {camera_id, camera, site_id, seconds_sending, share}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models import ApiToken, Camera, Site, Tenant, User
 from app.models.base import utcnow
+from app.services import cameras
 from app.timefmt import iso_utc as iso
 
 __all__ = ["iso"]  # the API's one time format, re-exported for the blueprints
@@ -43,6 +44,7 @@ def site_dict(site: Site) -> dict:
 
 
 def camera_dict(camera: Camera) -> dict:
+    stream = cameras.stream_status_of(camera)
     return {
         "id": camera.id,
         "site_id": camera.site_id,
@@ -50,6 +52,11 @@ def camera_dict(camera: Camera) -> dict:
         "fps": camera.fps,
         "last_seen_at": iso(camera.last_seen_at),
         "created_at": iso(camera.created_at),
+        "kind": camera.kind,
+        "enabled": camera.enabled,
+        "source_url": cameras.public_source_url(camera.source_url),
+        "has_credentials": bool(camera.credentials),  # the credentials themselves never leave the server
+        "stream_status": stream and {**stream, "updated_at": iso(stream["updated_at"])},
     }
 
 

@@ -1,15 +1,13 @@
 """Sites."""
 
-from sqlalchemy import select
-
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.serializers import site_dict
 from app.api.validation import page_of, payload
 from app.models import Site
-from app.services import privacy, sites
-from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required, scoped
+from app.services import listings, privacy, sites
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, member_required
 
 
 def _declare(site, data: dict) -> None:
@@ -22,7 +20,7 @@ def _declare(site, data: dict) -> None:
 @operation("List sites", query=s.ListQuery, returns=s.page(s.Site))
 @member_required
 def list_sites():
-    return page_of(scoped(select(Site), Site), Site.id, site_dict)
+    return page_of(listings.sites(), Site.id, site_dict)
 
 
 @bp.post("/sites")

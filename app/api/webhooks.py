@@ -1,21 +1,19 @@
 """Webhooks (admin) and their delivery log."""
 
-from sqlalchemy import select
-
 from app.api import bp
 from app.api import schemas as s
 from app.api.contract import operation
 from app.api.validation import page_of, payload
 from app.models import Webhook, WebhookDelivery
-from app.services import webhooks
-from app.tenancy import admin_required, check_role, current_actor, get_for_tenant, scoped
+from app.services import listings, webhooks
+from app.tenancy import admin_required, check_role, current_actor, get_for_tenant
 
 
 @bp.get("/webhooks")
 @operation("List webhooks (admin)", query=s.ListQuery, returns=s.page(s.Webhook), errors=(403,))
 @admin_required
 def list_webhooks():
-    return page_of(scoped(select(Webhook), Webhook), Webhook.id, webhooks.webhook_dict)
+    return page_of(listings.webhooks(), Webhook.id, webhooks.webhook_dict)
 
 
 @bp.post("/webhooks")
@@ -47,5 +45,4 @@ def delete_webhook(hook_id: int):
 def list_deliveries(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
     check_role("admin")
-    stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
-    return page_of(stmt, WebhookDelivery.id, webhooks.delivery_dict)
+    return page_of(listings.deliveries(hook.id), WebhookDelivery.id, webhooks.delivery_dict)

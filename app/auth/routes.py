@@ -3,16 +3,15 @@ from __future__ import annotations
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth import bp
 from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm, password_message
-from app.extensions import db, limiter, login_manager
+from app.extensions import limiter, login_manager
 from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth, known_device_for_account, known_device_token, remember_device, safe_next
-from app.services import accounts
+from app.services import accounts, listings
 from app.services.errors import ServiceError
 
 
@@ -22,7 +21,7 @@ def load_user(user_id: str) -> User | None:
     uid, _, version = user_id.partition(":")
     if not (uid.isdigit() and version.isdigit()):
         return None  # also a cookie from before versions existed: sign in again
-    user = db.session.get(User, int(uid))
+    user = listings.user_by_id(int(uid))
     return user if user is not None and user.session_version == int(version) else None
 
 
@@ -110,7 +109,7 @@ def logout():
 def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(form.email.data)))
+        user = listings.user_by_email(accounts.normalise_email(form.email.data))
         if user is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(user), _external=True)
             with force_locale(user.locale or "fr"):

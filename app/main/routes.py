@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import func, select, text
 
-from app.extensions import db
 from app.infra.state import store
 from app.main import bp
-from app.models import Camera, Observation, Tenant
 from app.realtime.capture import connected_cameras
 from app.realtime.live import connected_viewers
 from app.security import safe_next
+from app.services import listings
 from app.services.analysis import LATENCY_BUCKETS_MS
 
 
@@ -27,8 +25,7 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
-            db.session.commit()
+            listings.remember_locale(current_user, locale)
     return redirect(safe_next(request.form.get("next")) or "/")
 
 
@@ -46,10 +43,9 @@ def healthz():
 def readiness() -> dict[str, bool]:
     checks: dict[str, bool] = {}
     try:
-        db.session.execute(text("SELECT 1"))
+        listings.database_answers()
         checks["database"] = True
     except Exception:  # noqa: BLE001
-        db.session.rollback()
         checks["database"] = False
     if current_app.config["REDIS_URL"]:
         checks["redis"] = store().ping()
@@ -116,14 +112,10 @@ def metrics():
         [("", counters.get("capture_refused", 0))],
     )
     try:
-        metric("tenants", "gauge", "Organisations.", [("", db.session.scalar(select(func.count()).select_from(Tenant)))])
-        metric("cameras", "gauge", "Cameras.", [("", db.session.scalar(select(func.count()).select_from(Camera)))])
-        metric(
-            "observations",
-            "gauge",
-            "Stored observations (estimate).",
-            [("", db.session.scalar(select(func.max(Observation.id))) or 0)],
-        )
+        counts = listings.gauges()
+        metric("tenants", "gauge", "Organisations.", [("", counts["tenants"])])
+        metric("cameras", "gauge", "Cameras.", [("", counts["cameras"])])
+        metric("observations", "gauge", "Stored observations (estimate).", [("", counts["observations"])])
     except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
-        db.session.rollback()
+        pass
     return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

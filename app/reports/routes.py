@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
-from sqlalchemy import select
 
 from app.admin.forms import ConfirmForm
-from app.extensions import db
 from app.inference.labels import EMOTIONS
 from app.infra.pagination import paginate
 from app.labels import EMOTION_LABELS
-from app.models import Camera, GeneratedReport, ReportSchedule, Site, User
+from app.models import GeneratedReport, ReportSchedule
 from app.reporting.periods import PRESETS, local_today, preset_period
 from app.reports import bp
 from app.reports.forms import FREQUENCY_CHOICES, PERIOD_CHOICES, ScheduleForm
-from app.services import reports
+from app.services import listings, reports
 from app.services.errors import ServiceError
 from app.services.reports import schedules as report_schedules
 from app.services.reports.files import attachment, report_file
-from app.tenancy import check_role, current_actor, get_for_tenant, scoped
+from app.tenancy import check_role, current_actor, get_for_tenant
 
 HISTORY_PAGE = 20
 
@@ -37,8 +36,8 @@ def _managers_only():
 def _scope_choices() -> list[tuple[str, str]]:
     """ "tenant", "site:<id>" and "camera:<id>" values for the scopes the user may read."""
     user = current_actor()
-    sites = db.session.scalars(scoped(select(Site), Site).order_by(Site.name)).all()
-    cameras = db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)).all()
+    sites = listings.sites_by_name()
+    cameras = listings.cameras_by_name()
     choices = [("tenant", gettext("All my sites") if user.role != "admin" and not user.all_sites else user.tenant.name)]
     for site in sites:
         choices.append((f"site:{site.id}", site.name))
@@ -58,7 +57,7 @@ def _requested() -> tuple[reports.Scope, object, dict]:
     args = request.args
     site_id, camera_id = _parse_scope(args.get("scope", "tenant"))
     scope = reports.request_scope(current_actor(), site_id, camera_id)
-    preset = args.get("period", "last_month")
+    preset = args.get("period", "last_7_days")
     if preset in PRESETS:
         from zoneinfo import ZoneInfo
 
@@ -126,7 +125,10 @@ def page_figures(report: dict) -> dict:
         "weekdays": [get_day_names("abbreviated", locale=get_locale())[d] for d in range(7)],
         "from_date": date.fromisoformat(report["period"]["from"]),
         "to_date": date.fromisoformat(report["period"]["to"]),
-        "generated_at": datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")),
+        # Shown in the (first) site's zone, labelled with it, as the PDF does.
+        "generated_at": datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")).astimezone(
+            ZoneInfo((report["period"]["time_zones"] or ["UTC"])[0])
+        ),
     }
 
 
@@ -144,7 +146,7 @@ def download(fmt: str):
 def _schedule_form() -> ScheduleForm:
     form = ScheduleForm()
     form.scope.choices = _scope_choices()
-    people = db.session.scalars(scoped(select(User), User).where(User.role.in_(("admin", "manager"))).order_by(User.email))
+    people = listings.report_recipients()
     form.recipients.choices = [(u.id, u.email) for u in people]
     return form
 
@@ -163,11 +165,11 @@ def schedules():
         report_schedules.run_schedule(schedule)
         flash(gettext("Schedule added. The report of the last complete period is ready below."), "success")
         return redirect(url_for("reports.schedules"))
-    items = db.session.scalars(scoped(select(ReportSchedule), ReportSchedule).order_by(ReportSchedule.id)).all()
+    items = listings.report_schedules()
     labels = dict(_scope_choices())
     people = dict(form.recipients.choices)
     history, cursor = paginate(
-        scoped(select(GeneratedReport), GeneratedReport),
+        listings.generated_reports(),
         GeneratedReport.id,
         request.args.get("cursor"),
         HISTORY_PAGE,

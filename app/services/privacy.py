@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, Delete, delete, func, or_, select
 
@@ -36,6 +36,7 @@ from app.reporting.aggregate import SLOT_S
 from app.reporting.csv_export import safe_cell
 from app.services import audit
 from app.services.errors import ServiceError
+from app.timefmt import iso_value
 
 log = logging.getLogger(__name__)
 
@@ -189,15 +190,9 @@ def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> 
 # Export ------------------------------------------------------------------------------------------
 
 
-def _iso(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def _rows(model, condition, columns: list[str], limit: int | None = None) -> list[dict]:
     stmt = select(*(getattr(model, c) for c in columns)).where(condition).order_by(model.id).limit(limit)
-    return [{c: _iso(v) for c, v in zip(columns, row, strict=True)} for row in db.session.execute(stmt)]
+    return [{c: iso_value(v) for c, v in zip(columns, row, strict=True)} for row in db.session.execute(stmt)]
 
 
 def export_tables() -> dict[str, tuple[type, list[str]]]:
@@ -230,7 +225,7 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
     buffer = io.BytesIO()
     manifest: dict = {
         "organisation_id": tenant.id,
-        "generated_at": _iso(utcnow()),
+        "generated_at": iso_value(utcnow()),
         "format": 1,
         "files": {},
         "note": "Numbers only: no image of a face is ever stored by EmotiScan.",

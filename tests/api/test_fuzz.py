@@ -176,6 +176,14 @@ SEMANTIC_REFUSALS = [
     lambda op, code, fields, case: op.startswith(("POST /sites", "PATCH /sites")) and set(fields) <= {"setting", "purpose"},
     # a report covers at most 366 days between 2000 and 2100, 'from' before 'to'
     lambda op, code, fields, case: op == "GET /reports/emotions" and fields == {"from": "invalid"},
+    # a camera's source fields follow its kind: only a stream camera has a source URL, which must be a
+    # well-formed rtsp/http(s) URL whose host resolves into STREAM_SOURCES_ALLOW (empty in tests)
+    lambda op, code, fields, case: (
+        "/cameras" in op
+        and code in ("validation_error", "invalid_source_url", "source_not_allowed")
+        and set(fields) <= {"source_url", "username", "password"}
+        and bool(fields)
+    ),
     # special-use domains (RFC 6761: .test...) receive no e-mail; JSON Schema's email format allows them
     lambda op, code, fields, case: fields == {"email": "invalid"} and str((case.body or {}).get("email")).endswith(".test"),
 ]

@@ -3,6 +3,7 @@ and the live room in a second page of the same browser, against the app run as `
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -147,4 +148,28 @@ def test_camera_qr_code_renders_and_decodes_to_the_capture_link(embedded, browse
             decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
             assert decoded == link, (lang, name, decoded)
             context.close()
+    assert "Traceback" not in proc.output()
+
+
+def test_capture_page_takes_its_emotion_words_from_the_one_definition(embedded, browser):
+    """The words drawn over faces on the capture page come from app/labels.py (face_outputs), in
+    English and French, and the page still renders at desktop, tablet and phone widths."""
+    base, proc = embedded
+    camera = ApiClient(base, "Words School").camera()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    expected = {
+        "en": {"angry": "angry", "happy": "happy", "sad": "sad", "neutral": "neutral", "surprise": "surprise"},
+        "fr": {"angry": "colère", "happy": "joie", "sad": "tristesse", "neutral": "neutre", "fear": "peur"},
+    }
+    for lang, words in expected.items():
+        context = browser.new_context(locale=lang, extra_http_headers={"Accept-Language": lang})
+        page = context.new_page()
+        for name, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(camera["capture_url"])
+            texts = json.loads(page.text_content("#i18n"))
+            assert {k: texts[k] for k in words} == words
+            assert {"too_small", "blurred", "dark", "connecting"} <= set(texts)  # the page's own texts stay
+            page.screenshot(path=str(SCREENSHOTS / f"capture-words-{lang}-{name}.png"), full_page=True)
+        context.close()
     assert "Traceback" not in proc.output()
