@@ -143,6 +143,31 @@ def bench_pipeline() -> None:
         )
 
 
+def bench_detector() -> None:
+    """Recall and false positives on the hand-labelled frames, and ms per 640x480 frame."""
+    from tests.fixtures.faces.recall import frames, score
+
+    print("## Face detector on the labelled frames (tests/fixtures/faces, IoU >= 0.5), one core")
+    frame = next(f for kind, name, f, _ in frames(FACES) if kind == "photo" and name == "fc_test_image.jpg")
+    for label, detector in (
+        ("default (full range, score 0.4, 5% border)", FaceDetector()),
+        ("previous (full range, score 0.5, no border)", FaceDetector(min_score=0.5, margin=0.0)),
+    ):
+        result = score(detector.detect, FACES)
+        for _ in range(20):
+            detector.detect(frame)
+        runs = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            detector.detect(frame)
+            runs.append((time.perf_counter() - t0) * 1000)
+        parts = ", ".join(f"{k} {v['found']}/{v['faces']}" for k, v in result.items() if k != "all")
+        print(
+            f"{label}: recall {result['all']['recall']:.3f} ({result['all']['found']}/{result['all']['faces']}; {parts}), "
+            f"{result['all']['fp_per_frame']:.2f} false positives per frame, {statistics.median(runs):.2f} ms per frame"
+        )
+
+
 def bench_model() -> None:
     models = get_models()
     clf = models.classifier
@@ -283,11 +308,16 @@ def bench_end_to_end() -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks.agent import bench_agent
     from benchmarks.connections import bench_connections
+    from benchmarks.gateway import bench_gateway
     from benchmarks.reports import bench_reports
 
     bench_pipeline()
+    bench_detector()
     bench_model()
     bench_end_to_end()
     bench_connections()
+    bench_agent()
+    bench_gateway()
     bench_reports()
