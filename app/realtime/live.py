@@ -8,9 +8,10 @@ from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from app.extensions import db
+from app.extensions import end_db_session
 from app.realtime.access import Viewer, registry, subscriber
 from app.realtime.guard import guard
+from app.services import onboarding
 from app.services.tokens import resolve_token
 from app.tenancy import live_rooms_for
 
@@ -39,9 +40,10 @@ class LiveNamespace(Namespace):
                 join_room(room)
             registry.add_viewer(request.sid, Viewer(user.id, user.tenant_id, token_id, user.session_version, rooms))
             guard.authenticated(request.sid, "/live")
+            onboarding.note_live_watched(user.tenant_id)  # ticks the checklist's "watch the live room"
             emit("welcome", {"tenant_id": user.tenant_id, "role": user.role})
         finally:
-            db.session.remove()
+            end_db_session()
 
     def on_disconnect(self, reason=None):
         registry.remove(request.sid)

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import segno
 from flask import current_app
+from cryptography.fernet import InvalidToken
 from sqlalchemy import func, select
 
 from app.connections import revoke
@@ -218,6 +219,7 @@ def create_camera(
     source_url: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    actor_id: int | None = None,
 ) -> tuple[Camera, str]:
     """A camera and its capture token (plain, returned only now). A stream camera needs a source
     URL the server may pull (see :func:`check_stream_source`); it samples 2 frames/s by default."""
@@ -239,6 +241,7 @@ def create_camera(
         )
     db.session.add(camera)
     db.session.commit()
+    audit.record(camera.tenant_id, actor_id, "camera.created", "camera", camera.id, name=camera.name, kind=kind)
     return camera, token
 
 
@@ -252,10 +255,12 @@ def update_camera(
     username: str | None = None,
     password: str | None = None,
     enabled: bool | None = None,
+    actor_id: int | None = None,
 ) -> Camera:
     """Change a camera; for a stream camera also its source, credentials (an empty username and
     password remove them) and ``enabled``. Open captures and pulls take the change at once."""
     _check(name, fps)
+    before = {"name": camera.name, "fps": camera.fps, "site_id": camera.site_id, "enabled": camera.enabled}
     if fps is not None and fps > camera.fps:
         _check_quota(camera.tenant_id, 0, fps - camera.fps)
     stream_change = source_url is not None or username is not None or password is not None
@@ -285,6 +290,9 @@ def update_camera(
     if site is not None:
         camera.site_id = site.id
     db.session.commit()
+    changed = {k: getattr(camera, k) for k, v in before.items() if getattr(camera, k) != v}
+    if changed or stream_change:  # the source URL and credentials stay out of the trail
+        audit.record(camera.tenant_id, actor_id, "camera.changed", "camera", camera.id, source=stream_change or None, **changed)
     if moved or fps is not None or enabled is not None or stream_change:
         revoke("camera_changed", camera_id=camera.id)  # open captures take the new site (rooms, rows) and rate at once
     return camera
@@ -302,6 +310,9 @@ class StreamSource:
     fps: int
 
 
+UNREADABLE_CREDENTIALS = "credentials_unreadable: the key that encrypted them is not in DATA_KEYS; enter them again"
+
+
 def stream_cameras_enabled() -> list[StreamSource]:
     """Every enabled stream camera of every tenant (the gateway's work list), by id."""
     rows = db.session.scalars(
@@ -309,7 +320,18 @@ def stream_cameras_enabled() -> list[StreamSource]:
         .where(Camera.kind == "stream", Camera.enabled.is_(True), Camera.source_url.is_not(None))
         .order_by(Camera.id)
     ).all()
-    return [StreamSource(c.id, c.tenant_id, c.site_id, c.source_url, credentials_of(c), c.fps) for c in rows]
+    sources, unreadable = [], []
+    for c in rows:
+        try:
+            sources.append(StreamSource(c.id, c.tenant_id, c.site_id, c.source_url, credentials_of(c), c.fps))
+        except (InvalidToken, ValueError):  # its key left DATA_KEYS: that camera stops, the others go on
+            unreadable.append(c)
+    for c in unreadable:
+        if c.stream_error != UNREADABLE_CREDENTIALS:
+            c.stream_status, c.stream_error, c.stream_status_at = "unreachable", UNREADABLE_CREDENTIALS, utcnow()
+    if unreadable:
+        db.session.commit()
+    return sources
 
 
 def _redact(text: str, camera: Camera) -> str:
@@ -344,12 +366,13 @@ def stream_status_of(camera: Camera) -> dict | None:
     return {"status": status, "error": camera.stream_error, "updated_at": camera.stream_status_at}
 
 
-def rotate_token(camera: Camera) -> str:
+def rotate_token(camera: Camera, actor_id: int | None = None) -> str:
     """A new token; the old one stops at once (connected captures are dropped by the caller)."""
     token = new_token("cam")
     camera.token_hash = token_hash(token)
     camera.token_rotated_at = utcnow()
     db.session.commit()
+    audit.record(camera.tenant_id, actor_id, "camera.link_renewed", "camera", camera.id, name=camera.name)
     revoke("camera_token_rotated", camera_id=camera.id)
     return token
 

@@ -140,3 +140,15 @@ def test_browser_cameras_are_unchanged_and_take_no_source(tenant_a, site):
     assert r.status_code == 400 and r.get_json()["error"]["fields"] == {"source_url": "not_for_browser_camera"}
     r = tenant_a.call("POST", URL, json={"site_id": site["id"], "name": "x", "kind": "webcam"})
     assert r.status_code == 400
+
+
+def test_credentials_whose_key_is_gone_stop_that_camera_only(app, tenant_a, site, allow):
+    lost = _create(tenant_a, site, source_url="rtsp://a:b@127.0.0.1:8554/one").get_json()
+    kept = _create(tenant_a, site, source_url="rtsp://127.0.0.1:8554/two").get_json()
+    with app.app_context():
+        camera = db.session.get(Camera, lost["id"])
+        camera.credentials = camera.credentials[:-8] + "AAAAAAAA"  # as if written under a key no longer held
+        db.session.commit()
+        assert [s.id for s in cameras.stream_cameras_enabled()] == [kept["id"]]
+    status = tenant_a.call("GET", f"{URL}/{lost['id']}").get_json()["stream_status"]
+    assert status["status"] == "unreachable" and status["error"].startswith("credentials_unreadable")
