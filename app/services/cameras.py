@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import segno
-from flask import current_app
 from cryptography.fernet import InvalidToken
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.connections import revoke
