@@ -70,8 +70,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         setting_labels=SETTING_LABELS,
         purpose_labels=PURPOSE_LABELS,
     )
+    from app.timefilters import register_time_filters
+
+    register_time_filters(app)
+    from app.numfilters import register_number_filters
+
+    register_number_filters(app)
     register_error_handlers(app)
 
+    from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
@@ -80,7 +87,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from app.main import bp as main_bp
     from app.reports import bp as reports_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, live_bp, reports_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, account_bp, admin_bp, live_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
 

@@ -3,7 +3,9 @@
 A service that deletes or changes a user, revokes a token, ends sessions, erases a tenant, or
 deletes or moves a site or camera calls :func:`revoke` after its commit. Every web process then
 closes its matching ``/live`` and ``/capture`` sockets at once (the clients reconnect and are
-authorised afresh, or refused). In the distributed mode the message goes through Redis pub/sub
+authorised afresh, or refused). A change of what intake caches per connection (a camera's state,
+a site's declared purpose, a tenant's outside-EU flag) is announced the same way: the matching
+intake sessions re-read it on their next frame. In the distributed mode the message goes through Redis pub/sub
 to every web process; in the embedded mode it is applied in this process.
 
 This module sits below services and knows nothing of Socket.IO: the realtime package registers

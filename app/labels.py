@@ -13,7 +13,7 @@ from app.inference.labels import EMOTION_COLOURS, EMOTION_GROUPS, EMOTIONS
 EMOTION_LABELS = {
     "distress": _l("Distress (fear + sadness)"),
     "frustration": _l("Frustration (anger + disgust)"),
-    "joy": _l("Joy"),
+    "joy": _l("Joy (happiness)"),  # a group of the one class "happy": its own words, not "Joy" twice in French
     "angry": _l("Anger"),
     "disgust": _l("Disgust"),
     "fear": _l("Fear"),

@@ -227,6 +227,58 @@ for batch in (1, 32):
         print(f"Keras 3 (JAX) batch {row['batch']:2d}: {row['faces_per_s']:.0f} faces/s on one core")
 
 
+def bench_intake(frames: int = 2000) -> None:
+    """Web CPU per accepted frame in accept_frame itself (checks, admission, counters, dispatch
+    replaced by a no-op): SQLite with the memory store (embedded), then with Redis (distributed)."""
+    from app import create_app, jobs
+    from app.extensions import db
+    from app.models import Camera as CameraRow
+    from app.services.admission import release_frame
+    from app.services.intake import ANALYZE_TASK, IntakeSession, accept_frame
+    from tests.conftest import RunRedis, Tenant, _testing
+
+    print(f"## Intake: web CPU per accepted frame in accept_frame ({frames} frames, 640x480 JPEG)")
+    jpeg = frame_640("deepface_img15.jpg")
+    own_redis = RunRedis()  # a redis-server of its own: nobody else's keys are touched
+    for mode, redis_url in (("embedded", None), ("distributed", own_redis.acquire())):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/intake.db"
+            app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url or ""})
+            with app.app_context():
+                db.create_all()
+            tenant = Tenant(app.test_client(), f"Intake {mode}")
+            cam = tenant.camera(tenant.site()["id"])
+            previous, queued = jobs._senders.get(ANALYZE_TASK), []
+            jobs._senders[ANALYZE_TASK] = lambda *args, q=queued: q.append(args)
+            try:
+                with app.app_context():
+                    session = IntakeSession.for_camera(db.session.get(CameraRow, cam["id"]))
+                    session.fps = 10**6  # the rate limiter never refuses here
+                    assert accept_frame(session, jpeg)["ok"]
+                    cpu = wall = 0.0
+                    accepted = 0
+                    for _ in range(frames):
+                        c0, w0 = time.process_time(), time.perf_counter()
+                        ack = accept_frame(session, jpeg)
+                        cpu, wall = cpu + time.process_time() - c0, wall + time.perf_counter() - w0
+                        accepted += ack["ok"]
+                        while queued:  # the worker's release, outside the measured time
+                            tenant_id, _, camera_id, frame_id = queued.pop()[:4]
+                            release_frame(tenant_id, camera_id, frame_id)
+                    db.session.remove()
+                    db.engine.dispose()
+            finally:
+                if previous is None:
+                    jobs._senders.pop(ANALYZE_TASK, None)
+                else:
+                    jobs._senders[ANALYZE_TASK] = previous
+            print(
+                f"{mode:11s}: {cpu / frames * 1e6:.0f} us CPU, {wall / frames * 1e6:.0f} us wall per frame "
+                f"({accepted}/{frames} accepted)"
+            )
+    own_redis.release()
+
+
 def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
     tenant = ApiClient(base, "Bench")
     cams = [tenant.camera() for _ in range(cameras)]
@@ -316,6 +368,7 @@ if __name__ == "__main__":
     bench_pipeline()
     bench_detector()
     bench_model()
+    bench_intake()
     bench_end_to_end()
     bench_connections()
     bench_agent()

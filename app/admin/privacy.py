@@ -14,16 +14,25 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.admin import bp
 from app.labels import PURPOSE_LABELS, SETTING_LABELS
 from app.models import Site
-from app.services import privacy
+from app.services import privacy, sites
 from app.services.errors import ServiceError
 from app.services.notice_pdf import render_notice
 from app.tenancy import check_role, get_for_tenant
 
 
 class PurposeForm(FlaskForm):
-    setting = SelectField(_l("Setting"), choices=[(k, v) for k, v in SETTING_LABELS.items() if k != "unspecified"])
+    # A placeholder first: nothing is pre-chosen for an undeclared site, the admin must pick both.
+    setting = SelectField(
+        _l("Setting"),
+        choices=[("", _l("Choose…"))] + [(k, v) for k, v in SETTING_LABELS.items() if k != "unspecified"],
+        validators=[DataRequired()],
+        render_kw={"required": True},
+    )
     purpose = SelectField(
-        _l("Purpose of the analysis"), choices=[(k, v) for k, v in PURPOSE_LABELS.items() if k != "unspecified"]
+        _l("Purpose of the analysis"),
+        choices=[("", _l("Choose…"))] + [(k, v) for k, v in PURPOSE_LABELS.items() if k != "unspecified"],
+        validators=[DataRequired()],
+        render_kw={"required": True},
     )
     submit = SubmitField(_l("Declare"))
 
@@ -35,6 +44,8 @@ class PrivacyForm(FlaskForm):
         _l("Privacy contact shown on notices (e-mail, phone or desk)"), validators=[Optional(), Length(max=200)]
     )
     outside_eu = BooleanField(_l("Our organisation operates outside the European Union"))
+    # Sign-ins, the audit trail and webhook deliveries belong to no site: they are shown in this zone.
+    timezone = SelectField(_l("Organisation time zone"), default="UTC")
     submit = SubmitField(_l("Save"))
 
 
@@ -49,7 +60,8 @@ def site_purpose(site_id: int):
     admin = check_role("admin")
     form = PurposeForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash(gettext("Choose the site's setting and the purpose of the analysis."), "error")
+        return redirect(url_for("admin.site_detail", site_id=site.id))
     try:
         privacy.declare_purpose(site, form.setting.data, form.purpose.data, admin.id)
     except ServiceError as exc:
@@ -88,6 +100,7 @@ def privacy_settings():
     admin = check_role("admin")
     tenant = admin.tenant
     form = PrivacyForm(obj=tenant)
+    form.timezone.choices = ["UTC", *sites.timezone_names()]
     if form.validate_on_submit():
         privacy.update_settings(
             tenant,
@@ -96,6 +109,7 @@ def privacy_settings():
             form.audit_retention_days.data,
             form.privacy_contact.data or "",
             form.outside_eu.data,
+            form.timezone.data,
         )
         flash(gettext("Saved."), "success")
         return redirect(url_for("admin.privacy_settings"))

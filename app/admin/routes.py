@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user, login_required, login_user
 
 from app.admin import bp
 from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserForm
-from app.api.accounts import send_invitation
 from app.auth.forms import password_message
+from app.infra.mail import send_mail
 from app.infra.pagination import paginate
 from app.models import Camera, Site, User
 from app.models.base import utcnow
-from app.services import accounts, cameras, listings, sites, tokens
+from app.services import accounts, cameras, listings, onboarding, qr_sheet, sites, tokens
 from app.services.errors import ServiceError
 from app.tenancy import check_role, get_for_tenant
 
@@ -31,9 +31,18 @@ def _page(stmt, id_column):
 
 @bp.get("/sites")
 def sites_list():
-    check_role("admin", "manager", "staff")
+    user = check_role("admin", "manager", "staff")
     items, cursor = _page(listings.sites(), Site.id)
-    return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=_site_form())
+    # The page a new organisation lands on after sign-up: admins see the onboarding checklist here.
+    steps = onboarding.checklist(user.tenant_id) if user.role == "admin" else None
+    return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=_site_form(), onboarding=steps)
+
+
+@bp.post("/onboarding/dismiss")
+def onboarding_dismiss():
+    user = check_role("admin")
+    onboarding.dismiss(user.tenant_id)
+    return redirect(url_for("admin.sites_list"))
 
 
 def _site_form(site: Site | None = None) -> SiteForm:
@@ -47,7 +56,7 @@ def site_create():
     user = check_role("admin")
     form = _site_form()
     if form.validate_on_submit():
-        site = sites.create_site(user.tenant_id, form.name.data, form.timezone.data)
+        site = sites.create_site(user.tenant_id, form.name.data, form.timezone.data, actor_id=user.id)
         flash(gettext("Site “%(name)s” created. Add a camera to it.", name=site.name), "success")
         return redirect(url_for("admin.site_detail", site_id=site.id))
     items, cursor = _page(listings.sites(), Site.id)
@@ -62,7 +71,7 @@ def site_detail(site_id: int):
     if request.method == "POST":
         check_role("admin")
         if form.validate_on_submit():
-            sites.update_site(site, form.name.data, form.timezone.data)
+            sites.update_site(site, form.name.data, form.timezone.data, actor_id=current_user.id)
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.site_detail", site_id=site.id))
     cams = listings.cameras_of(site.id)
@@ -128,7 +137,7 @@ def camera_create():
     if form.validate_on_submit():
         site = get_for_tenant(Site, form.site_id.data)
         try:
-            camera, token = cameras.create_camera(site, form.name.data, form.fps.data or 5)
+            camera, token = cameras.create_camera(site, form.name.data, form.fps.data or 5, actor_id=current_user.id)
         except ServiceError as exc:
             flash(exc.message, "error")
             return redirect(url_for("admin.site_detail", site_id=site.id))
@@ -145,7 +154,9 @@ def camera_detail(camera_id: int):
     if request.method == "POST":
         check_role("admin")
         if form.validate_on_submit():
-            cameras.update_camera(camera, form.name.data, form.fps.data, get_for_tenant(Site, form.site_id.data))
+            cameras.update_camera(
+                camera, form.name.data, form.fps.data, get_for_tenant(Site, form.site_id.data), actor_id=current_user.id
+            )
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.camera_detail", camera_id=camera.id))
     return render_template("admin/camera_detail.html", camera=camera, form=form, confirm=ConfirmForm())
@@ -157,8 +168,49 @@ def camera_rotate(camera_id: int):
     check_role("admin")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = cameras.rotate_token(camera)  # the old token's captures close at once
+    token = cameras.rotate_token(camera, actor_id=current_user.id)  # the old token's captures close at once
     return _show_token(camera, token, gettext("New capture link for “%(name)s”", name=camera.name))
+
+
+def _qr_sheet_response(camera: Camera, token: str) -> Response:
+    language = str(get_locale() or "en")
+    body = qr_sheet.sheet_for(camera, cameras.capture_url(camera, token), language)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="emotiscan-qr-camera-{camera.id}.pdf"',
+            "Cache-Control": "no-store",  # the sheet carries the capture link
+        },
+    )
+
+
+@bp.route("/cameras/<int:camera_id>/qr-sheet", methods=["GET", "POST"])
+def camera_qr_sheet(camera_id: int):
+    """The printable QR sheet. The token is kept only as a hash, so the sheet either carries the
+    link just shown (its token posted back from the link page) or renews the link, after a confirmation."""
+    camera = get_for_tenant(Camera, camera_id)
+    user = check_role("admin")
+    form = ConfirmForm()
+    if request.method == "POST" and "token" in request.form:
+        if form.validate_on_submit() and qr_sheet.token_is_current(camera, request.form["token"]):
+            return _qr_sheet_response(camera, request.form["token"])
+        flash(gettext("This link has been renewed since: print a new sheet."), "error")
+        return redirect(url_for("admin.camera_qr_sheet", camera_id=camera.id))
+    if form.validate_on_submit():
+        token = cameras.rotate_token(camera, actor_id=user.id)  # the old link's captures close at once
+        return _qr_sheet_response(camera, token)
+    form.submit.label.text = gettext("Renew the link and download the sheet")
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("QR sheet of camera %(camera)s", camera=camera.name),
+        detail=gettext(
+            "The capture link is shown only once, so the sheet comes with a new link: a tablet still using the old one stops "
+            "and must scan the new sheet."
+        ),
+        back=url_for("admin.site_detail", site_id=camera.site_id),
+    )
 
 
 @bp.route("/cameras/<int:camera_id>/delete", methods=["GET", "POST"])
@@ -219,15 +271,80 @@ def users_list():
                 status = 400
             else:
                 if not form.password.data:
-                    send_invitation(user)
-                    flash(gettext("Invitation sent to %(email)s.", email=user.email), "success")
+                    shown = _invite(user)
+                    if shown is not None:  # no mail server: the admin hands the link over
+                        return _users_page(_user_form(), invitation=shown)
                 else:
                     flash(gettext("User %(email)s created.", email=user.email), "success")
                 return redirect(url_for("admin.users_list"))
         else:
             status = 400
+    return _users_page(form, status)
+
+
+def _users_page(form: UserForm, status: int = 200, invitation: dict | None = None):
     items, cursor = _page(listings.users(), User.id)
-    return render_template("admin/users.html", now=utcnow(), users=items, next_cursor=cursor, form=form), status
+    return render_template(
+        "admin/users.html",
+        now=utcnow(),
+        users=items,
+        next_cursor=cursor,
+        form=form,
+        invitation=invitation,
+        confirm=ConfirmForm(),
+        mail_configured=accounts.mail_configured(),
+    ), status
+
+
+def _invite(user: User) -> dict | None:
+    """Mails the invitation (in the invitee's language if known, else the inviter's); without a mail
+    server, nothing says "sent": the link comes back for the admin to copy."""
+    # The public address, as for capture links: the invitee opens it on another device.
+    link = current_app.config["PUBLIC_URL"] + url_for("auth.reset_password", token=accounts.password_reset_token(user))
+    with force_locale(accounts.invitation_locale(user, str(get_locale() or ""))):
+        sent = send_mail(
+            user.email,
+            gettext("You are invited to EmotiScan"),
+            gettext("%(org)s invites you to EmotiScan. Choose your password here (valid for one hour):", org=user.tenant.name)
+            + "\n"
+            + link,
+        )
+    if sent:
+        flash(gettext("Invitation sent to %(email)s.", email=user.email), "success")
+        return None
+    return {"email": user.email, "link": link, "mail_configured": accounts.mail_configured()}
+
+
+@bp.post("/users/<int:user_id>/invitation")
+def user_invitation_resend(user_id: int):
+    user = get_for_tenant(User, user_id)
+    admin = check_role("admin")
+    if not ConfirmForm().validate_on_submit() or not accounts.is_pending(user):
+        abort(400)
+    accounts.note_invitation_resent(user, admin)
+    shown = _invite(user)
+    return _users_page(_user_form(), invitation=shown) if shown else redirect(url_for("admin.users_list"))
+
+
+@bp.route("/users/<int:user_id>/invitation/revoke", methods=["GET", "POST"])
+def user_invitation_revoke(user_id: int):
+    user = get_for_tenant(User, user_id)
+    admin = check_role("admin")
+    if not accounts.is_pending(user):
+        abort(409)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        accounts.revoke_invitation(user, admin)
+        flash(gettext("The invitation of %(email)s is withdrawn.", email=user.email), "success")
+        return redirect(url_for("admin.users_list"))
+    form.submit.label.text = gettext("Yes, withdraw it")
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=gettext("Withdraw the invitation of %(email)s?", email=user.email),
+        detail=gettext("The links already sent stop working."),
+        back=url_for("admin.users_list"),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

@@ -7,23 +7,20 @@ from datetime import datetime, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.forms import ConfirmForm
-from app.admin.rule_forms import PRESETS, RuleForm
-from app.extensions import db
+from app.admin.rule_forms import KIND_HELP, KIND_ONLY_FIELDS, PRESETS, RuleForm
 from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow
-from app.services import alerts
+from app.services import alerts, listings
 from app.services.errors import ServiceError
-from app.tenancy import check_role, get_for_tenant, scoped
+from app.tenancy import check_role, get_for_tenant
 
 
 def _targets() -> list[tuple[str, str]]:
-    sites = list(db.session.scalars(scoped(select(Site), Site).order_by(Site.name)))
-    cams = list(db.session.scalars(scoped(select(Camera), Camera).order_by(Camera.name)))
+    sites, cams = listings.sites_by_name(), listings.cameras_by_name()
     return [(f"site:{s.id}", gettext("Site: %(name)s (all its cameras)", name=s.name)) for s in sites] + [
         (f"camera:{c.id}", gettext("Camera: %(name)s (%(site)s)", name=c.name, site=c.site.name)) for c in cams
     ]
@@ -34,6 +31,10 @@ def _rule_form(rule: AlertRule | None = None) -> RuleForm:
     form.target.choices = _targets()
     if rule is not None and not form.is_submitted():
         form.target.data = f"camera:{rule.camera_id}" if rule.camera_id else f"site:{rule.site_id}"
+        form.kind.data = rule.kind or "share"
+        for name, value in alerts.kind_fields(rule).items():
+            if name != "kind":
+                getattr(form, name).data = value
     preset = PRESETS.get(request.args.get("preset", ""))
     if rule is None and preset and not form.is_submitted():
         for key, value in preset.items():
@@ -49,6 +50,8 @@ def _form_data(form: RuleForm) -> tuple[dict, Site | None, Camera | None]:
     data["threshold"], data["min_share"] = float(data["threshold"]), float(data["min_share"])
     data["active_from"], data["active_to"] = data["active_from"] or None, data["active_to"] or None
     data["name"] = data["name"] or ""
+    data["kind"] = form.kind.data
+    data.update({name: getattr(form, name).data for name in alerts.KIND_FIELDS})
     return data, site, camera
 
 
@@ -60,10 +63,20 @@ def _save(form: RuleForm, rule: AlertRule) -> AlertRule:
 def _simulate(form: RuleForm) -> list[dict]:
     """The rule replayed on the last 4 hours of its cameras' observations, before saving."""
     data, site, camera = _form_data(form)
-    rule = AlertRule(id=0, **data)
+    rule = AlertRule(id=0, **{k: v for k, v in data.items() if k in alerts.RULE_FIELDS})
+    alerts.apply_kind(rule, data)
     target_site = camera.site if camera is not None else site
     camera_ids = [camera.id] if camera is not None else [c.id for c in target_site.cameras]
-    return alerts.simulate(rule, target_site.timezone, camera_ids, 4)
+    # Each moment carries the site's zone: the page shows it in that zone, labelled.
+    return [dict(e, zone=target_site.timezone) for e in alerts.simulate(rule, target_site.timezone, camera_ids, 4)]
+
+
+def _try(form: RuleForm) -> list[dict] | None:
+    try:
+        return _simulate(form)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return None
 
 
 @bp.route("/rules", methods=["GET", "POST"])
@@ -74,7 +87,7 @@ def rules_list():
     if request.method == "POST":
         check_role("admin")
         if form.validate_on_submit() and form.simulate.data:
-            simulation = _simulate(form)
+            simulation = _try(form)
         elif form.validate_on_submit():
             try:
                 _save(form, AlertRule(tenant_id=user.tenant_id))
@@ -83,9 +96,16 @@ def rules_list():
             else:
                 flash(gettext("Rule saved."), "success")
                 return redirect(url_for("admin.rules_list"))
-    rules = list(db.session.scalars(scoped(select(AlertRule), AlertRule).order_by(AlertRule.id)))
+    rules = listings.alert_rules_by_id()
     return render_template(
-        "admin/rules.html", rules=rules, form=form, presets=PRESETS, simulation=simulation, targets=dict(_targets())
+        "admin/rules.html",
+        rules=rules,
+        form=form,
+        presets=PRESETS,
+        simulation=simulation,
+        targets=dict(_targets()),
+        kind_help=KIND_HELP,
+        kind_only=KIND_ONLY_FIELDS,
     ), 400 if form.errors else 200
 
 
@@ -96,7 +116,7 @@ def rule_detail(rule_id: int):
     form = _rule_form(rule)
     simulation = None
     if form.validate_on_submit() and form.simulate.data:
-        simulation = _simulate(form)
+        simulation = _try(form)
     elif form.validate_on_submit():
         try:
             _save(form, rule)
@@ -105,7 +125,9 @@ def rule_detail(rule_id: int):
         else:
             flash(gettext("Rule saved."), "success")
             return redirect(url_for("admin.rules_list"))
-    return render_template("admin/rule_detail.html", rule=rule, form=form, simulation=simulation)
+    return render_template(
+        "admin/rule_detail.html", rule=rule, form=form, simulation=simulation, kind_help=KIND_HELP, kind_only=KIND_ONLY_FIELDS
+    )
 
 
 @bp.route("/rules/<int:rule_id>/delete", methods=["GET", "POST"])
@@ -141,19 +163,16 @@ def alert_history():
         since=utcnow() - timedelta(days=PERIODS[filters["period"]]) if filters["period"] in PERIODS else None,
     )
     items, cursor = paginate(stmt, Alert.id, request.args.get("cursor"), 50, newest_first=True)
-    sites = {s.id: s for s in db.session.scalars(scoped(select(Site), Site))}
-    cams = {c.id: c for c in db.session.scalars(scoped(select(Camera), Camera))}
-    rules = {r.id: r for r in db.session.scalars(scoped(select(AlertRule), AlertRule))}
-    users = {u.id: u for u in db.session.scalars(scoped(select(alerts.User), alerts.User))}
+    names = listings.alert_history_names()
     query = {k: v for k, v in filters.items() if v}
     return render_template(
         "admin/alert_history.html",
         alerts=items,
         next_cursor=cursor,
-        sites=sites,
-        cameras=cams,
-        rules=rules,
-        users=users,
+        sites=names["sites"],
+        cameras=names["cameras"],
+        rules=names["rules"],
+        users=names["users"],
         filters=filters,
         query=query,
         now=datetime.now(),

@@ -14,7 +14,7 @@ from app.extensions import limiter
 from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth
-from app.services import accounts, listings, tokens
+from app.services import accounts, listings, privacy, tokens
 from app.services.errors import ServiceError
 from app.tenancy import admin_required, check_role, current_actor, get_for_tenant
 
@@ -156,6 +156,14 @@ def delete_user(user_id: int):
 def me():
     user = current_actor()
     return {"user": user_dict(user), "tenant": tenant_dict(user.tenant)}
+
+
+@bp.patch("/organisation")
+@operation("Change the organisation's time zone (admin)", body=s.OrganisationPatch, returns=s.Tenant, errors=(403,))
+def update_organisation():
+    admin = check_role("admin")
+    data = payload()
+    return tenant_dict(privacy.update_settings(admin.tenant, admin.id, timezone=data.get("timezone")))
 
 
 @bp.patch("/me")

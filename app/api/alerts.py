@@ -55,6 +55,7 @@ def simulate_rule():
     if site is None and camera is None:
         raise ServiceError("validation_error", "A rule needs a camera_id or a site_id.", fields={"camera_id": "required"})
     rule = AlertRule(id=0, **{k: v for k, v in data.items() if k in alerts.RULE_FIELDS})
+    alerts.apply_kind(rule, data)  # any kind, validated like a saved rule
     for name, default in (("min_share", 0.6), ("min_faces", 1), ("cooldown_s", 300)):
         if getattr(rule, name) is None:
             setattr(rule, name, default)

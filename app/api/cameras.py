@@ -51,6 +51,7 @@ def create_camera():
         data.get("source_url"),
         data.get("username"),
         data.get("password"),
+        actor_id=current_actor().id,
     )
     return _with_token(camera, token), 201
 
@@ -78,6 +79,7 @@ def update_camera(camera_id: int):
         username=data.get("username"),
         password=data.get("password"),
         enabled=data.get("enabled"),
+        actor_id=current_actor().id,
     )
     return camera_dict(changed)
 
@@ -87,7 +89,7 @@ def update_camera(camera_id: int):
 def rotate_token(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
-    token = cameras.rotate_token(camera)
+    token = cameras.rotate_token(camera, actor_id=current_actor().id)
     body = _with_token(camera, token)
     return {"capture_token": body["capture_token"], "capture_url": body["capture_url"], "qr_svg": body["qr_svg"]}
 

@@ -20,6 +20,7 @@ from app.inference.labels import EMOTIONS
 from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
+from app.rules.kinds import KINDS as RULE_KINDS
 from app.services.accounts import MIN_PASSWORD
 from app.services.cameras import KINDS, MAX_CREDENTIAL, MAX_FPS, MAX_URL, STREAM_STATUSES
 from app.services.privacy import PURPOSES, SETTINGS
@@ -132,6 +133,29 @@ TimeZone = Annotated[
 Role = Literal[ROLES]
 Emotion = Literal[tuple(RULE_TYPES)]
 Severity = Literal["info", "warning", "critical"]
+RuleKind = Literal[tuple(RULE_KINDS)]
+
+
+def _kind_branches(answer: bool) -> list[dict]:
+    """One schema per rule kind (app/rules/kinds): its ``kind`` and its own fields. In a body a missing
+    kind is a share rule, so only the other branches require ``kind``."""
+    branches = []
+    for name, kind in RULE_KINDS.items():
+        branch: dict = {"title": f"{name} rule", "properties": {"kind": {"const": name}, **kind.json_schema()}}
+        if answer or name != "share":
+            branch["required"] = ["kind", *([p.name for p in kind.params] if answer else [])]
+        branches.append(branch)
+    return branches
+
+
+def _rule_kinds_schema(answer: bool) -> Any:
+    def extra(schema: dict) -> None:
+        schema["oneOf"] = _kind_branches(answer)
+        schema["discriminator"] = {"propertyName": "kind"}
+
+    return extra
+
+
 Setting = Literal[SETTINGS[1:]]  # "unspecified" is the state before a declaration, not a choice
 Purpose = Literal[PURPOSES[1:]]
 Locale = Literal[tuple(Config.LANGUAGES)]
@@ -223,6 +247,14 @@ class CameraPatch(Body):
 
 
 class RuleIn(Body):
+    model_config = ConfigDict(json_schema_extra=_rule_kinds_schema(answer=False))
+
+    kind: RuleKind = Field(
+        None,
+        json_schema_extra={"default": "share"},
+        description="share: a frame hits when its highest face does; person: one anonymous track sustains it; "
+        "rise: the mean rises by threshold between two windows; baseline: above the usual level for the hour",
+    )
     camera_id: Id | None = Field(None, description="A camera rule; else site_id")
     site_id: Id | None = None
     name: Name(120, blank=True) = None
@@ -237,6 +269,7 @@ class RuleIn(Body):
     severity: Severity = Field(None, json_schema_extra={"default": "warning"})
     enabled: Bool = Field(None, json_schema_extra={"default": True})
     escalate_after_s: Int(30, 86400) | None = None
+    min_weeks: Int(1, 52) = Field(None, description="baseline: past weeks of history needed (default 3)")
 
 
 class RuleSimulation(RuleIn):
@@ -379,6 +412,11 @@ class Error(Answer):
 class Tenant(Answer):
     id: int
     name: str
+    timezone: str = Field(description="Where events of no site (sign-ins, audit, webhook deliveries) are shown")
+
+
+class OrganisationPatch(Body):
+    timezone: TimeZone = None
 
 
 class User(Answer):
@@ -476,7 +514,11 @@ class Rule(Answer):
     severity: str
     enabled: bool
     escalate_after_s: int | None
+    kind: RuleKind
+    min_weeks: int | None = Field(None, description="baseline rules only")
     created_at: datetime
+
+    model_config = ConfigDict(json_schema_extra=_rule_kinds_schema(answer=True))
 
 
 class SimulatedEvent(Answer):
@@ -484,6 +526,7 @@ class SimulatedEvent(Answer):
     event: Literal["started", "ended"]
     at: datetime
     value: float | None
+    details: dict[str, Any] | None = Field(None, description="The kind's numbers and opaque ids (person: track_id, box)")
 
 
 class Alert(Answer):
@@ -501,6 +544,9 @@ class Alert(Answer):
     note: str | None
     resolved_at: datetime | None
     escalated_at: datetime | None
+    details: dict[str, Any] | None = Field(
+        None, description="The rule kind's numbers and opaque ids: person: track_id and box; rise; baseline"
+    )
 
 
 class AuditEntry(Answer):
@@ -580,6 +626,36 @@ class ReportPeriod(Answer):
     time_zones: list[str]
 
 
+class PeopleCount(Answer):
+    people_seen: int = Field(ge=0, description="Distinct anonymous face tracks (per camera: never linked across cameras)")
+    median_time_in_view_s: float | None = Field(description="Median seconds from a track's first to last frame; null without one")
+
+
+class PeopleSite(PeopleCount):
+    site_id: int
+    name: str
+
+
+class PeopleCamera(PeopleCount):
+    camera_id: int
+    camera: str
+    site_id: int
+
+
+class PeopleHour(PeopleCount):
+    site_id: int
+    camera_id: int
+    hour: datetime = Field(description="Local hour start in the site's zone, with the offset then in force")
+
+
+class ReportPeople(PeopleCount):
+    """People seen without identity: anonymous tracks that overlap the period."""
+
+    sites: list[PeopleSite]
+    cameras: list[PeopleCamera]
+    hourly: list[PeopleHour] = Field(description="Per camera and local hour: tracks whose span touches that hour")
+
+
 class Report(Answer):
     scope: ReportScope
     period: ReportPeriod
@@ -588,9 +664,12 @@ class Report(Answer):
     hourly: list[dict[str, Any]] = Field(description="Totals per local hour: {hour, ...Totals}")
     heatmap: list[dict[str, Any]] = Field(description="Totals per weekday and hour: {weekday, hour, ...Totals}")
     sites: list[dict[str, Any]] = Field(description="Totals per site: {site_id, name, time_zone, ...Totals}")
-    site_hourly: list[dict[str, Any]]
+    site_hourly: list[dict[str, Any]] = Field(
+        description="Per site and local hour: {site_id, hour, ...Totals, people_seen, median_time_in_view_s}"
+    )
     alerts: dict[str, Any] = Field(description="{total, by_severity, by_rule, time_to_ack}")
     coverage: list[dict[str, Any]] = Field(description="Per camera: {camera_id, camera, site_id, seconds_sending, share}")
+    people: ReportPeople
 
 
 @cache

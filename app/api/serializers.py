@@ -11,7 +11,7 @@ __all__ = ["iso"]  # the API's one time format, re-exported for the blueprints
 
 
 def tenant_dict(tenant: Tenant) -> dict:
-    return {"id": tenant.id, "name": tenant.name}
+    return {"id": tenant.id, "name": tenant.name, "timezone": tenant.timezone}
 
 
 def user_dict(user: User) -> dict:

@@ -28,7 +28,9 @@ def list_sites():
 @admin_required
 def create_site():
     data = payload()
-    site = sites.create_site(current_actor().tenant_id, data["name"], data.get("timezone") or "Europe/Paris")
+    site = sites.create_site(
+        current_actor().tenant_id, data["name"], data.get("timezone") or "Europe/Paris", actor_id=current_actor().id
+    )
     _declare(site, data)
     return site_dict(site), 201
 
@@ -47,7 +49,7 @@ def update_site(site_id: int):
     check_role("admin")
     data = payload()
     _declare(site, data)
-    return site_dict(sites.update_site(site, data.get("name"), data.get("timezone")))
+    return site_dict(sites.update_site(site, data.get("name"), data.get("timezone"), actor_id=current_actor().id))
 
 
 @bp.delete("/sites/<id:site_id>")

@@ -1,8 +1,9 @@
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.services.accounts import MIN_PASSWORD
 from app.services.errors import ServiceError
@@ -15,9 +16,35 @@ _NEW_PASSWORD = [
 ]
 
 
+class ReadableEmail:
+    """Like WTForms' Email(), but says why an address is refused, in the reader's language."""
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        value = (field.data or "").strip()
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError as exc:
+            domain = value.rpartition("@")[2]
+            if "special-use or reserved" in str(exc):
+                raise ValidationError(
+                    gettext(
+                        "The domain “%(domain)s” is reserved for tests and examples (such as .test, .example, "
+                        ".invalid, .localhost): no mail can reach it. Use a real e-mail address.",
+                        domain=domain,
+                    )
+                ) from None
+            if "@" not in value:
+                raise ValidationError(gettext("An e-mail address needs an @, as in name@company.fr.")) from None
+            if "period" in str(exc):
+                raise ValidationError(
+                    gettext("The part after the @ needs a dot, as in name@company.fr (“%(domain)s” has none).", domain=domain)
+                ) from None
+            raise ValidationError(gettext("This is not a valid e-mail address (for example name@company.fr).")) from None
+
+
 class SignupForm(FlaskForm):
     organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), ReadableEmail(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=_NEW_PASSWORD)
     submit = SubmitField(_l("Create my organisation"))
 

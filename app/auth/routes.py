@@ -139,4 +139,12 @@ def reset_password(token: str):
         else:
             flash(gettext("Your password is saved."), "success")
             return _signed_in(user, url_for("live.room"))
-    return render_template("auth/reset.html", form=form, min_password=accounts.MIN_PASSWORD)
+    invited = accounts.is_pending(user)  # an invitation: the page says to what and for whom
+    return render_template(
+        "auth/reset.html",
+        form=form,
+        min_password=accounts.MIN_PASSWORD,
+        invited=invited,
+        email=user.email,
+        organisation=user.tenant.name if invited else None,
+    )

@@ -287,6 +287,9 @@ def main() -> None:
     from app import create_app
 
     app = create_app()
+    from app.realtime.access import subscriber
+
+    subscriber.ensure(app)  # change events (revocations) reach this process's intake sessions at once
     if not app.config.get("REDIS_URL"):
         log.warning("REDIS_URL is not set: this gateway cannot share the cameras with another one")
     gateway = Gateway(app, leases_for(app))

@@ -10,6 +10,7 @@ from app.models.rollup import ObservationRollup
 from app.models.site import Site
 from app.models.tenant import Tenant, TenantErasure
 from app.models.token import ApiToken
+from app.models.track_span import TrackSpan
 from app.models.user import ROLES, User, user_sites
 from app.models.webhook import Webhook, WebhookDelivery
 
@@ -35,6 +36,7 @@ __all__ = [
     "Site",
     "Tenant",
     "TenantErasure",
+    "TrackSpan",
     "User",
     "Webhook",
     "WebhookDelivery",

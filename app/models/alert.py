@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -28,7 +28,7 @@ class AlertRule(SiteOwned, db.Model):
     """ "Distress above 0.6 for 20 s at the gate": a camera's or a whole site's rule."""
 
     __tablename__ = "alert_rules"
-    __export__ = ("id", "site_id", "camera_id", *RULE_FIELDS, "created_at", "updated_at")
+    __export__ = ("id", "site_id", "camera_id", *RULE_FIELDS, "kind", "params", "created_at", "updated_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -46,6 +46,8 @@ class AlertRule(SiteOwned, db.Model):
     severity: Mapped[str] = mapped_column(String(8), default="warning")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     escalate_after_s: Mapped[int | None] = mapped_column()  # unacknowledged this long: tell managers
+    kind: Mapped[str] = mapped_column(String(16), default="share", server_default="share")  # app/rules/kinds
+    params: Mapped[dict | None] = mapped_column(JSON)  # the kind's own parameters, cleaned by validate_params
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -69,6 +71,7 @@ class Alert(SiteOwned, db.Model):
         "note",
         "resolved_at",
         "escalated_at",
+        "details",
     )
     __table_args__ = (Index("ix_alerts_tenant_status", "tenant_id", "status"),)
 
@@ -88,3 +91,5 @@ class Alert(SiteOwned, db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the rule kind says of the episode: numbers and opaque ids only (track_id and box, rise, level).
+    details: Mapped[dict | None] = mapped_column(JSON)

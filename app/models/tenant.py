@@ -12,7 +12,16 @@ class Tenant(db.Model):
 
     __tablename__ = "tenants"
     # Exported by app.services.privacy like the TenantOwned models (a tenant is not owned by one).
-    __export__ = ("id", "name", "retention_days", "audit_retention_days", "privacy_contact", "outside_eu", "created_at")
+    __export__ = (
+        "id",
+        "name",
+        "retention_days",
+        "audit_retention_days",
+        "privacy_contact",
+        "outside_eu",
+        "timezone",
+        "created_at",
+    )
     __export_file__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,7 +34,13 @@ class Tenant(db.Model):
     # Quotas set by the operator: cameras, and frames per second summed over the cameras.
     max_cameras: Mapped[int] = mapped_column(default=50, server_default="50")
     max_total_fps: Mapped[int] = mapped_column(default=250, server_default="250")
+    # Where events of no site (sign-ins, audit, webhook deliveries) are shown; set by an admin.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Onboarding (app/services/onboarding.py): when a user of the organisation first opened the live
+    # room, and when an admin hid the checklist; timestamps only.
+    live_watched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    onboarding_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TenantErasure(db.Model):

@@ -21,6 +21,7 @@ from app.connections import Revocation
 from app.extensions import end_db_session, socketio
 from app.models import User
 from app.realtime.guard import close_connection
+from app.services import intake
 from app.services.socket_access import capture_access, viewer_user
 from app.tenancy import live_rooms_for
 
@@ -146,6 +147,8 @@ def _recheck_capture(sid: str, capture: Capture) -> None:
 
 def apply(app: Flask, rev: Revocation) -> None:
     """Re-check every socket of this process that the revocation names."""
+    # Intake sessions (sockets and pulled streams) re-read their cached facts on their next frame.
+    intake.changed(rev.tenant_id, rev.site_id, rev.camera_id)
     viewers, captures = registry.matching_viewers(rev), registry.matching_captures(rev)
     if not viewers and not captures:
         return

@@ -17,7 +17,6 @@ from app.extensions import end_db_session
 from app.infra.state import store
 from app.realtime.access import registry, subscriber
 from app.realtime.guard import guard
-from app.services import camera_status
 from app.services.cameras import camera_for_token
 from app.services.intake import IntakeSession, accept_frame
 from app.services.privacy import site_refusal
@@ -78,11 +77,7 @@ class CaptureNamespace(Namespace):
 
     def on_frame(self, data=None):
         try:
-            ack = self._frame(data)
-            session = registry.capture(request.sid)
-            if session is not None and ack.get("error") != "token_revoked":
-                camera_status.record(session.camera_id, "received" if ack.get("ok") else "refused")
-            return ack
+            return self._frame(data)  # intake counts the outcome for the camera's status
         except (RedisError, OperationalError) as exc:  # broker or state store down: say so, keep the connection
             log.warning("frame refused: queue or state store unavailable (%s)", type(exc).__name__)
             return {"ok": False, "error": "unavailable"}

@@ -7,8 +7,21 @@ import io
 
 from app.inference.labels import EMOTIONS
 
-# ``time_zone`` last, so that readers of the earlier columns by position are unaffected.
-COLUMNS = ("site_id", "site", "hour_start", "observations", "faces", "classified_observations", *EMOTIONS, "time_zone")
+# Columns are only ever added at the end, so that readers of the earlier ones by position are
+# unaffected. ``people_seen``: the site's anonymous tracks in that hour (one per camera that saw
+# the person); ``median_time_in_view_s``: their median seconds in view, empty when none.
+COLUMNS = (
+    "site_id",
+    "site",
+    "hour_start",
+    "observations",
+    "faces",
+    "classified_observations",
+    *EMOTIONS,
+    "time_zone",
+    "people_seen",
+    "median_time_in_view_s",
+)
 
 
 def report_csv(report: dict) -> str:
@@ -32,6 +45,8 @@ def report_csv(report: dict) -> str:
                 row["classified_observations"],
                 *(scores.get(e, "") for e in EMOTIONS),
                 zones.get(row["site_id"], ""),
+                row.get("people_seen", 0),
+                "" if row.get("median_time_in_view_s") is None else row["median_time_in_view_s"],
             ]
         )
     return out.getvalue()

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from app.rules.registry import score_of
-
 COVERAGE = 0.9  # the samples must span 90% of the window before a rule may hold
 LATENESS_S = 2.0  # as the stale-frame limit: older frames are never analysed
 
@@ -39,6 +37,9 @@ class RuleSpec:
     active_from: str | None = None  # "HH:MM", site time
     active_to: str | None = None
     timezone: str = "UTC"
+    kind: str = "share"  # a strategy of app/rules/kinds; share is the rule as it always was
+    params: dict = field(default_factory=dict, compare=False, hash=False)  # the kind's own parameters
+    context: dict = field(default_factory=dict, compare=False, hash=False)  # what the caller learnt (baseline levels)
 
     @property
     def release(self) -> float:
@@ -57,6 +58,8 @@ class Sample:
     ts: float
     hit: bool
     value: float = field(default=0.0, compare=False)
+    # person rules: (track_id, score, box) of each tracked face; never anything identifying
+    tracks: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class AlertStarted:
     rule_id: int
     ts: float
     value: float
+    details: dict | None = field(default=None, compare=False)  # kind-specific: track_id and box, rise, level
 
 
 @dataclass(frozen=True)
@@ -78,14 +82,18 @@ class RuleState:
     open_since: float | None = None
     last_started: float | None = None
     decided_until: float = float("-inf")
+    detail: dict | None = None  # a kind's memory of the open alert (the person rule's track)
 
     def to_dict(self) -> dict:
-        return {
-            "s": [[s.ts, int(s.hit), s.value] for s in self.samples],
+        data = {
+            "s": [[s.ts, int(s.hit), s.value, *([[list(t) for t in s.tracks]] if s.tracks else [])] for s in self.samples],
             "o": self.open_since,
             "l": self.last_started,
             "d": self.decided_until if self.decided_until != float("-inf") else None,
         }
+        if self.detail is not None:
+            data["x"] = self.detail
+        return data
 
     @classmethod
     def from_dict(cls, data: dict | None) -> RuleState:
@@ -93,33 +101,47 @@ class RuleState:
             return cls()
         decided = data.get("d")
         return cls(
-            tuple(Sample(ts, bool(hit), value) for ts, hit, value in data["s"]),
+            tuple(_sample(row) for row in data["s"]),
             data["o"],
             data["l"],
             float("-inf") if decided is None else decided,
+            data.get("x"),
         )
 
 
+def _sample(row: list) -> Sample:
+    tracks = tuple((t[0], t[1], tuple(t[2]) if t[2] is not None else None) for t in row[3]) if len(row) > 3 else ()
+    return Sample(row[0], bool(row[1]), row[2], tracks)
+
+
 def sample_from_faces(rule: RuleSpec, ts: float, faces: list[dict]) -> Sample:
-    """One frame's sample for a rule: the highest face score, and whether it is a hit."""
-    scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]
-    value = max(scored, default=0.0)
-    return Sample(ts, len(scored) >= rule.min_faces and value >= rule.threshold, round(value, 4))
+    """One frame's sample for a rule, as its kind reads the faces."""
+    return kind_of(rule.kind).sample(rule, ts, faces)
+
+
+def window_of(rule: RuleSpec, samples: list[Sample], now: float) -> tuple[list[Sample], bool]:
+    """The samples of the last ``duration_s`` before ``now``, and whether they cover the window."""
+    window = [s for s in samples if now - rule.duration_s <= s.ts <= now]
+    return window, bool(window) and now - window[0].ts >= COVERAGE * rule.duration_s
+
+
+def may_open(rule: RuleSpec, state: RuleState, now: float) -> bool:
+    """No alert open, the cooldown since the last start over, inside the active hours."""
+    cooled = state.last_started is None or now - state.last_started >= rule.cooldown_s
+    return state.open_since is None and cooled and rule.active_at(now)
+
+
+def opened(state: RuleState, rule: RuleSpec, now: float, value: float, details: dict | None = None, detail=None) -> tuple:
+    return replace(state, open_since=now, last_started=now, detail=detail), [AlertStarted(rule.id, now, value, details)]
+
+
+def closed(state: RuleState, rule: RuleSpec, now: float) -> tuple:
+    return replace(state, open_since=None, detail=None), [AlertEnded(rule.id, now)]
 
 
 def _decide(rule: RuleSpec, state: RuleState, samples: list[Sample], now: float) -> tuple[RuleState, list]:
-    """The decision at one sample time, from the samples up to it."""
-    window = [s for s in samples if now - rule.duration_s <= s.ts <= now]
-    covered = bool(window) and now - window[0].ts >= COVERAGE * rule.duration_s
-    share = sum(s.hit for s in window) / len(window) if window else 0.0
-    if state.open_since is None:
-        cooled = state.last_started is None or now - state.last_started >= rule.cooldown_s
-        if covered and share >= rule.min_share and cooled and rule.active_at(now):
-            value = max((s.value for s in window if s.hit), default=0.0)
-            return replace(state, open_since=now, last_started=now), [AlertStarted(rule.id, now, value)]
-    elif share < rule.release or not rule.active_at(now):
-        return replace(state, open_since=None), [AlertEnded(rule.id, now)]
-    return state, []
+    """The decision at one sample time, from the samples up to it: the rule kind's."""
+    return kind_of(rule.kind).decide(rule, state, samples, now)
 
 
 def evaluate(rule: RuleSpec, state: RuleState, sample: Sample) -> tuple[RuleState, list[AlertStarted | AlertEnded]]:
@@ -138,3 +160,6 @@ def evaluate(rule: RuleSpec, state: RuleState, sample: Sample) -> tuple[RuleStat
             events += new
     keep_from = samples[-1].ts - 2 * rule.duration_s - LATENESS_S  # bounded memory
     return replace(state, samples=tuple(s for s in samples if s.ts >= keep_from)), events
+
+
+from app.rules.kinds import kind_of  # noqa: E402 - the kinds use this module's types

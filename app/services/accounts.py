@@ -92,6 +92,7 @@ def signup(organisation: str, email: str, password: str, locale: str | None = No
     user.set_password(password)
     db.session.add_all([tenant, user])
     db.session.commit()
+    audit.record(tenant.id, user.id, "tenant.signed_up", "tenant", tenant.id, organisation=tenant.name, email=user.email)
     return tenant, user
 
 
@@ -226,6 +227,13 @@ def reset_password(user: User, password: str) -> User:
     return user
 
 
+def change_password(user: User, current: str, new: str) -> User:
+    """The user's own change: the current password first (a borrowed open session is not enough)."""
+    if not user.check_password(current):
+        raise ServiceError("wrong_password", "The current password is wrong.", status=403, fields={"current": "wrong"})
+    return update_user(user, password=new, actor_id=user.id)
+
+
 def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:
     ids = {int(s) for s in site_ids}
     sites = list(db.session.scalars(select(Site).where(Site.tenant_id == tenant_id, Site.id.in_(ids))))
@@ -330,6 +338,42 @@ def delete_user(user: User, actor: User) -> None:
     db.session.delete(user)
     db.session.commit()
     connections.revoke("user_removed", user_id=user_id)
+
+
+# Invitations -------------------------------------------------------------------------------------
+# An invited user is a user without a password yet; the invitation is a password-reset link. Its
+# language: the invitee's own when known (a resend after they chose one), else the inviter's (the
+# admin knows who they invite; the organisation has no language of its own).
+
+
+def is_pending(user: User) -> bool:
+    """Invited, and has not chosen a password yet."""
+    return not user.password_hash
+
+
+def mail_configured() -> bool:
+    """Whether e-mail leaves the server (app/infra/mail.py logs it instead when MAIL_SERVER is unset)."""
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def invitation_locale(user: User, inviter_locale: str | None) -> str:
+    languages = current_app.config["LANGUAGES"]
+    for locale in (user.locale, inviter_locale):
+        if locale in languages:
+            return locale
+    return languages[0]
+
+
+def note_invitation_resent(user: User, actor: User) -> None:
+    audit.record(user.tenant_id, actor.id, "user.invitation_resent", "user", user.id, email=user.email)
+
+
+def revoke_invitation(user: User, actor: User) -> None:
+    """Withdraws a pending invitation: the user goes, and every link sent with it dies."""
+    if not is_pending(user):
+        raise ServiceError("already_accepted", "This invitation was accepted already.", status=409)
+    audit.record(user.tenant_id, actor.id, "user.invitation_revoked", "user", user.id, commit=False, email=user.email)
+    delete_user(user, actor)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:

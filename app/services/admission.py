@@ -9,8 +9,33 @@ which keeps a tenant's queue, and so its cameras' latency, bounded under overloa
 from __future__ import annotations
 
 from flask import current_app
+from redis.commands.core import Script
 
-from app.infra.state import store
+from app.infra.state import PREFIX, RedisStore, store
+from app.services import camera_status
+
+# The admission of app/infra/state.py with the frame's counters in the same script: one Redis
+# round trip per frame for the queue cap, /metrics and the camera's status counts together.
+_ADMIT_COUNTED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local ttl = tonumber(ARGV[2])
+local full = 0
+for i = 1, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if full == 0 and redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2 + i]) then full = i end
+end
+if full == 0 then
+  for i = 1, 2 do
+    redis.call('ZADD', KEYS[i], now + ttl, ARGV[1])
+    redis.call('EXPIRE', KEYS[i], math.ceil(ttl) + 1)
+  end
+end
+redis.call('HINCRBY', KEYS[3], ARGV[5 + full], 1)
+redis.call('HINCRBY', KEYS[4], full == 0 and 'received' or 'refused', 1)
+redis.call('EXPIRE', KEYS[4], ARGV[8])
+return full
+"""
 
 
 def camera_key(camera_id: int) -> str:
@@ -21,17 +46,38 @@ def tenant_key(tenant_id: int) -> str:
     return f"inflight_tenant:{tenant_id}"
 
 
-def admit_frame(tenant_id: int, camera_id: int, frame_id: str) -> str | None:
+_scripts: dict[int, Script] = {}
+
+
+def _script(state: RedisStore) -> Script:
+    """The script registered once per client: EVALSHA sends its digest, not its text, per frame."""
+    script = _scripts.get(id(state))
+    if script is None:
+        script = _scripts[id(state)] = state.redis.register_script(_ADMIT_COUNTED)
+    return script
+
+
+def admit_frame(tenant_id: int, camera_id: int, frame_id: str, counted: bool = False) -> str | None:
     """None when the frame may be queued, else the refusal reason: ``busy`` (this camera already
-    has its frames waiting) or ``tenant_busy`` (its organisation has)."""
+    has its frames waiting) or ``tenant_busy`` (its organisation has). ``counted``: the outcome
+    is also counted (``frames_received`` or ``frames_rejected_<reason>``, and the camera's
+    received/refused status count), in the same Redis round trip."""
     cfg = current_app.config
     ttl = cfg["STALE_FRAME_S"] * 5 + 1  # a lost frame's place comes back well after it went stale
-    full = store().admit(
-        {camera_key(camera_id): cfg["MAX_FRAMES_IN_FLIGHT"], tenant_key(tenant_id): cfg["TENANT_MAX_IN_FLIGHT"]}, frame_id, ttl
-    )
-    if full is None:
-        return None
-    return "busy" if full == camera_key(camera_id) else "tenant_busy"
+    limits = {camera_key(camera_id): cfg["MAX_FRAMES_IN_FLIGHT"], tenant_key(tenant_id): cfg["TENANT_MAX_IN_FLIGHT"]}
+    state = store()
+    if counted and isinstance(state, RedisStore):
+        keys = [PREFIX + k for k in limits] + [PREFIX + "counters", PREFIX + camera_status.stats_key(camera_id)]
+        names = ("frames_received", "frames_rejected_busy", "frames_rejected_tenant_busy")
+        args = [frame_id, ttl, *limits.values(), *names, camera_status.TTL_S]
+        full = int(_script(state)(keys=keys, args=args))
+        return (None, "busy", "tenant_busy")[full]
+    full_key = state.admit(limits, frame_id, ttl)
+    reason = None if full_key is None else "busy" if full_key == camera_key(camera_id) else "tenant_busy"
+    if counted:
+        state.count(f"frames_rejected_{reason}" if reason else "frames_received")
+        camera_status.record(camera_id, "refused" if reason else "received")
+    return reason
 
 
 def release_frame(tenant_id: int, camera_id: int, frame_id: str) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.infra.state import store
+from app.infra.state import PREFIX, RedisStore, store
 from app.models import Camera, Observation
 
 TTL_S = 2 * 86400
@@ -24,6 +24,22 @@ def record(camera_id: int, outcome: str) -> None:
         store().tally(stats_key(camera_id), outcome, TTL_S)
     except Exception:  # noqa: BLE001 - statistics must not cost a frame
         pass
+
+
+def count_refusal(camera_id: int, code: str) -> None:
+    """A frame refused before admission: ``frames_rejected_<code>`` for /metrics and the camera's
+    refused count, in one round trip. Raises when the state store is down, as a counter does."""
+    state = store()
+    if isinstance(state, RedisStore):
+        key = PREFIX + stats_key(camera_id)
+        pipe = state.redis.pipeline(transaction=False)
+        pipe.hincrby(PREFIX + "counters", f"frames_rejected_{code}", 1)
+        pipe.hincrby(key, "refused", 1)
+        pipe.expire(key, TTL_S)
+        pipe.execute()
+        return
+    state.count(f"frames_rejected_{code}")
+    state.tally(stats_key(camera_id), "refused", TTL_S)
 
 
 def status_of(cameras: list[Camera]) -> dict[int, dict]:

@@ -292,7 +292,15 @@ def update_camera(
     db.session.commit()
     changed = {k: getattr(camera, k) for k, v in before.items() if getattr(camera, k) != v}
     if changed or stream_change:  # the source URL and credentials stay out of the trail
-        audit.record(camera.tenant_id, actor_id, "camera.changed", "camera", camera.id, source=stream_change or None, **changed)
+        audit.record(
+            camera.tenant_id,
+            actor_id,
+            "camera.changed",
+            "camera",
+            camera.id,
+            **changed,
+            **({"source": True} if stream_change else {}),
+        )
     if moved or fps is not None or enabled is not None or stream_change:
         revoke("camera_changed", camera_id=camera.id)  # open captures take the new site (rooms, rows) and rate at once
     return camera

@@ -76,6 +76,20 @@ def alert_rules(user: User | None = None) -> Select:
     return scoped(select(AlertRule), AlertRule, user)
 
 
+def alert_rules_by_id(user: User | None = None) -> list[AlertRule]:
+    return list(db.session.scalars(alert_rules(user).order_by(AlertRule.id)))
+
+
+def alert_history_names(user: User | None = None) -> dict[str, dict[int, object]]:
+    """The sites, cameras, rules and users an alert history page names, by id."""
+    return {
+        "sites": {s.id: s for s in db.session.scalars(sites(user))},
+        "cameras": {c.id: c for c in db.session.scalars(cameras(user))},
+        "rules": {r.id: r for r in db.session.scalars(alert_rules(user))},
+        "users": {u.id: u for u in db.session.scalars(users(user))},
+    }
+
+
 def webhooks(user: User | None = None) -> Select:
     return scoped(select(Webhook), Webhook, user)
 

@@ -12,6 +12,15 @@ from app.models import Site, Tenant
 from app.services.reports.pdf import font_dir
 
 
+def tracks_notice() -> str:
+    """The notice's sentence on anonymous tracks (the privacy page says the same)."""
+    return _(
+        "Faces are followed between frames only by their position in the picture, under a random code that is "
+        "forgotten a few seconds after the person leaves the view; the code never identifies anyone and cannot be "
+        "matched across cameras or days."
+    )
+
+
 def render_notice(site: Site, tenant: Tenant, language: str) -> bytes:
     from fpdf import FPDF
 
@@ -43,6 +52,7 @@ def render_notice(site: Site, tenant: Tenant, language: str) -> bytes:
             ),
             13,
         )
+        block(tracks_notice(), 13)
         block(str(CAVEAT), 13, gap=8)
         contact = tenant.privacy_contact or _("the reception desk")
         block(_("Questions, objections or requests about your data: %(contact)s", contact=contact), 14, bold=True)

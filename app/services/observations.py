@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.inference.labels import EMOTION_COLUMNS, EMOTIONS
 from app.inference.smoothing import frame_mean
-from app.models import Observation, ObservationRollup
+from app.models import Observation, ObservationRollup, TrackSpan
 from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S
 from app.timefmt import iso_utc
@@ -52,6 +52,9 @@ def record(
     try:
         db.session.flush()
         db.session.execute(rollup_upsert(obs, postgresql))
+        spans = track_span_upsert(obs, postgresql)
+        if spans is not None:
+            db.session.execute(spans)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -80,6 +83,39 @@ def rollup_upsert(obs: Observation, postgresql: bool):
     added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
     return stmt.on_conflict_do_update(
         index_elements=["camera_id", "slot"], set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)}
+    )
+
+
+def track_span_upsert(obs: Observation, postgresql: bool):
+    """Widen each face track's span to this frame (one statement for all the frame's tracks, or
+    None when no face carries a track id). Rows in track id order, so that two workers of one
+    camera lock them in the same order."""
+    ids = sorted({str(f["track_id"]) for f in obs.faces if isinstance(f, dict) and f.get("track_id")})
+    if not ids:
+        return None
+    rows = [
+        {
+            "tenant_id": obs.tenant_id,
+            "site_id": obs.site_id,
+            "camera_id": obs.camera_id,
+            "track_id": tid,
+            "first_seen": obs.ts,
+            "last_seen": obs.ts,
+            "frames": 1,
+        }
+        for tid in ids
+    ]
+    stmt = (pg_insert if postgresql else sqlite_insert)(TrackSpan).values(rows)
+    table = TrackSpan.__table__.c
+    # Frames of one camera may be stored out of order by its workers: min/max, not "latest".
+    least, greatest = (func.least, func.greatest) if postgresql else (func.min, func.max)
+    return stmt.on_conflict_do_update(
+        index_elements=["camera_id", "track_id"],
+        set_={
+            "first_seen": least(table.first_seen, stmt.excluded.first_seen),
+            "last_seen": greatest(table.last_seen, stmt.excluded.last_seen),
+            "frames": table.frames + 1,
+        },
     )
 
 

@@ -10,6 +10,7 @@ import json
 import logging
 import zipfile
 from datetime import UTC, datetime, timedelta
+from zoneinfo import available_timezones
 
 from sqlalchemy import JSON, Delete, delete, func, or_, select
 
@@ -26,6 +27,7 @@ from app.models import (
     Site,
     Tenant,
     TenantErasure,
+    TrackSpan,
     User,
     WebhookDelivery,
     user_sites,
@@ -81,6 +83,7 @@ def declare_purpose(site: Site, setting: str, purpose: str, actor_id: int | None
         analysis=analysis_refusal(setting, purpose, bool(site_tenant(site).outside_eu)) or "allowed",
     )
     db.session.commit()
+    revoke("site_purpose_declared", site_id=site.id)  # open captures re-check lawful use on their next frame
     return site
 
 
@@ -95,9 +98,15 @@ def update_settings(
     audit_retention_days: int | None = None,
     privacy_contact: str | None = None,
     outside_eu: bool | None = None,
+    timezone: str | None = None,
 ) -> Tenant:
-    """Retention periods, the privacy contact shown on notices, the outside-EU declaration."""
+    """Retention periods, the privacy contact shown on notices, the outside-EU declaration, the
+    organisation's time zone (where events of no site are shown)."""
     changes: dict = {}
+    if timezone is not None:
+        if timezone not in available_timezones():
+            raise ServiceError("validation_error", "Unknown time zone.", fields={"timezone": "invalid"})
+        changes["timezone"] = timezone
     if retention_days is not None:
         if not 1 <= retention_days <= 3650:
             raise ServiceError("validation_error", "Retention is 1 to 3650 days.", fields={"retention_days": "out_of_range"})
@@ -118,6 +127,8 @@ def update_settings(
     if changed:
         audit.record(tenant.id, actor_id, "privacy.settings", "tenant", tenant.id, commit=False, **changed)
     db.session.commit()
+    if "outside_eu" in changed:  # lawful use at every site changes: open captures re-check it
+        revoke("outside_eu_changed", tenant_id=tenant.id)
     return tenant
 
 
@@ -158,10 +169,10 @@ def _delete_in_batches(model, condition, batch: int) -> int:
 
 
 def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> dict[str, int]:
-    """Delete each tenant's observations, rollups and alerts older than its retention, and audit
+    """Delete each tenant's observations, rollups, track spans and alerts older than its retention, and audit
     entries older than the audit retention. Returns how many rows went."""
     now = now or utcnow()
-    done = {"observations": 0, "rollups": 0, "alerts": 0, "audit_entries": 0}
+    done = {"observations": 0, "rollups": 0, "track_spans": 0, "alerts": 0, "audit_entries": 0}
     for tenant in db.session.scalars(select(Tenant)).all():
         data_cutoff, audit_cutoff = _cutoffs(tenant, now)
         done["observations"] += _delete_in_batches(
@@ -174,6 +185,10 @@ def run_retention(now: datetime | None = None, batch: int = RETENTION_BATCH) -> 
         )
         db.session.commit()
         done["rollups"] += result.rowcount or 0
+        # Track spans go with the observations they summarise: once the track's last frame is past.
+        done["track_spans"] += _delete_in_batches(
+            TrackSpan, (TrackSpan.tenant_id == tenant.id) & (TrackSpan.last_seen < data_cutoff), batch
+        )
         stale = (WebhookDelivery.tenant_id == tenant.id) & WebhookDelivery.alert_id.in_(
             select(Alert.id).where(Alert.tenant_id == tenant.id, Alert.started_at < data_cutoff)
         )
@@ -199,13 +214,13 @@ def export_tables() -> dict[str, tuple[type, list[str]]]:
     """File stem: (model, columns) of each table exported whole, from the ``__export__`` that the
     organisation and each TenantOwned model declare (secrets are never declared). A model that
     declares ``()`` is not exported (rollups: sums of the exported observations); a paged one
-    (observations) streams as CSV, see :func:`paged_export_tables`."""
+    (observations) streams as CSV and JSON, see :func:`paged_export_tables`."""
     models = [Tenant, *(m for m in tenant_owned_models() if m.__export__ and not m.__export_paged__)]
     return {(getattr(m, "__export_file__", None) or m.__table__.name): (m, list(m.__export__)) for m in models}
 
 
 def paged_export_tables() -> dict[str, tuple[type, list[str]]]:
-    """The TenantOwned models exported page by page, as CSV only (observations)."""
+    """The TenantOwned models exported page by page, as CSV and JSON (observations)."""
     return {export_file(m): (m, list(m.__export__)) for m in tenant_owned_models() if m.__export__ and m.__export_paged__}
 
 
@@ -270,6 +285,8 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
         counts: dict[str, int] = {}
         for stem, (model, columns) in paged_export_tables().items():
             out, count, last_id = io.StringIO(), 0, 0
+            as_json = io.StringIO()  # the same rows as a JSON array, written page by page like the CSV
+            as_json.write("[")
             writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             while True:  # keyset pages: memory stays flat on large tenants
@@ -277,7 +294,12 @@ def export_tenant(tenant: Tenant, actor_id: int | None) -> bytes:
                 if not page:
                     break
                 writer.writerows({k: _paged_cell(model, k, v) for k, v in r.items()} for r in page)
-                count, last_id = count + len(page), page[-1]["id"]
+                for r in page:
+                    as_json.write(("," if count else "") + "\n" + json.dumps(r, ensure_ascii=False))
+                    count += 1
+                last_id = page[-1]["id"]
+            as_json.write("\n]\n")
+            add(f"{stem}.json", as_json.getvalue().encode(), count)
             add(f"{stem}.csv", out.getvalue().encode(), count)
             counts[stem] = count
         audit.record(

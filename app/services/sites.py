@@ -20,21 +20,26 @@ def _check(name: str | None, timezone: str | None) -> None:
         raise ServiceError("validation_error", "Unknown time zone.", fields={"timezone": "invalid"})
 
 
-def create_site(tenant_id: int, name: str, timezone: str = "Europe/Paris") -> Site:
+def create_site(tenant_id: int, name: str, timezone: str = "Europe/Paris", actor_id: int | None = None) -> Site:
     _check(name, timezone)
     site = Site(tenant_id=tenant_id, name=name.strip()[:120], timezone=timezone)
     db.session.add(site)
     db.session.commit()
+    audit.record(tenant_id, actor_id, "site.created", "site", site.id, name=site.name, timezone=site.timezone)
     return site
 
 
-def update_site(site: Site, name: str | None = None, timezone: str | None = None) -> Site:
+def update_site(site: Site, name: str | None = None, timezone: str | None = None, actor_id: int | None = None) -> Site:
     _check(name, timezone)
+    before = {"name": site.name, "timezone": site.timezone}
     if name is not None:
         site.name = name.strip()[:120]
     if timezone is not None:
         site.timezone = timezone
     db.session.commit()
+    changed = {k: getattr(site, k) for k, v in before.items() if getattr(site, k) != v}
+    if changed:  # a form saved unchanged is no event
+        audit.record(site.tenant_id, actor_id, "site.changed", "site", site.id, **changed)
     return site
 
 

@@ -64,6 +64,11 @@ NOT_LOOKUPS = {
 # manager, each GET is scanned for what they may not see; ids they take in the query string or
 # the body are tried in ARGUMENT_PROBES.
 NO_ID_ROUTES = {
+    "api.update_organisation": "the caller's own organisation",
+    "account.change_password": "the caller's own password",
+    "account.index": "the caller's own settings",
+    "account.preferences": "the caller's own settings",
+    "admin.onboarding_dismiss": "the admin's own tenant",
     "admin.alert_history": "A's alerts (filters probed)",
     "admin.audit_list": "A's audit trail",
     "admin.camera_create": "creates in A (site_id probed)",
@@ -535,7 +540,8 @@ def fresh(world: World, kind: str) -> int:
             a.tenant.call(
                 "POST",
                 "/api/v1/users",
-                json={"email": f"fresh-{uuid.uuid4().hex[:8]}@{a.domain}", "password": PASSWORD, "role": "staff"},
+                # Invited (no password yet): the invitation's resend and withdraw routes act on it too.
+                json={"email": f"fresh-{uuid.uuid4().hex[:8]}@{a.domain}", "role": "staff"},
             )
         )
     if kind == "rule":
@@ -1264,6 +1270,7 @@ IDS_WITHOUT_FOREIGN_KEY = {
     ("audit_entries", "target_id"): "the trail names what was deleted too; ids are never given again",
     ("tenant_erasures", "tenant_id"): "the erased tenant, on record",
     ("report_schedules", "recipient_ids"): "user ids in JSON: test_a_deleted_user_is_no_report_recipient",
+    ("track_spans", "track_id"): "a random opaque code of an anonymous face track, not a row of another table",
 }
 
 

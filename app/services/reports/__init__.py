@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, false, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.extensions import db
 from app.inference.labels import EMOTIONS
-from app.models import Alert, AlertRule, Camera, ObservationRollup, Site, Tenant
+from app.models import Alert, AlertRule, Camera, ObservationRollup, Site, Tenant, TrackSpan
 from app.models.base import utcnow
 from app.reporting.aggregate import SLOT_S, SlotRow, fold_slots
+from app.reporting.people import SpanRow, fold_people
 from app.reporting.periods import Period
-from app.reporting.sql import seconds_between
+from app.reporting.sql import epoch_bucket, seconds_between
 from app.timefmt import iso_utc
 
 COVERAGE_SLOT_S = 60  # a camera "was sending" during a minute in which one of its frames was analysed
@@ -136,6 +137,53 @@ def coverage_rows(scope: Scope, period: Period) -> dict[int, int]:
     return {camera_id: int(n or 0) for camera_id, n in db.session.execute(stmt)}
 
 
+def people_rows(scope: Scope, period: Period) -> list[SpanRow]:
+    """The period's track spans (those that overlap it in their site's zone), grouped by camera,
+    first and last slot and whole seconds in view: one grouped query, rows far fewer than tracks."""
+    t = TrackSpan
+    clauses = [and_(t.site_id.in_(ids), t.last_seen >= begin, t.first_seen < end) for ids, begin, end in _windows(scope, period)]
+    condition = and_(t.tenant_id == scope.tenant_id, or_(*clauses) if clauses else false())
+    if scope.camera_id is not None:
+        condition = and_(condition, t.camera_id == scope.camera_id)
+    first, last = epoch_bucket(t.first_seen, SLOT_S), epoch_bucket(t.last_seen, SLOT_S)
+    seconds = cast(func.round(seconds_between(t.last_seen, t.first_seen)), Integer)
+    stmt = (
+        select(t.site_id, t.camera_id, first, last, seconds, func.count())
+        .where(condition)
+        .group_by(t.site_id, t.camera_id, first, last, seconds)
+    )
+    return [SpanRow(int(a), int(b), int(c), int(d), int(e or 0), int(n)) for a, b, c, d, e, n in db.session.execute(stmt)]
+
+
+def people_section(scope: Scope, period: Period, cameras: list[Camera]) -> dict:
+    """People seen (distinct anonymous tracks) and median time in view, in all, per site, per
+    camera and per camera and local hour."""
+    bounds = {}
+    for ids, begin, end in _windows(scope, period):
+        for site_id in ids:
+            bounds[site_id] = (int(begin.timestamp()) // SLOT_S, int(end.timestamp()) // SLOT_S)
+    folded = fold_people(people_rows(scope, period), scope.zones, bounds)
+    none = {"people_seen": 0, "median_time_in_view_s": None}
+    return {
+        **folded["total"],
+        "sites": [
+            {"site_id": site_id, "name": scope.site_names.get(site_id, ""), **folded["per_site"].get(site_id, none)}
+            for site_id in sorted(scope.zones, key=lambda s: scope.site_names.get(s, ""))
+        ],
+        "cameras": [
+            {
+                "camera_id": c.id,
+                "camera": c.name,
+                "site_id": c.site_id,
+                **folded["per_camera"].get((c.site_id, c.id), none),
+            }
+            for c in cameras
+        ],
+        "hourly": folded["hourly"],
+        "_site_hourly": folded["site_hourly"],
+    }
+
+
 def alert_counts(scope: Scope, period: Period) -> list[dict]:
     """Alerts that started in the period, by rule and severity (offline alerts have no rule)."""
     stmt = (
@@ -195,6 +243,9 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
                 "share": round(min(1.0, sending / span), 4) if span else 0.0,
             }
         )
+    people = people_section(scope, period, cameras)
+    site_people = people.pop("_site_hourly")
+    none = {"people_seen": 0, "median_time_in_view_s": None}
     alerts = alert_counts(scope, period)
     severities: dict[str, int] = defaultdict(int)
     for row in alerts:
@@ -227,7 +278,13 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
             for site_id in sorted(folded["per_site"], key=lambda s: scope.site_names.get(s, ""))
         ],
         "site_hourly": [
-            {"site_id": site_id, "hour": hour.isoformat(), **t.as_dict()} for site_id, hour, t in folded["site_hourly"]
+            {
+                "site_id": site_id,
+                "hour": hour.isoformat(),
+                **t.as_dict(),
+                **site_people.get((site_id, hour.isoformat()), none),
+            }
+            for site_id, hour, t in folded["site_hourly"]
         ],
         "alerts": {
             "total": sum(severities.values()),
@@ -236,6 +293,7 @@ def build_report(scope: Scope, period: Period, now: datetime | None = None) -> d
             "time_to_ack": time_to_ack(scope, period),
         },
         "coverage": coverage,
+        "people": people,
     }
 
 

@@ -215,6 +215,24 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
         [30, 18, 20, *[14] * len(EMOTIONS)],
     )
 
+    people = report.get("people") or {"people_seen": 0, "median_time_in_view_s": None, "cameras": []}
+    heading(_("People seen"), 25)
+    line(
+        "    ".join(
+            (
+                _pair(_("People seen"), people["people_seen"]),
+                _pair(_("Median time in view"), _duration(people["median_time_in_view_s"])),
+            )
+        )
+    )
+    line(_("Anonymous tracks: a person seen by two cameras, or who comes back later, counts again."), 8)
+    table(
+        [_("Camera"), _("People seen"), _("Median time in view")],
+        [[c["camera"], c["people_seen"], _duration(c["median_time_in_view_s"])] for c in people["cameras"]]
+        or [[_("No camera"), "", ""]],
+        [80, 50, 50],
+    )
+
     heading(_("Alerts"), 25)
     ack = report["alerts"]["time_to_ack"]
     line(

@@ -1,0 +1,63 @@
+"""baseline: the camera's window mean exceeds its usual level for this weekday and hour by
+``threshold``. The usual level is learnt from the 15-minute rollups of at least ``min_weeks``
+past weeks (the caller puts it in the rule's context); without enough history the rule is silent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.rules import engine
+from app.rules.kinds import register
+from app.rules.kinds.base import Kind, Param
+from app.rules.kinds.rise import Rise, _mean
+
+SLOT_S = 900  # the rollups' 15-minute slots
+
+
+def learn_levels(rows: list[tuple[int, int, float]], timezone: str, min_weeks: int) -> dict[str, float]:
+    """ "weekday:hour" (site time) -> usual mean score, from rollup rows (slot, classified faces,
+    score sum of the rule's expression); an hour seen in fewer than ``min_weeks`` distinct weeks
+    has no level."""
+    zone = ZoneInfo(timezone)
+    weeks: dict[str, dict[tuple[int, int], list[float]]] = {}
+    for slot, classified, total in rows:
+        if not classified:
+            continue
+        local = datetime.fromtimestamp(slot * SLOT_S, zone)
+        key = f"{local.weekday()}:{local.hour}"
+        week = local.isocalendar()[:2]
+        sums = weeks.setdefault(key, {}).setdefault(week, [0.0, 0])
+        sums[0] += total
+        sums[1] += classified
+    return {
+        key: round(sum(s / n for s, n in by_week.values()) / len(by_week), 4)
+        for key, by_week in weeks.items()
+        if len(by_week) >= min_weeks
+    }
+
+
+def level_at(rule, now: float) -> float | None:
+    local = datetime.fromtimestamp(now, ZoneInfo(rule.timezone))
+    return (rule.context.get("levels") or {}).get(f"{local.weekday()}:{local.hour}")
+
+
+class Baseline(Kind):
+    name = "baseline"
+    params = (Param("min_weeks", 1, 52, 3, integer=True),)
+
+    sample = Rise.sample
+
+    def decide(self, rule, state, samples: list, now: float) -> tuple:
+        window, covered = engine.window_of(rule, samples, now)
+        mean, level = _mean(window), level_at(rule, now)
+        excess = mean - level if covered and mean is not None and level is not None else None
+        if state.open_since is None:
+            if excess is not None and excess >= rule.threshold and engine.may_open(rule, state, now):
+                return engine.opened(state, rule, now, round(mean, 4), {"usual_level": level, "excess": round(excess, 4)})
+        elif excess is None or excess < rule.threshold / 2 or not rule.active_at(now):
+            return engine.closed(state, rule, now)
+        return state, []
+
+
+register(Baseline())

@@ -1,0 +1,46 @@
+"""rise: the camera's mean score rises by at least ``threshold`` between two consecutive windows
+of ``duration_s`` (a sudden change, whatever the usual level)."""
+
+from __future__ import annotations
+
+from app.rules import engine
+from app.rules.kinds import register
+from app.rules.kinds.base import Kind
+from app.rules.registry import score_of
+
+
+def _mean(samples: list) -> float | None:
+    values = [s.value for s in samples if s.hit]  # hit: the frame had a classified face
+    return sum(values) / len(values) if values else None
+
+
+class Rise(Kind):
+    name = "rise"
+
+    def sample(self, rule, ts: float, faces: list[dict]) -> engine.Sample:
+        scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]
+        return engine.Sample(ts, bool(scored), round(sum(scored) / len(scored), 4) if scored else 0.0)
+
+    def change(self, rule, samples: list, now: float) -> tuple[float, float] | None:
+        """(previous mean, current mean) when both windows are covered, else None."""
+        d = rule.duration_s
+        if not samples or samples[0].ts > now - (1 + engine.COVERAGE) * d:
+            return None
+        current = [s for s in samples if now - d < s.ts <= now]
+        previous = [s for s in samples if now - 2 * d < s.ts <= now - d]
+        before, after = _mean(previous), _mean(current)
+        return None if before is None or after is None else (before, after)
+
+    def decide(self, rule, state, samples: list, now: float) -> tuple:
+        change = self.change(rule, samples, now)
+        rise = change[1] - change[0] if change else 0.0
+        if state.open_since is None:
+            if change and rise >= rule.threshold and engine.may_open(rule, state, now):
+                details = {"previous_mean": round(change[0], 4), "rise": round(rise, 4)}
+                return engine.opened(state, rule, now, round(change[1], 4), details)
+        elif rise < rule.threshold / 2 or not rule.active_at(now):
+            return engine.closed(state, rule, now)
+        return state, []
+
+
+register(Rise())

@@ -1,0 +1,41 @@
+"""Alerts: rules (rules.py), their evaluation on each observation and in the simulator
+(evaluation.py), an alert's lifecycle (lifecycle.py), the history query (history.py) and the
+alert e-mails (notifications.py). Callers keep using ``from app.services import alerts``."""
+
+from app.models import User
+from app.models.alert import RULE_FIELDS
+from app.services.alerts.evaluation import evaluate_observation, simulate
+from app.services.alerts.history import ALERT_STATUSES, alerts_query
+from app.services.alerts.lifecycle import OFFLINE, acknowledge, alert_dict, check_cameras, escalate_overdue
+from app.services.alerts.rules import (
+    KIND_FIELDS,
+    apply_kind,
+    delete_rule,
+    kind_fields,
+    rule_dict,
+    rules_for_camera,
+    save_rule,
+    spec_of,
+)
+
+__all__ = [
+    "ALERT_STATUSES",
+    "KIND_FIELDS",
+    "OFFLINE",
+    "RULE_FIELDS",
+    "User",
+    "acknowledge",
+    "alert_dict",
+    "alerts_query",
+    "apply_kind",
+    "check_cameras",
+    "delete_rule",
+    "escalate_overdue",
+    "evaluate_observation",
+    "kind_fields",
+    "rule_dict",
+    "rules_for_camera",
+    "save_rule",
+    "simulate",
+    "spec_of",
+]
