@@ -115,6 +115,8 @@ class Config:
     # e.g. "10.20.0.0/16" for an on-premises install; default empty: no server-side pulling, cameras
     # elsewhere are fed by the edge agent (emotiscan-agent) with a capture token.
     STREAM_SOURCES_ALLOW = [n.strip() for n in os.environ.get("STREAM_SOURCES_ALLOW", "").split(",") if n.strip()]
+    # The embedded mode pulls stream cameras in its web process; 0 when `make gateway` runs beside it.
+    EMBEDDED_GATEWAY = os.environ.get("EMBEDDED_GATEWAY", "1") != "0"
     # Fernet keys for secrets stored encrypted (webhook signing secrets), comma-separated: the first
     # encrypts, all decrypt (rotation: put a new key first). Unset: a key derived from SECRET_KEY.
     DATA_KEYS = [k.strip() for k in os.environ.get("DATA_KEYS", "").split(",") if k.strip()]

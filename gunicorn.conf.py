@@ -23,6 +23,7 @@ def post_worker_init(worker) -> None:
         from app.tasks.periodic import start_embedded_scheduler
 
         start_embedded_scheduler(app)
-        from app.gateway.coordinator import start_embedded_gateway
+        if app.config["EMBEDDED_GATEWAY"]:
+            from app.gateway.coordinator import start_embedded_gateway
 
-        start_embedded_gateway(app)  # stream cameras: pulled by this process, as `make gateway` does
+            start_embedded_gateway(app)  # stream cameras: pulled by this process, as `make gateway` does
