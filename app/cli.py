@@ -92,7 +92,9 @@ def _print_frame(frame_no: int, time_s: float, analysis, writer) -> None:
 
 
 @model_cli.command("train")
-@click.option("--data", default="../shared/fer2013", show_default=True, help="Folder with train/val .npz(.xz).")
+@click.option(
+    "--data", envvar="EMOTISCAN_DATA_FER", required=True, help="Folder with train/val .npz(.xz) (or EMOTISCAN_DATA_FER)."
+)
 @click.option("--epochs", default=120, show_default=True)
 @click.option("--out", default="instance/training", show_default=True)
 @click.option("--seed", default=1, show_default=True)

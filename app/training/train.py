@@ -35,7 +35,7 @@ from app.training.weights_io import load_weights_npz, save_weights_npz  # noqa: 
 class TrainConfig:
     """Everything that defines a run; saved next to the weights so that a run can be repeated."""
 
-    data_dir: str = "../shared/fer2013"
+    data_dir: str = ""  # the folder of the FER2013 splits: given on the command line
     out_dir: str = "instance/training"
     epochs: int = 120
     time_budget_s: float = 0.0  # > 0: fit the epoch count to this many seconds of training
@@ -274,7 +274,7 @@ def train(cfg: TrainConfig) -> dict:
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     d = TrainConfig()
-    p.add_argument("--data", dest="data_dir", default=d.data_dir)
+    p.add_argument("--data", dest="data_dir", required=True)
     p.add_argument("--out", dest="out_dir", default=d.out_dir)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--time-budget", dest="time_budget_s", type=float, default=d.time_budget_s)

@@ -2,7 +2,7 @@
 
 The machine takes at most 64 MiB of working tree: the images are stored as row differences
 before xz (8% smaller than the shared files), and ``unpack.py`` restores them exactly there.
-Usage: ``python scripts/gpu_train/pack.py ../shared/fer2013``, then download the wheels as the
+Usage: ``python scripts/gpu_train/pack.py DATA/fer2013``, then download the wheels as the
 device tool's README says (keras, namex, optree for CPython 3.12) into ``.gpu/whl``.
 """
 
