@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from pypdf import PdfReader
 
+from tests.images import decode_qr
+
 
 def login(client, email: str, password: str = "secret-pass-1") -> None:
     r = client.post("/auth/login", data={"email": email, "password": password})
@@ -22,8 +24,7 @@ def decoded_qr(pdf: bytes) -> str:
     pixels = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if pixels is None:  # raw bitmap: PIL gives it back
         pixels = np.array(image.image.convert("L"))
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
-    return text
+    return decode_qr(pixels)
 
 
 def sheet_text(pdf: bytes) -> str:

@@ -248,9 +248,14 @@
     if (item) { item.remove(); }
   }
 
+  // An alert never reopens: an "open" event or list that arrives after this screen saw it closed
+  // (the acknowledging screen's own answer can overtake events sent before it) is stale.
+  var closedIds = {};
   function showAlert(alert, quiet) {
     var open = openByCamera[alert.camera_id] = openByCamera[alert.camera_id] || {};
+    if (alert.status === "open" && closedIds[alert.id]) { return; }
     if (alert.status !== "open") {
+      closedIds[alert.id] = true;
       delete open[alert.id];
       removeAlert(alert.id);
       var done = null;
