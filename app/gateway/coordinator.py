@@ -8,9 +8,11 @@ gateway that dies are taken over when its leases expire (LEASE_S). In the embedd
 
 Every ``TICK_S`` the coordinator renews its leases; every ``POLL_S`` it reads the listing of
 enabled stream cameras, so that a camera added, disabled, deleted or given another source is
-noticed within seconds. One thread per pulled camera reads the source (app/streams/source.py),
-checks the source's address against STREAM_SOURCES_ALLOW at each connection, and hands each
-sampled frame, decoded, to ``intake.accept_frame`` (which encodes it to JPEG once, in memory).
+noticed within seconds. One thread per pulled camera reads the source (app/streams/source.py):
+at each connection it resolves the source's host once, checks every address against
+STREAM_SOURCES_ALLOW and connects to the checked address only (no second resolution, no
+redirect followed, as for webhooks), and hands each sampled frame, decoded, to
+``intake.accept_frame`` (which encodes it to JPEG once, in memory).
 Statuses go to ``set_stream_status``; nothing logged names credentials (``redact``).
 """
 
@@ -33,7 +35,7 @@ from app.services import cameras as camera_service
 from app.services import intake
 from app.services.cameras import StreamSource
 from app.services.errors import ServiceError
-from app.streams.source import Backoff, SourceSpec, Status, frames, redact
+from app.streams.source import Backoff, SourceError, SourceSpec, Status, frames, redact, require_capture_options
 
 log = logging.getLogger("emotiscan.gateway")
 
@@ -43,13 +45,10 @@ POLL_S = 2.0
 SAFETY_S = 1.0  # a puller stops feeding this long before its lease could expire by our clock
 STOPPING = ("camera_gone", "camera_disabled", "token_revoked")
 
-
-class SourceRefused(Exception):
-    """check_stream_source said no: the status shows why, and the gateway retries later."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+# FFmpeg follows HTTP redirects unless told not to, whatever address they name; RTSP over TCP only
+# (a UDP transport would send packets to ports the camera names). Process-wide, set before any
+# puller opens a capture; the operator's other options are kept.
+require_capture_options(rtsp_transport="tcp", max_redirects="0")
 
 
 class Puller(threading.Thread):
@@ -89,16 +88,19 @@ class Puller(threading.Thread):
         with self.app.app_context():
             camera_service.set_stream_status(self.source.id, state, error)
 
+    def _pin(self, spec: SourceSpec) -> str:
+        """The address to connect to, resolved and checked now (not only when the camera was
+        saved: the name may point elsewhere today); the connection goes to it and nowhere else."""
+        with self.app.app_context():
+            try:
+                return camera_service.check_stream_source(self.source.source_url)
+            except ServiceError as exc:
+                raise SourceError(exc.code, exc.message) from None
+
     def _on_status(self, status: Status) -> None:
         if self.stop_event.is_set():
             return
         if status.state == "connecting":
-            # Names resolve now, not only when the camera was saved: they may point elsewhere today.
-            with self.app.app_context():
-                try:
-                    camera_service.check_stream_source(self.source.source_url)
-                except ServiceError as exc:
-                    raise SourceRefused(f"{exc.code}: {exc.message}") from None
             self._set_status("connecting")
         elif status.state == "live":
             self._set_status("live")
@@ -131,12 +133,11 @@ class Puller(threading.Thread):
         spec = SourceSpec(self.source.source_url, username or None, password or None)
         while not self.stop_event.is_set():
             try:
-                for image, ts in frames(spec, lambda: self.session.fps, self.stop_event, self._on_status, backoff):
+                rate = lambda: self.session.fps  # noqa: E731 - read at each frame: a new rate applies at once
+                for image, ts in frames(spec, rate, self.stop_event, self._on_status, backoff, pin=self._pin):
                     if self._feed(image, ts) in STOPPING:
                         self.stop_event.set()  # the listing drops it too within POLL_S
                         break
-            except SourceRefused as exc:
-                self._set_status("unreachable", exc.message)
             except Exception as exc:  # noqa: BLE001 - one camera's failure never stops the gateway
                 # The type only: a library's message may quote the URL it was given.
                 log.error("camera %d: pulling failed (%s)", self.source.id, type(exc).__name__)

@@ -10,18 +10,27 @@ with capped, jittered exponential backoff, except the end of a file that is not 
 
 Credentials are put into the URL only when it is handed to FFmpeg; anything logged or reported
 goes through ``redact()``.
+
+A spec with an ``address`` (the gateway: the IP its caller resolved and checked against
+STREAM_SOURCES_ALLOW) is never resolved again and never redirected elsewhere: HTTP requests
+connect to that address (Host and TLS still name the URL's host) and follow no redirect; FFmpeg
+gets the address literal and no redirect (``max_redirects`` 0 for HTTP; RTSP, whose redirects
+FFmpeg always follows, goes through a local relay that connects to the address and ends the
+connection on a redirect answer). A redirect is reported as ``unreachable``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
+import selectors
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -34,6 +43,9 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
+from requests.adapters import HTTPAdapter  # noqa: E402
+from urllib3.connection import HTTPConnection, HTTPSConnection  # noqa: E402
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool  # noqa: E402
 
 # OpenCV's warnings may quote the URL it was given, credentials included: keep it quiet.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -58,13 +70,16 @@ class SourceSpec:
     username: str | None = None
     password: str | None = None
     loop: bool = False
+    # The checked IP address to connect to: the host is not resolved again and no redirect is
+    # followed (the gateway). None: resolved as usual, redirects of snapshot URLs followed (the agent).
+    address: str | None = None
 
     @property
     def kind(self) -> str:
         return source_kind(self.source)
 
     def __repr__(self) -> str:  # a spec printed by accident shows no password
-        return f"SourceSpec({redact(self.source)!r}, loop={self.loop})"
+        return f"SourceSpec({redact(self.source)!r}, loop={self.loop}, address={self.address!r})"
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,28 @@ def redact(source: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
+def _netloc(host: str, port: int | None) -> str:
+    return (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+
+
+def with_address(url: str, address: str) -> str:
+    """The URL with its host replaced by an IP address literal (user info and port kept)."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (userinfo + "@" if userinfo else "") + _netloc(address, parts.port)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def require_capture_options(**options: str) -> None:
+    """Force these FFmpeg options for every capture this process opens, keeping the operator's
+    other ones. OPENCV_FFMPEG_CAPTURE_OPTIONS is process-wide and read at each open: call this
+    before any capture thread starts."""
+    current = os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS", "")
+    pairs = dict(item.split(";", 1) for item in current.split("|") if ";" in item)
+    pairs.update(options)
+    os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = "|".join(f"{k};{v}" for k, v in pairs.items())
+
+
 def with_credentials(url: str, username: str | None, password: str | None) -> str:
     """The URL with user info for FFmpeg (percent-encoded, so that ':' or '@' in a password work)."""
     if not username and not password:
@@ -134,14 +171,25 @@ class Backoff:
         self.attempt = 0
 
 
-def _rtsp_probe(url: str, username: str | None) -> SourceError:
+def _rtsp_port(parts) -> int:
+    return parts.port or (322 if parts.scheme == "rtsps" else 554)
+
+
+def _redirected(url: str, what: str) -> SourceError:
+    # The Location is not quoted: it may carry a token of its own.
+    return SourceError(
+        UNREACHABLE, f"{redact(url)} answered a redirect ({what}); redirects are not followed: give the final address"
+    )
+
+
+def _rtsp_probe(url: str, username: str | None, address: str | None = None) -> SourceError:
     """Why OpenCV could not open an RTSP URL: FFmpeg says only that it failed. A DESCRIBE without
     credentials tells an absent server from one that wants (other) credentials or has no such stream."""
     parts = urlsplit(url)
-    port = parts.port or (322 if parts.scheme == "rtsps" else 554)
-    clean = urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
+    port = _rtsp_port(parts)
+    clean = urlunsplit(parts._replace(netloc=_netloc(parts.hostname or "", parts.port)))
     try:
-        with socket.create_connection((parts.hostname, port), timeout=5) as raw:
+        with socket.create_connection((address or parts.hostname, port), timeout=5) as raw:
             conn = (
                 ssl.create_default_context().wrap_socket(raw, server_hostname=parts.hostname) if parts.scheme == "rtsps" else raw
             )
@@ -159,14 +207,62 @@ def _rtsp_probe(url: str, username: str | None) -> SourceError:
         )
     if code in ("404", "415", "454"):
         return SourceError(NOT_VIDEO, f"{redact(url)} has no such stream (RTSP {code})")
+    if code.startswith("3"):
+        return _redirected(url, f"RTSP {code}")
     return SourceError(UNREACHABLE, f"{redact(url)} did not start a stream (RTSP {code or '?'})")
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connections to one IP address whatever the URL's host (which still names the Host header,
+    SNI and the certificate): the name the caller checked is not resolved again."""
+
+    def __init__(self, address: str):
+        self.address = address  # before HTTPAdapter.__init__, which builds the pool manager
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        address = self.address
+
+        class Pinned:
+            def _new_conn(self) -> socket.socket:
+                self._dns_host = address  # an address literal: create_connection queries no DNS
+                return super()._new_conn()
+
+        class HTTP(HTTPConnectionPool):
+            ConnectionCls = type("PinnedHTTPConnection", (Pinned, HTTPConnection), {})
+
+        class HTTPS(HTTPSConnectionPool):
+            ConnectionCls = type("PinnedHTTPSConnection", (Pinned, HTTPSConnection), {})
+
+        # A new dict: urllib3's default one is shared by every PoolManager of the process.
+        self.poolmanager.pool_classes_by_scheme = {"http": HTTP, "https": HTTPS}
+
+
+def _session(spec: SourceSpec) -> requests.Session:
+    session = requests.Session()
+    if spec.address is not None:
+        session.trust_env = False  # a proxy from the environment would connect in our stead
+        adapter = _PinnedAdapter(spec.address)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    return session
+
+
+def _get(session: requests.Session, spec: SourceSpec, **kwargs) -> requests.Response:
+    """A GET of the source; a redirect is an error for a pinned spec (it could lead anywhere)."""
+    auth = (spec.username or "", spec.password or "") if spec.username or spec.password else None
+    r = session.get(spec.source, auth=auth, allow_redirects=spec.address is None, **kwargs)
+    if 300 <= r.status_code < 400:
+        r.close()
+        raise _redirected(spec.source, f"HTTP {r.status_code}")
+    return r
 
 
 def _http_probe(spec: SourceSpec) -> str:
     """'snapshot' (one JPEG per GET) or 'stream' (MJPEG or a video over HTTP), or a SourceError."""
-    auth = (spec.username or "", spec.password or "") if spec.username or spec.password else None
     try:
-        with requests.get(spec.source, auth=auth, stream=True, timeout=(5, 8)) as r:
+        with _session(spec) as session, _get(session, spec, stream=True, timeout=(5, 8)) as r:
             if r.status_code in (401, 403):
                 raise SourceError(AUTH_FAILED, f"{redact(spec.source)} refused the credentials (HTTP {r.status_code})")
             if r.status_code >= 400:
@@ -179,6 +275,137 @@ def _http_probe(spec: SourceSpec) -> str:
     if kind.startswith(("multipart/", "video/", "application/octet-stream")) or not kind:
         return "stream"
     raise SourceError(NOT_VIDEO, f"{redact(spec.source)} is not a video ({kind})")
+
+
+class _RtspAnswers:
+    """The camera's side of an RTSP-over-TCP connection, read message by message: interleaved
+    packets (``$``, channel, length) pass, answers pass whole, and a redirect answer stops
+    everything (``refused`` says why)."""
+
+    MAX_HEAD = 64 * 1024
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.refused: str | None = None
+
+    def feed(self, data: bytes) -> bytes | None:
+        """The complete messages received so far, to forward; None when the connection must end."""
+        buf = self.buffer
+        buf += data
+        at = 0
+        while at < len(buf):
+            if buf[at] == 0x24:  # "$": an RTP or RTCP packet
+                if len(buf) - at < 4:
+                    break
+                end = at + 4 + int.from_bytes(buf[at + 2 : at + 4], "big")
+            else:
+                head_end = buf.find(b"\r\n\r\n", at)
+                if head_end < 0:
+                    if len(buf) - at > self.MAX_HEAD:
+                        self.refused = "not RTSP"
+                        return None
+                    break
+                lines = bytes(buf[at:head_end]).decode("latin-1").split("\r\n")
+                status = lines[0].split(" ")
+                if lines[0].startswith("RTSP/") and len(status) > 1 and status[1].startswith("3"):
+                    self.refused = f"RTSP {status[1][:3]}"
+                    return None
+                length = next(
+                    (v.strip() for k, _, v in (x.partition(":") for x in lines[1:]) if k.strip().lower() == "content-length"), "0"
+                )
+                if not length.isdigit():
+                    self.refused = "not RTSP"
+                    return None
+                end = head_end + 4 + int(length)
+            if end > len(buf):
+                break
+            at = end
+        out = bytes(buf[:at])
+        del buf[:at]
+        return out
+
+
+class _RtspRelay:
+    """A local port that FFmpeg opens instead of the camera (FFmpeg follows RTSP redirects with no
+    option to stop it). One connection, relayed to the checked address (TLS to the camera for
+    rtsps://, so that answers can be read); a redirect answer ends it before FFmpeg sees it."""
+
+    def __init__(self, address: str, port: int, tls_host: str | None):
+        upstream = socket.create_connection((address, port), timeout=5)  # an address literal: no DNS
+        if tls_host is not None:
+            context = ssl.create_default_context()  # FFmpeg does not verify cameras' certificates either
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            try:
+                upstream = context.wrap_socket(upstream, server_hostname=tls_host)
+            except (OSError, ValueError):
+                upstream.close()
+                raise
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(OPEN_TIMEOUT_MS / 1000 + 2)
+        self.port = self.listener.getsockname()[1]
+        self.answers = _RtspAnswers()
+        threading.Thread(target=self._serve, daemon=True, name="rtsp relay").start()
+
+    @property
+    def refused(self) -> str | None:
+        return self.answers.refused
+
+    def _serve(self) -> None:
+        try:
+            client, _ = self.listener.accept()
+        except OSError:  # FFmpeg never came
+            self.upstream.close()
+            return
+        finally:
+            self.listener.close()
+        # One thread for both ways: an SSL socket must not be read and written by two threads.
+        with client, self.upstream as upstream, selectors.DefaultSelector() as selector:
+            for sock in (client, upstream):
+                sock.settimeout(READ_TIMEOUT_MS / 1000 + 2)  # a peer that stops reading ends the relay
+                selector.register(sock, selectors.EVENT_READ)
+            while True:
+                pending = isinstance(upstream, ssl.SSLSocket) and upstream.pending()
+                try:
+                    ready = [upstream] if pending else [key.fileobj for key, _ in selector.select(1.0)]
+                    for sock in ready:
+                        try:
+                            data = sock.recv(65536)
+                        except ssl.SSLWantReadError:
+                            continue
+                        if not data:
+                            return
+                        if sock is client:
+                            upstream.sendall(data)
+                            continue
+                        out = self.answers.feed(data)
+                        if out is None:
+                            return
+                        client.sendall(out)
+                except (OSError, ValueError):
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _open_rtsp_pinned(spec: SourceSpec, params: list[int]) -> cv2.VideoCapture:
+    parts = urlsplit(spec.source)
+    try:
+        relay = _RtspRelay(spec.address, _rtsp_port(parts), parts.hostname if parts.scheme.lower() == "rtsps" else None)
+    except (OSError, ValueError) as exc:
+        raise SourceError(UNREACHABLE, f"cannot connect to {redact(spec.source)}: {type(exc).__name__}") from None
+    local = urlunsplit(("rtsp", f"127.0.0.1:{relay.port}", parts.path, parts.query, ""))
+    cap = cv2.VideoCapture(with_credentials(local, spec.username, spec.password), cv2.CAP_FFMPEG, params)
+    if cap.isOpened():
+        return cap
+    cap.release()
+    relay.close()
+    if relay.refused:
+        if relay.refused.startswith("RTSP 3"):
+            raise _redirected(spec.source, relay.refused)
+        raise SourceError(NOT_VIDEO, f"{redact(spec.source)} does not answer RTSP")
+    raise _rtsp_probe(spec.source, spec.username, spec.address)
 
 
 def open_capture(spec: SourceSpec) -> cv2.VideoCapture:
@@ -200,7 +427,10 @@ def open_capture(spec: SourceSpec) -> cv2.VideoCapture:
             raise SourceError(NOT_VIDEO, f"{spec.source} is not a video OpenCV can read")
         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
         return cap
-    cap = cv2.VideoCapture(with_credentials(spec.source, spec.username, spec.password), cv2.CAP_FFMPEG, params)
+    if kind == "rtsp" and spec.address is not None:
+        return _open_rtsp_pinned(spec, params)
+    url = spec.source if spec.address is None else with_address(spec.source, spec.address)  # HTTP: max_redirects 0
+    cap = cv2.VideoCapture(with_credentials(url, spec.username, spec.password), cv2.CAP_FFMPEG, params)
     if cap.isOpened():
         return cap
     cap.release()
@@ -235,6 +465,14 @@ class _Latest:
                 item, self.item = self.item, None
                 return item
             return self.error
+
+
+def _checked_literal(address: str) -> str:
+    """The pinned address, which must be an IP literal (a name would be resolved again)."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise SourceError(UNREACHABLE, "the checked address is not an IP address") from None
 
 
 def _interval(fps: float | Callable[[], float]) -> float:
@@ -275,25 +513,27 @@ def _read_capture(cap, spec: SourceSpec, fps, slot: _Latest, stop: threading.Eve
 
 
 def _read_snapshots(spec: SourceSpec, fps, slot: _Latest, stop: threading.Event, clock) -> None:
-    auth = (spec.username or "", spec.password or "") if spec.username or spec.password else None
-    session = requests.Session()
-    while not stop.is_set():
-        started = clock()
-        try:
-            r = session.get(spec.source, auth=auth, timeout=(5, 8))
-        except requests.RequestException as exc:
-            slot.fail(SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: {type(exc).__name__}"))
-            return
-        if r.status_code in (401, 403):
-            slot.fail(SourceError(AUTH_FAILED, f"{redact(spec.source)} refused the credentials (HTTP {r.status_code})"))
-            return
-        frame = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR) if r.status_code == 200 else None
-        if frame is None:
-            slot.fail(SourceError(NOT_VIDEO, f"{redact(spec.source)} did not answer an image (HTTP {r.status_code})"))
-            return
-        slot.put(frame, time.time())
-        if stop.wait(max(0.0, _interval(fps) - (clock() - started))):
-            return
+    with _session(spec) as session:
+        while not stop.is_set():
+            started = clock()
+            try:
+                r = _get(session, spec, timeout=(5, 8))
+            except SourceError as exc:
+                slot.fail(exc)
+                return
+            except requests.RequestException as exc:
+                slot.fail(SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: {type(exc).__name__}"))
+                return
+            if r.status_code in (401, 403):
+                slot.fail(SourceError(AUTH_FAILED, f"{redact(spec.source)} refused the credentials (HTTP {r.status_code})"))
+                return
+            frame = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR) if r.status_code == 200 else None
+            if frame is None:
+                slot.fail(SourceError(NOT_VIDEO, f"{redact(spec.source)} did not answer an image (HTTP {r.status_code})"))
+                return
+            slot.put(frame, time.time())
+            if stop.wait(max(0.0, _interval(fps) - (clock() - started))):
+                return
 
 
 def frames(
@@ -303,11 +543,14 @@ def frames(
     on_status: StatusCallback | None = None,
     backoff: Backoff | None = None,
     clock: Callable[[], float] = time.monotonic,
+    pin: Callable[[SourceSpec], str] | None = None,
 ) -> Iterator[tuple[np.ndarray, float]]:
     """Sampled frames of the source, newest first, until ``stop`` is set or a file ends.
 
     ``fps`` may be a callable (the rate the server asks for may change while streaming).
     ``ts`` is the wall-clock time (s) at which the frame was taken from the source.
+    ``pin``, called before each connection, resolves and checks the source's host and returns the
+    IP address to connect to (see ``SourceSpec.address``), or raises a SourceError (retried).
     """
     backoff = backoff or Backoff()
     report = on_status or (lambda status: None)
@@ -315,10 +558,11 @@ def frames(
         report(Status("connecting"))
         slot, reader_stop = _Latest(), threading.Event()
         try:
-            if spec.kind == "http" and _http_probe(spec) == "snapshot":
-                target, args = _read_snapshots, (spec, fps, slot, reader_stop, clock)
+            conn = replace(spec, address=_checked_literal(pin(spec))) if pin else spec
+            if conn.kind == "http" and _http_probe(conn) == "snapshot":
+                target, args = _read_snapshots, (conn, fps, slot, reader_stop, clock)
             else:
-                target, args = _read_capture, (open_capture(spec), spec, fps, slot, reader_stop, clock)
+                target, args = _read_capture, (open_capture(conn), conn, fps, slot, reader_stop, clock)
         except SourceError as exc:
             error = exc
         else:

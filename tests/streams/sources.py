@@ -15,8 +15,10 @@ PASSWORD = "Gw-s3cret-cam-pw"
 class Snapshots(BaseHTTPRequestHandler):
     jpeg = face_jpeg("deepface_img1.jpg")
     expected = "Basic " + base64.b64encode(f"viewer:{PASSWORD}".encode()).decode()
+    served: list[str]  # the paths asked for, per server (SnapshotServer gives each its own list)
 
     def do_GET(self):  # noqa: N802 - http.server's name
+        self.served.append(self.path)
         if self.path.startswith("/page"):
             body, kind = b"<html><body>login</body></html>", "text/html"
         elif self.headers.get("Authorization") != self.expected:
@@ -38,7 +40,8 @@ class Snapshots(BaseHTTPRequestHandler):
 
 class SnapshotServer:
     def __init__(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Snapshots)
+        self.served: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Served", (Snapshots,), {"served": self.served}))
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
