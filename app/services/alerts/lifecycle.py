@@ -70,17 +70,24 @@ OFFLINE = "camera_offline"
 
 
 def check_cameras(offline_after_s: float, now: datetime | None = None) -> tuple[list[Alert], list[Alert]]:
-    """Raise an alert for each camera that stopped sending while one of its rules is active (it
-    sent within the last day, so that retired tablets do not ring), and resolve it when the
-    camera is back. Returns (raised, resolved)."""
+    """Raise an alert for each enabled camera that stopped sending while one of its rules is
+    active (it sent within the last day, so that retired tablets do not ring), and resolve it when
+    the camera is back, or disabled (silent on purpose, of any kind). Returns (raised, resolved)."""
     now = now or utcnow()
     raised, resolved = [], []
     open_offline = {
         a.camera_id: a for a in db.session.scalars(select(Alert).where(Alert.emotion == OFFLINE, Alert.resolved_at.is_(None)))
     }
     rules = list(db.session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True))))
+    disabled = db.session.scalars(select(Camera.id).where(Camera.id.in_(list(open_offline)), Camera.enabled.is_(False)))
+    for camera_id in list(disabled):
+        alert = open_offline.pop(camera_id)
+        alert.resolved_at, alert.status = now, "resolved"
+        resolved.append(alert)
     cameras = db.session.scalars(
-        select(Camera).where(Camera.last_seen_at.is_not(None), Camera.last_seen_at >= now - timedelta(days=1))
+        select(Camera).where(
+            Camera.enabled.is_(True), Camera.last_seen_at.is_not(None), Camera.last_seen_at >= now - timedelta(days=1)
+        )
     )
     for camera in cameras:
         silent = now - camera.last_seen_at > timedelta(seconds=offline_after_s)
