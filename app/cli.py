@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``, ``users unlock``."""
+"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``, ``users unlock``,
+``keys reencrypt``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from app.extensions import db
 
 model_cli = AppGroup("model", help="Train and evaluate the expression classifier.")
 users_cli = AppGroup("users", help="Operator tasks on user accounts.")
+keys_cli = AppGroup("keys", help="Keys of the secrets encrypted at rest (DATA_KEYS).")
+REENCRYPT_BATCH = 500
 
 
 @click.command("demo")
@@ -176,8 +179,57 @@ def unlock_command(email: str) -> None:
     click.echo(f"{user.email} unlocked." if was_locked else f"{user.email} was not locked; failure counts reset.")
 
 
+def _encrypted_columns() -> tuple:
+    """(label, model, column) of every secret stored encrypted under DATA_KEYS."""
+    from app.models import Camera, Webhook
+
+    return (("stream credentials", Camera, Camera.credentials), ("webhook secrets", Webhook, Webhook.secret))
+
+
+@keys_cli.command("reencrypt")
+def reencrypt_command() -> None:
+    """Encrypt every secret at rest (stream cameras' credentials, webhook signing secrets) under
+    the first key of DATA_KEYS. Run it after putting a new key first; once it reports nothing
+    unreadable, the old keys may leave DATA_KEYS."""
+    from cryptography.fernet import InvalidToken
+    from sqlalchemy import update
+
+    from app.infra.secrets import reencrypt
+
+    unreadable_total = 0
+    for label, model, column in _encrypted_columns():
+        done = unreadable = 0
+        rows = db.session.execute(select(model.id, column).where(column.is_not(None), column != "").order_by(model.id)).all()
+        for i, (row_id, stored) in enumerate(rows, 1):
+            try:
+                fresh = reencrypt(stored)
+            except (InvalidToken, ValueError):
+                unreadable += 1
+                click.echo(f"{model.__tablename__} {row_id}: no key of DATA_KEYS decrypts its {label}", err=True)
+                continue
+            # Written only if unchanged since read: a value saved meanwhile is under the first key already.
+            result = db.session.execute(
+                update(model)
+                .where(model.id == row_id, column == stored)
+                .values({column.key: fresh})
+                .execution_options(synchronize_session=False)
+            )
+            done += result.rowcount
+            if i % REENCRYPT_BATCH == 0:
+                db.session.commit()
+        db.session.commit()
+        click.echo(f"{label}: {done} re-encrypted under the first key, {unreadable} unreadable")
+        unreadable_total += unreadable
+    if unreadable_total:
+        raise click.ClickException(
+            f"{unreadable_total} value(s) could not be decrypted: keep the key that wrote them in DATA_KEYS, "
+            "or have them entered again"
+        )
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(analyze_command)
     app.cli.add_command(model_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(keys_cli)
