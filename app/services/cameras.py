@@ -127,12 +127,20 @@ def check_stream_source(url: str) -> str:
     return addresses[0]
 
 
+def _masked_query(query: str) -> str:
+    """Query parameters with their values hidden: cameras take passwords and tokens there
+    (``?pwd=``, ``?password=``, ``?token=``), and their names vary."""
+    parts = (p for p in re.split(r"[&;]", query) if p)
+    return "&".join(p.partition("=")[0] + "=***" if "=" in p else "***" for p in parts)  # a bare ?token too
+
+
 def public_source_url(url: str | None) -> str | None:
-    """The URL as the API shows it: never a user name or password, even from a row written by hand."""
+    """The URL as the API shows it: never a user name or password, even from a row written by
+    hand, nor the values of its query parameters (a PATCH gives the whole URL again)."""
     if not url:
         return None
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, ""))
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, _masked_query(parts.query), ""))
 
 
 def _credentials(username: str | None, password: str | None) -> str | None:
@@ -348,6 +356,7 @@ def _redact(text: str, camera: Camera) -> str:
     for value in sorted(secrets_, key=len, reverse=True):
         text = text.replace(value, "***")
     text = re.sub(r"(?<=://)[^/@\s]*@", "", text)  # userinfo of any URL in the text
+    text = re.sub(r"(://[^\s?#]*\?)([^\s#]*)", lambda m: m.group(1) + _masked_query(m.group(2)), text)  # query values
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text).strip()[:MAX_ERROR]
 
 

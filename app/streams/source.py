@@ -22,8 +22,10 @@ connection on a redirect answer). A redirect is reported as ``unreachable``.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import random
+import re
 import selectors
 import socket
 import ssl
@@ -32,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # RTSP over TCP: UDP loses packets behind NAT and firewalls, and an agent connects out. Set before
 # cv2 reads it (at each open); an operator's own value wins.
@@ -49,6 +51,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool  # no
 
 # OpenCV's warnings may quote the URL it was given, credentials included: keep it quiet.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+# urllib3 logs each request's path and query at DEBUG, where cameras take passwords (?pwd=).
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 UNREACHABLE, AUTH_FAILED, NOT_VIDEO, ENDED = "unreachable", "auth_failed", "not_video", "ended"
 OPEN_TIMEOUT_MS = 8000
@@ -115,7 +119,8 @@ def redact(source: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = ("***@" if parts.username or parts.password else "") + host + (f":{parts.port}" if parts.port else "")
-    query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)])
+    params = (p for p in re.split(r"[&;]", parts.query) if p)
+    query = "&".join(p.partition("=")[0] + "=***" if "=" in p else "***" for p in params)  # a bare ?token too
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
