@@ -68,7 +68,10 @@ def _simulate(form: RuleForm) -> list[dict]:
     target_site = camera.site if camera is not None else site
     camera_ids = [camera.id] if camera is not None else [c.id for c in target_site.cameras]
     # Each moment carries the site's zone: the page shows it in that zone, labelled.
-    return [dict(e, zone=target_site.timezone) for e in alerts.simulate(rule, target_site.timezone, camera_ids, 4)]
+    return [
+        dict(e, zone=target_site.timezone, explain=alerts.explain_details(rule.kind, e.get("details")))
+        for e in alerts.simulate(rule, target_site.timezone, camera_ids, 4)
+    ]
 
 
 def _try(form: RuleForm) -> list[dict] | None:
@@ -100,6 +103,7 @@ def rules_list():
     return render_template(
         "admin/rules.html",
         rules=rules,
+        descriptions={r.id: alerts.describe_rule(r) for r in rules},
         form=form,
         presets=PRESETS,
         simulation=simulation,

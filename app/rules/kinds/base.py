@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.labels import EMOTION_WORDS
+
+
+def emotion_words(emotion: str) -> str:
+    """The expression's short lower-case word in the reader's language ("joie")."""
+    return str(EMOTION_WORDS.get(emotion, emotion))
+
+
+def points(value: float) -> int:
+    """A score difference 0..1 as percentage points."""
+    return round(value * 100)
+
 
 @dataclass(frozen=True)
 class Param:
@@ -55,6 +67,23 @@ class Kind:
         return {p.name: p.json_schema() for p in self.params}
 
     def sample(self, rule, ts: float, faces: list[dict]):  # noqa: ANN201 - engine.Sample
+        raise NotImplementedError
+
+    # Words, in the reader's language (called inside a request or a forced locale). Each kind says
+    # what it watches in its own terms, so that adding a kind stays one module.
+
+    def describe(self, rule) -> str:
+        """The rule's condition as a short phrase (the rules list). ``rule``: anything with the
+        rule's fields (a stored AlertRule or a RuleSpec) and its ``params``."""
+        raise NotImplementedError
+
+    def explain(self, details: dict | None) -> str:
+        """An alert's kind-specific details as a phrase (simulator lines, e-mails); "" when none."""
+        return ""
+
+    def alert_text(self, emotion: str, value: float, details: dict | None) -> str:
+        """What an alert of this kind says happened, e.g. "joy above the rule's threshold (72 %)"
+        (``emotion`` already in words, ``value`` the alert's score 0..1)."""
         raise NotImplementedError
 
     def decide(self, rule, state, samples: list, now: float) -> tuple:

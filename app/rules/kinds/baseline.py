@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
+from app.numformat import number
 from app.rules import engine
 from app.rules.kinds import register
-from app.rules.kinds.base import Kind, Param
+from app.rules.kinds.base import Kind, Param, emotion_words, points
 from app.rules.kinds.rise import Rise, _mean
 
 SLOT_S = 900  # the rollups' 15-minute slots
@@ -47,6 +50,33 @@ class Baseline(Kind):
     params = (Param("min_weeks", 1, 52, 3, integer=True),)
 
     sample = Rise.sample
+
+    def describe(self, rule) -> str:
+        return gettext(
+            "%(emotion)s: %(threshold)s above its usual level for the weekday and hour, over %(seconds)d s "
+            "(once %(weeks)d past weeks are recorded)",
+            emotion=emotion_words(rule.emotion),
+            threshold=number(rule.threshold),
+            seconds=rule.duration_s,
+            weeks=(rule.params or {}).get("min_weeks", self.params[0].default),
+        )
+
+    def explain(self, details: dict | None) -> str:
+        if not details or details.get("usual_level") is None:
+            return ""
+        return gettext(
+            "%(excess)d points above its usual %(level)d %%",
+            excess=points(details["excess"]),
+            level=points(details["usual_level"]),
+        )
+
+    def alert_text(self, emotion: str, value: float, details: dict | None) -> str:
+        return gettext(
+            "%(emotion)s at %(value)d %%, above its usual level for this hour (%(change)s)",
+            emotion=emotion,
+            value=round(value * 100),
+            change=self.explain(details) or "?",
+        )
 
     def decide(self, rule, state, samples: list, now: float) -> tuple:
         window, covered = engine.window_of(rule, samples, now)

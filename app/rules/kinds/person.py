@@ -4,9 +4,12 @@ take turns never add up to one alert. The alert carries the track id and the fac
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from app.numformat import number, percent
 from app.rules import engine
 from app.rules.kinds import register
-from app.rules.kinds.base import Kind
+from app.rules.kinds.base import Kind, emotion_words
 from app.rules.registry import score_of
 
 
@@ -30,6 +33,27 @@ class Person(Kind):
         )
         value = max((t[1] for t in tracks), default=0.0)
         return engine.Sample(ts, value >= rule.threshold, value, tracks)
+
+    def describe(self, rule) -> str:
+        return gettext(
+            "%(emotion)s: one person above %(threshold)s for %(seconds)d s (%(share)s of their frames)",
+            emotion=emotion_words(rule.emotion),
+            threshold=number(rule.threshold),
+            share=percent(rule.min_share),
+            seconds=rule.duration_s,
+        )
+
+    def explain(self, details: dict | None) -> str:
+        track = (details or {}).get("track_id")
+        return gettext("anonymous track %(track)s", track=track) if track else ""
+
+    def alert_text(self, emotion: str, value: float, details: dict | None) -> str:
+        return gettext(
+            "one person's %(emotion)s above the rule's threshold (%(value)d %%, %(track)s)",
+            emotion=emotion,
+            value=round(value * 100),
+            track=self.explain(details) or "?",
+        )
 
     def _share(self, rule, frames: list) -> float:
         return sum(score >= rule.threshold for _, score, _ in frames) / len(frames) if frames else 0.0

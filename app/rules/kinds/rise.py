@@ -3,9 +3,12 @@ of ``duration_s`` (a sudden change, whatever the usual level)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from app.numformat import number
 from app.rules import engine
 from app.rules.kinds import register
-from app.rules.kinds.base import Kind
+from app.rules.kinds.base import Kind, emotion_words, points
 from app.rules.registry import score_of
 
 
@@ -20,6 +23,29 @@ class Rise(Kind):
     def sample(self, rule, ts: float, faces: list[dict]) -> engine.Sample:
         scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]
         return engine.Sample(ts, bool(scored), round(sum(scored) / len(scored), 4) if scored else 0.0)
+
+    def describe(self, rule) -> str:
+        return gettext(
+            "%(emotion)s: the camera's mean rises by %(threshold)s or more between two %(seconds)d s windows",
+            emotion=emotion_words(rule.emotion),
+            threshold=number(rule.threshold),
+            seconds=rule.duration_s,
+        )
+
+    def explain(self, details: dict | None) -> str:
+        if not details or details.get("rise") is None:
+            return ""
+        return gettext(
+            "up %(rise)d points from %(previous)d %%", rise=points(details["rise"]), previous=points(details["previous_mean"])
+        )
+
+    def alert_text(self, emotion: str, value: float, details: dict | None) -> str:
+        return gettext(
+            "%(emotion)s rose suddenly to %(value)d %% (%(change)s)",
+            emotion=emotion,
+            value=round(value * 100),
+            change=self.explain(details) or "?",
+        )
 
     def change(self, rule, samples: list, now: float) -> tuple[float, float] | None:
         """(previous mean, current mean) when both windows are covered, else None."""

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from app.numformat import number, percent
 from app.rules import engine
 from app.rules.kinds import register
-from app.rules.kinds.base import Kind
+from app.rules.kinds.base import Kind, emotion_words
 from app.rules.registry import score_of
 
 
@@ -16,6 +19,18 @@ class Share(Kind):
         scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]
         value = max(scored, default=0.0)
         return engine.Sample(ts, len(scored) >= rule.min_faces and value >= rule.threshold, round(value, 4))
+
+    def describe(self, rule) -> str:
+        return gettext(
+            "%(emotion)s: any face above %(threshold)s in %(share)s of the frames of %(seconds)d s",
+            emotion=emotion_words(rule.emotion),
+            threshold=number(rule.threshold),
+            share=percent(rule.min_share),
+            seconds=rule.duration_s,
+        )
+
+    def alert_text(self, emotion: str, value: float, details: dict | None) -> str:
+        return gettext("%(emotion)s above the rule's threshold (%(value)d %%)", emotion=emotion, value=round(value * 100))
 
     def decide(self, rule, state, samples: list, now: float) -> tuple:
         window, covered = engine.window_of(rule, samples, now)

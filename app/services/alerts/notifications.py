@@ -9,9 +9,11 @@ from sqlalchemy import select
 from app import jobs
 from app.extensions import db
 from app.infra.mail import send_mail
-from app.models import Camera, User
+from app.models import AlertRule, Camera, Site, User
 from app.models.tenancy import get_owned
+from app.rules.kinds import kind_of
 from app.tenancy import allowed_site_ids
+from app.timefmt import local_time
 
 
 def recipients(tenant_id: int, site_id: int, managers: bool = False) -> list[User]:
@@ -21,13 +23,25 @@ def recipients(tenant_id: int, site_id: int, managers: bool = False) -> list[Use
     return [u for u in db.session.scalars(stmt) if (allowed_site_ids(u) is None or site_id in allowed_site_ids(u))]
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = False) -> int:
     """Send one e-mail per recipient; returns how many were sent."""
     camera = get_owned(Camera, alert.get("camera_id"), tenant_id)
+    site = camera.site if camera else get_owned(Site, site_id, tenant_id)
+    # The alert's time as the site's wall clock, labelled with its zone, as every page shows it.
+    zone = site.timezone if site else None
     kind = alert["emotion"]  # a variable, so that the extractor does not take the key for a message
+    # The rule's kind words what happened: a rise or an unusual level is not "above the threshold".
+    rule = get_owned(AlertRule, alert.get("rule_id"), tenant_id) if alert.get("rule_id") else None
+    rule_kind = kind_of(rule.kind if rule is not None else None)
     sent = 0
     for user in recipients(tenant_id, site_id, managers=escalation):
-        with force_locale(user.locale or "fr"):
+        locale = user.locale or "fr"
+        started = local_time(alert["started_at"], zone, locale, "medium")
+        with force_locale(locale):
             subject = gettext(
                 "EmotiScan alert: %(emotion)s at %(camera)s", emotion=gettext(kind), camera=camera.name if camera else "?"
             )
@@ -36,10 +50,9 @@ def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = Fa
             if escalation:
                 subject = gettext("Not acknowledged:") + " " + subject
             body = gettext(
-                "%(emotion)s above the rule's threshold (%(value)d %%) since %(time)s at %(camera)s (%(site)s).",
-                emotion=gettext(kind),
-                value=round(alert["value"] * 100),
-                time=alert["started_at"],
+                "%(what)s since %(time)s at %(camera)s (%(site)s).",
+                what=_capitalised(rule_kind.alert_text(gettext(kind), alert["value"] or 0.0, alert.get("details"))),
+                time=started,
                 camera=camera.name if camera else "?",
                 site=camera.site.name if camera else "?",
             )
@@ -48,7 +61,7 @@ def email_alert(tenant_id: int, site_id: int, alert: dict, escalation: bool = Fa
                     "The camera %(camera)s (%(site)s) has sent nothing since %(time)s, during its active hours.",
                     camera=camera.name if camera else "?",
                     site=camera.site.name if camera else "?",
-                    time=alert["started_at"],
+                    time=started,
                 )
             body += "\n" + current_app.config["PUBLIC_URL"] + "/live"
         sent += send_mail(user.email, subject, body)

@@ -92,6 +92,16 @@ def delete_rule(rule: AlertRule, actor_id: int | None = None) -> None:
     db.session.commit()
 
 
+def describe_rule(rule: AlertRule) -> str:
+    """The rule's condition in the reader's language, in its kind's own terms."""
+    return kind_of(rule.kind).describe(rule)
+
+
+def explain_details(kind: str | None, details: dict | None) -> str:
+    """An alert's kind-specific details in words ("anonymous track …", "up 35 points from 10 %")."""
+    return kind_of(kind).explain(details) if details else ""
+
+
 def spec_of(rule: AlertRule, timezone: str, context: dict | None = None) -> RuleSpec:
     """The engine's rule; a rule without a kind (an unsaved one) is a share rule."""
     return RuleSpec(
