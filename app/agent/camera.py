@@ -72,8 +72,16 @@ class AgentCamera:
         sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
         name = self.config.name
 
+        greeted = []  # this connection's first "ready" came
+
         def on_ready(info):
-            self.server_fps = float(info.get("fps") or 0) or None
+            # Sent at connect, and again when the camera's rate or site changes: frames() reads
+            # fps() at each sample, so the new rate applies from the next frame.
+            before, self.server_fps = self.server_fps, float(info.get("fps") or 0) or None
+            if greeted:
+                if self.server_fps != before:
+                    log.info("%s: the server asks for %.1f frames/s now", name, self.fps())
+                return
             log.info(
                 "%s: connected as camera %s (%s, site %s) at %.1f frames/s",
                 name,
@@ -84,6 +92,7 @@ class AgentCamera:
             )
             if info.get("refusal"):
                 log.warning("%s: the server refuses analysis at this site (%s)", name, info["refusal"])
+            greeted.append(True)
             self.ready.set()
 
         def on_revoked(data=None):

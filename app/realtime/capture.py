@@ -1,5 +1,9 @@
 """Namespace /capture: a camera browser (or the edge agent) sends JPEG frames; each gets an
-acknowledgement. The checks and the dispatch live in app/services/intake.py; this is the adapter."""
+acknowledgement. The checks and the dispatch live in app/services/intake.py; this is the adapter.
+
+"ready" tells the client its camera, site and rate at connect, and again with the first
+acknowledgement after the rate or site changed (an admin's edit reaches the connection's intake
+session at once): the agent and the capture page then sample at the new rate."""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 
 from app.extensions import end_db_session
 from app.infra.state import store
+from app.models import Camera
 from app.realtime.access import registry, subscriber
 from app.realtime.guard import guard
-from app.services.cameras import camera_for_token
+from app.services.cameras import camera_for_token, camera_of_capture
 from app.services.intake import IntakeSession, accept_frame
 from app.services.privacy import site_refusal
 from app.tasks import dispatch as _dispatch  # noqa: F401 - registers the frame sender with app.jobs
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # A /capture socket's state is the intake session: the token it connected with and its rate limiter.
 CaptureSession = IntakeSession
+# What each socket of this process was last told in "ready": (fps, site_id).
+_announced: dict[str, tuple[int, int]] = {}
 
 
 def connected_cameras() -> int:
@@ -42,6 +49,18 @@ def client_timestamp(value: object) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) and 0 <= value < 1e13 else None
+
+
+def ready_message(camera: Camera) -> dict:
+    """The "ready" event: which camera and site this is, the rate to send at, and a lawful-use refusal."""
+    return {
+        "camera_id": camera.id,
+        "site_id": camera.site_id,
+        "name": camera.name,
+        "site_name": camera.site.name,
+        "fps": camera.fps,
+        "refusal": site_refusal(camera.site),
+    }
 
 
 class CaptureNamespace(Namespace):
@@ -59,21 +78,13 @@ class CaptureNamespace(Namespace):
         registry.add_capture(request.sid, session)
         guard.authenticated(request.sid, "/capture")
         join_room(camera_room(camera.id))
-        emit(
-            "ready",
-            {
-                "camera_id": camera.id,
-                "site_id": camera.site_id,
-                "name": camera.name,
-                "site_name": camera.site.name,
-                "fps": camera.fps,
-                "refusal": site_refusal(camera.site),
-            },
-        )
+        emit("ready", ready_message(camera))
+        _announced[request.sid] = (camera.fps, camera.site_id)
         end_db_session()
 
     def on_disconnect(self, reason=None):
         registry.remove(request.sid)
+        _announced.pop(request.sid, None)
 
     def on_frame(self, data=None):
         try:
@@ -98,4 +109,15 @@ class CaptureNamespace(Namespace):
         if ack.get("error") in ("token_revoked", "camera_gone"):
             emit("revoked", {"camera_id": session.camera_id})
             return {"ok": False, "error": "token_revoked"}
+        if _announced.get(request.sid) != (session.fps, session.site_id):
+            self._announce(session)
         return ack
+
+    @staticmethod
+    def _announce(session: IntakeSession) -> None:
+        """The rate or site changed since the last "ready": say it again (before this ack)."""
+        camera = camera_of_capture(session.camera_id, session.token_hash)
+        if camera is None:
+            return  # revoked meanwhile: the revocation closes the socket
+        emit("ready", ready_message(camera))
+        _announced[request.sid] = (session.fps, session.site_id)

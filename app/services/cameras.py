@@ -403,6 +403,12 @@ def delete_camera(camera: Camera, actor_id: int | None = None) -> None:
     revoke("camera_deleted", camera_id=camera_id)
 
 
+def camera_of_capture(camera_id: int, token_hash: str | None) -> Camera | None:
+    """The camera an open capture connection feeds, while the token it connected with holds."""
+    camera = db.session.get(Camera, camera_id)
+    return camera if camera is not None and camera.token_hash == token_hash else None
+
+
 def camera_for_token(token: str) -> Camera | None:
     """The camera of a capture token (any kind: the edge agent may feed a stream camera too)."""
     if not isinstance(token, str) or not token.startswith("cam_") or len(token) > 100:
