@@ -10,6 +10,7 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -204,3 +205,92 @@ def test_privacy_page_and_notice_say_tracks_are_anonymous_and_expire(app, client
             assert len(pages) == 1  # still one sheet for the entrance
             text = " ".join(" ".join(p.extract_text().split()) for p in pages)
             assert words in text, (language, text)
+
+
+def people_day(app, tenant) -> dict:
+    """Two sites in Paris time with tracks on 5 Oct 2026 (UTC+2): the Gate's Door sees three people
+    at 10:xx local (20, 40 and 90 s in view) and one at 11:xx (10 s); the Hall's Desk sees one
+    (60 s) at 10:xx."""
+    gate = tenant.site("Gate")
+    door = tenant.camera(gate["id"], "Door")
+    hall = tenant.site("Hall")
+    desk = tenant.camera(hall["id"], "Desk")
+    at_door, at_desk = (tenant.id, gate["id"], door["id"]), (tenant.id, hall["id"], desk["id"])
+    for track, first, last in (("p1", "08:00:00", "08:00:20"), ("p2", "08:10:00", "08:10:40"), ("p3", "08:20:00", "08:21:30")):
+        record(app, at_door, f"2026-10-05T{first}Z", track)
+        record(app, at_door, f"2026-10-05T{last}Z", track)
+    record(app, at_door, "2026-10-05T09:30:00Z", "p4")
+    record(app, at_door, "2026-10-05T09:30:10Z", "p4")
+    record(app, at_desk, "2026-10-05T08:30:00Z", "q1")
+    record(app, at_desk, "2026-10-05T08:31:00Z", "q1")
+    return {"gate": gate, "door": door, "hall": hall, "desk": desk}
+
+
+def _cells(page: str, table_id: str) -> list[list[str]]:
+    """The text of each body row's cells of one table; a row that heads a group (a site) reads
+    as ["§ <its text>"]."""
+    import re
+
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
+    assert table, f"no table {table_id}"
+    strip = lambda cell: " ".join(re.sub(r"<[^>]+>", " ", cell).split())  # noqa: E731
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", table.group(1).split("</thead>")[1], re.S):
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        rows.append([strip(c) for c in cells] if cells else ["§ " + strip(row)])
+    return rows
+
+
+def test_report_page_shows_people_seen_per_site_camera_and_hour(app, client, tenant_a):
+    where = people_day(app, tenant_a)
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    page = client.get(
+        "/reports/?scope=tenant&period=custom&from=2026-10-05&to=2026-10-05", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert 'id="people-seen"' in page
+    # 5 people; times in view 10, 20, 40, 60, 90 s -> median 40 s
+    assert '<dd data-figure="people-seen">5</dd>' in page
+    assert '<dd data-figure="median-time-in-view">0 min 40 s</dd>' in page
+    assert _cells(page, "people-sites") == [["Gate", "4", "0 min 20 s"], ["Hall", "1", "1 min 00 s"]]
+    assert _cells(page, "people-cameras") == [["Door (Gate)", "4", "0 min 20 s"], ["Desk (Hall)", "1", "1 min 00 s"]]
+    assert _cells(page, "people-hours") == [
+        ["§ Gate"],
+        ["2026-10-05 10:00", "3", "0 min 40 s"],
+        ["2026-10-05 11:00", "1", "0 min 10 s"],
+        ["§ Hall"],
+        ["2026-10-05 10:00", "1", "1 min 00 s"],
+    ]
+    # A site's report: no site column, no site groups.
+    gate = client.get(
+        f"/reports/?scope=site:{where['gate']['id']}&period=custom&from=2026-10-05&to=2026-10-05",
+        headers={"Accept-Language": "en"},
+    ).get_data(as_text=True)
+    assert 'id="people-sites"' not in gate and '<dd data-figure="people-seen">4</dd>' in gate
+    assert _cells(gate, "people-cameras") == [["Door", "4", "0 min 20 s"]]
+    assert _cells(gate, "people-hours") == [["2026-10-05 10:00", "3", "0 min 40 s"], ["2026-10-05 11:00", "1", "0 min 10 s"]]
+    # In French, and a day without anyone: the figures say so.
+    client.post("/language", data={"locale": "fr", "next": "/reports/"})
+    french = client.get("/reports/?scope=tenant&period=custom&from=2026-10-05&to=2026-10-05").get_data(as_text=True)
+    assert "Personnes vues" in french and "Par caméra" in french and "Par heure" in french
+    empty = client.get("/reports/?scope=tenant&period=custom&from=2026-10-07&to=2026-10-07").get_data(as_text=True)
+    assert '<dd data-figure="people-seen">0</dd>' in empty and "Aucun visage n’a été suivi" in empty
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_pdf_counts_people_per_site_and_hour(app, tenant_a, language):
+    from app.services.reports.pdf import people_by_hour
+
+    people_day(app, tenant_a)
+    r = tenant_a.client.get(
+        "/api/v1/reports/emotions?from=2026-10-05&to=2026-10-05&format=pdf",
+        headers={**tenant_a.headers, "Accept-Language": language},
+    )
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(r.data)).pages)
+    site_rows = {"en": ("Gate 4 0 min 20 s", "Hall 1 1 min 00 s"), "fr": ("Gate 4 0 min 20 s", "Hall 1 1 min 00 s")}
+    heading = {"en": "People seen by hour", "fr": "Personnes vues par heure"}[language]
+    for words in (*site_rows[language], "Door 4 0 min 20 s", "Desk 1 1 min 00 s", heading):
+        assert words in text, (words, text)
+    # The chart's bars: both sites' people of each local hour.
+    report = tenant_a.call("GET", "/api/v1/reports/emotions?from=2026-10-05&to=2026-10-05").get_json()
+    assert people_by_hour(report) == [(datetime(2026, 10, 5, 10), 4), (datetime(2026, 10, 5, 11), 1)]

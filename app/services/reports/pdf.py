@@ -5,6 +5,7 @@ to disk; the font is DejaVu Sans from matplotlib's own files, so French prints c
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -105,6 +106,37 @@ def _heatmap_chart(report: dict) -> io.BytesIO:
         ax.set_xticks(range(0, 24, 2), [f"{h:02d}h" for h in range(0, 24, 2)], fontsize=6)
         ax.set_title(_("Faces counted by weekday and hour (local time)"), fontsize=8)
         ax.figure.colorbar(image, ax=ax)
+
+    return _figure_png(draw)
+
+
+def people_by_hour(report: dict) -> list[tuple[datetime, int]]:
+    """People seen per local wall-clock hour (each site's zone; sites' counts of one hour added),
+    hours without anyone left out."""
+    totals: dict[datetime, int] = defaultdict(int)
+    for row in report.get("site_hourly", []):
+        if row.get("people_seen"):
+            totals[datetime.fromisoformat(row["hour"]).replace(tzinfo=None)] += row["people_seen"]
+    return sorted(totals.items())
+
+
+def _people_chart(report: dict) -> io.BytesIO:
+    hours = people_by_hour(report)
+
+    def draw(ax):
+        from matplotlib.dates import AutoDateLocator, DateFormatter
+        from matplotlib.ticker import MaxNLocator
+
+        # Each bar spans its hour (width in days, matplotlib's date unit).
+        ax.bar([h for h, _ in hours], [n for _, n in hours], width=0.8 / 24, align="edge", color="#3b6ea5")
+        ax.set_ylabel(_("People seen"))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel(_pair(_("Local time of each site"), ", ".join(report["period"]["time_zones"]) or "—"), fontsize=6)
+        first, last = hours[0][0], hours[-1][0] + timedelta(hours=1)
+        ax.set_xlim(first - timedelta(minutes=30), last + timedelta(minutes=30))
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=8))
+        ax.xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if last - first <= timedelta(days=2) else "%d/%m"))
 
     return _figure_png(draw)
 
@@ -226,12 +258,21 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
         )
     )
     line(_("Anonymous tracks: a person seen by two cameras, or who comes back later, counts again."), 8)
+    if len(people.get("sites", [])) > 1:
+        table(
+            [_("Site"), _("People seen"), _("Median time in view")],
+            [[s["name"], s["people_seen"], _duration(s["median_time_in_view_s"])] for s in people["sites"]],
+            [80, 50, 50],
+        )
     table(
         [_("Camera"), _("People seen"), _("Median time in view")],
         [[c["camera"], c["people_seen"], _duration(c["median_time_in_view_s"])] for c in people["cameras"]]
         or [[_("No camera"), "", ""]],
         [80, 50, 50],
     )
+    if people_by_hour(report):
+        heading(_("People seen by hour"), chart_h)
+        pdf.image(_people_chart(report), w=width)
 
     heading(_("Alerts"), 25)
     ack = report["alerts"]["time_to_ack"]
