@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.auth.forms import ReadableEmail
 from app.services.accounts import MIN_PASSWORD
 
 ROLE_CHOICES = [("staff", _l("Staff")), ("manager", _l("Manager")), ("admin", _l("Admin"))]
@@ -22,7 +23,7 @@ class CameraForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), ReadableEmail(), Length(max=254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     site_ids = SelectMultipleField(_l("Limited to these sites (none: all sites)"), coerce=int)
     password = PasswordField(

@@ -127,7 +127,14 @@ def _camera_form(default_site: int | None = None, camera: Camera | None = None) 
 
 def _show_token(camera: Camera, token: str, title: str):
     url = cameras.capture_url(camera, token)
-    return render_template("admin/camera_token.html", camera=camera, capture_url=url, qr=cameras.qr_data_uri(url), title=title)
+    return render_template(
+        "admin/camera_token.html",
+        camera=camera,
+        capture_url=url,
+        qr=cameras.qr_data_uri(url),
+        title=title,
+        loopback_host=cameras.loopback_host(url),
+    )
 
 
 @bp.post("/cameras")

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from pydantic_core import PydanticCustomError
 
@@ -21,7 +21,7 @@ from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
 from app.rules.kinds import KINDS as RULE_KINDS
-from app.services.accounts import MIN_PASSWORD
+from app.services.accounts import MIN_PASSWORD, check_email
 from app.services.cameras import KINDS, MAX_CREDENTIAL, MAX_FPS, MAX_URL, STREAM_STATUSES
 from app.services.privacy import PURPOSES, SETTINGS
 from config import Config
@@ -86,13 +86,13 @@ def Line(max_len: int, blank: bool = False, **keywords: Any) -> Any:
 
 def _email(value: str) -> str:
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return check_email(value)
     except EmailNotValidError:
         raise refuse("invalid", "The e-mail address is not valid.") from None
 
 
 def Email(max_len: int) -> Any:
-    # Special-use domains (RFC 6761: .test, .local, .invalid...) are refused, as e-mail cannot reach them.
+    # As the forms: .invalid, .local, .localhost... are refused, .test and .example accepted (accounts.check_email).
     return Annotated[Line(max_len), AfterValidator(_email), Doc(format="email")]
 
 

@@ -1,11 +1,11 @@
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from app.services.accounts import MIN_PASSWORD
+from app.services.accounts import MIN_PASSWORD, check_email
 from app.services.errors import ServiceError
 
 # Passwords are taken exactly as typed: no WTForms filter strips them (the services never do either).
@@ -17,19 +17,21 @@ _NEW_PASSWORD = [
 
 
 class ReadableEmail:
-    """Like WTForms' Email(), but says why an address is refused, in the reader's language."""
+    """Like WTForms' Email(), but with the API's rule (accounts.check_email: .test and .example are
+    accepted, .invalid, .local and .localhost are not) and saying why an address is refused, in the
+    reader's language."""
 
     def __call__(self, form: FlaskForm, field) -> None:
         value = (field.data or "").strip()
         try:
-            validate_email(value, check_deliverability=False)
+            check_email(value)
         except EmailNotValidError as exc:
             domain = value.rpartition("@")[2]
             if "special-use or reserved" in str(exc):
                 raise ValidationError(
                     gettext(
-                        "The domain “%(domain)s” is reserved for tests and examples (such as .test, .example, "
-                        ".invalid, .localhost): no mail can reach it. Use a real e-mail address.",
+                        "The domain “%(domain)s” is reserved for local networks or invalid addresses (such as "
+                        ".local, .localhost, .invalid): no mail can reach it. Use a real e-mail address.",
                         domain=domain,
                     )
                 ) from None
@@ -56,7 +58,7 @@ class LoginForm(FlaskForm):
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), ReadableEmail(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -27,10 +27,20 @@ COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "common_passwords.
 _TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 
 
+def check_email(email: str) -> str:
+    """The address in its one stored form (lower case, accents normalised), or EmailNotValidError.
+
+    The rule for every form and the API: names that can never be a mailbox anywhere (.invalid, .local,
+    .localhost, .onion, .arpa) are refused; the names RFC 2606 reserves for tests and examples
+    (.test, .example, example.com) are accepted like any other, as both are undeliverable alike and
+    sign-up sends no mail and needs none: people trying the product use them."""
+    return validate_email(email.strip(), check_deliverability=False, test_environment=True).normalized.lower()
+
+
 def normalise_email(email: str) -> str:
     """The one stored form of an address (sign-up, sign-in and reset agree on it, accents too)."""
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return check_email(email)
     except EmailNotValidError:
         return email.strip().lower()
 

@@ -182,6 +182,20 @@ def capture_url(camera: Camera, token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/capture/{camera.id}#token={token}"
 
 
+def loopback_host(url: str) -> str | None:
+    """The host of ``url`` when only the computer serving it can open it (localhost, 127.x, ::1,
+    0.0.0.0), else None: a capture link on such a host is unreachable from a tablet. PUBLIC_URL's
+    default (http://127.0.0.1:PORT, when it is unset) is one."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return host if address.is_loopback or address.is_unspecified else None
+
+
 def qr_data_uri(url: str) -> str:
     """The capture link as an SVG QR code in a data: URI. A standalone SVG (with its xmlns and a
     white quiet zone): the inline form that HTML embeds has no xmlns, and as an <img> it drew

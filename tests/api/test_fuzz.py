@@ -184,8 +184,13 @@ SEMANTIC_REFUSALS = [
         and set(fields) <= {"source_url", "username", "password"}
         and bool(fields)
     ),
-    # special-use domains (RFC 6761: .test...) receive no e-mail; JSON Schema's email format allows them
-    lambda op, code, fields, case: fields == {"email": "invalid"} and str((case.body or {}).get("email")).endswith(".test"),
+    # names that are never a mailbox (.invalid, .local, .localhost...: accounts.check_email); JSON Schema's
+    # email format allows them
+    lambda op, code, fields, case: (
+        fields == {"email": "invalid"}
+        and str((case.body or {}).get("email")).rstrip(".").rpartition(".")[2].lower()
+        in {"invalid", "local", "localhost", "onion", "arpa"}
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
-"""Small things of the first hour: a reserved e-mail domain is refused with its reason in both
-languages, the site declaration starts unchosen, and the export's observations come as JSON too."""
+"""Small things of the first hour: an e-mail domain that cannot be a mailbox is refused with its reason
+in both languages (.test and .example are accepted), the site declaration starts unchosen, and the
+export's observations come as JSON too."""
 
 from __future__ import annotations
 
@@ -11,16 +12,33 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    ("lang", "reason"), [("en", "is reserved for tests and examples"), ("fr", "est réservé aux tests et aux exemples")]
+    ("lang", "reason"),
+    [("en", "is reserved for local networks or invalid addresses"), ("fr", "est réservé aux réseaux locaux ou aux adresses")],
 )
 def test_a_reserved_domain_is_refused_with_its_reason(client, lang, reason):
     r = client.post(
         "/auth/signup",
-        data={"organisation": "Tour Shop", "email": "owner@tourshop.test", "password": "Correct-horse-42"},
+        data={"organisation": "Tour Shop", "email": "owner@tourshop.local", "password": "Correct-horse-42"},
         headers={"Accept-Language": lang},
     )
     page = r.get_data(as_text=True)
-    assert r.status_code == 200 and reason in page and "tourshop.test" in page
+    assert r.status_code == 200 and reason in page and "tourshop.local" in page
+    assert ".example" not in page and ".test" not in page  # the message names only what is refused
+
+
+@pytest.mark.parametrize("domain", ["tourshop.test", "tourshop.example"])
+def test_test_and_example_domains_are_accepted_by_the_form_and_the_api_alike(client, domain):
+    """RFC 2606's names for tests and examples: accepted, as sign-up sends no mail (accounts.check_email)."""
+    r = client.post(
+        "/auth/signup", data={"organisation": "Tour Shop", "email": f"owner@{domain}", "password": "Correct-horse-42"}
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    api = client.post(
+        "/api/v1/signup", json={"organisation": "Api Shop", "email": f"api@{domain}", "password": "Correct-horse-42"}
+    )
+    assert api.status_code == 201, api.get_json()
+    refused = client.post("/api/v1/signup", json={"organisation": "X", "email": "x@shop.invalid", "password": "Correct-horse-42"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["fields"] == {"email": "invalid"}, refused.get_json()
 
 
 def test_declaration_starts_unchosen_and_export_has_observations_as_json(client, tenant_a):

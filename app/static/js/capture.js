@@ -10,6 +10,8 @@
   var WIDTH = 640, QUALITY = 0.8, MAX_IN_FLIGHT = 2, FRAME_TIMEOUT = 3000;
   var refusedUntil = 0, fps = 5, socket = null, stream = null, running = false, inflight = {}, analysed = [], wakeLock = null, timer = null;
   var canvas = document.createElement("canvas");
+  // Frames per second in the page's language ("0,6" in French), as the server writes its numbers.
+  var rate = new Intl.NumberFormat(document.documentElement.lang || undefined, {minimumFractionDigits: 1, maximumFractionDigits: 1});
   var banner = document.getElementById("analysis-banner"), bannerText = document.getElementById("analysis-text");
   var finished = false, purposeRefused = false;
 
@@ -163,14 +165,14 @@
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
     if (wakeLock) { wakeLock.release().catch(function () {}); wakeLock = null; }
     video.srcObject = null; inflight = {}; clearBoxes(); analysis(false);
-    analysed = []; fpsEl.textContent = "0.0";
+    analysed = []; fpsEl.textContent = rate.format(0);
     startBtn.hidden = finished; stopBtn.hidden = true;
   }
 
   setInterval(function () {
     var now = Date.now();
     analysed = analysed.filter(function (t) { return now - t < 5000; });
-    fpsEl.textContent = (analysed.length / 5).toFixed(1);
+    fpsEl.textContent = rate.format(analysed.length / 5);
   }, 1000);
 
   document.addEventListener("visibilitychange", function () {

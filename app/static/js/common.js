@@ -9,8 +9,14 @@
       if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); }
     });
   });
-  document.querySelectorAll("input.copy").forEach(function (el) {
+  document.querySelectorAll("input.copy, textarea.copy").forEach(function (el) {
     el.addEventListener("focus", function () { el.select(); });
+  });
+  // A link shown in a textarea grows to its wrapped height, so no part of it is hidden at any width.
+  document.querySelectorAll("textarea.copy").forEach(function (el) {
+    var fit = function () { el.style.height = "auto"; el.style.height = (el.scrollHeight + el.offsetHeight - el.clientHeight) + "px"; };
+    fit();
+    window.addEventListener("resize", fit);
   });
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -35,6 +35,8 @@
       })
     },
     options: {
+      // Axis and tooltip numbers in the page's language ("0,4" in French).
+      locale: document.documentElement.lang || undefined,
       animation: false, responsive: true, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
       scales: {y: {min: 0, max: 1}, x: {offset: report.labels.length < 3, ticks: {maxTicksLimit: 12}}}
     }
