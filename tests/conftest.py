@@ -341,6 +341,18 @@ def pytest_unconfigure(config):
     _finish()
 
 
+# Where the browser tests save their screenshots (tests/system/test_browser.py reads the same variable).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[1] / "test-screenshots"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """The screenshot folder's path at the end of every run, passed or not, so that a CI log leads
+    to the pictures of each step (the browser tests print it only in their captured output)."""
+    if SCREENSHOTS.is_dir():
+        terminalreporter.write_sep("-", "screenshots")
+        terminalreporter.write_line(f"browser test screenshots: {SCREENSHOTS.resolve()}")
+
+
 def migrate(url: str) -> None:
     """Build the schema with the project's migrations (so that they are tested too)."""
     from flask_migrate import downgrade, upgrade

@@ -4,7 +4,7 @@ and the live room in a second page of the same browser, against the app run as `
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -13,9 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import FACES
+from tests.conftest import FACES, SCREENSHOTS  # SCREENSHOTS: printed at the end of every run
 from tests.images import decode_qr
 from tests.processes import ApiClient
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 CHROMIUM = "/usr/bin/chromium"
@@ -100,9 +101,9 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     assert live.inner_text(f"{tile} .count") == "1"
     # Polled from Python: wait_for_function would evaluate a string, which our CSP forbids.
     deadline = time.monotonic() + 45
-    while float(capture.inner_text("#fps") or 0) <= 0 and time.monotonic() < deadline:
+    while float(capture.inner_text("#fps").replace(",", ".") or 0) <= 0 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert float(capture.inner_text("#fps")) > 0
+    assert re.fullmatch(r"\d+,\d", capture.inner_text("#fps")), capture.inner_text("#fps")  # French: "0,6"
     # The smile held for the rule's window raises an alert on the live room; one tap acknowledges it.
     live.wait_for_selector("#alerts li.alert", timeout=60000)
     assert "joie" in live.inner_text("#alerts li.alert")
@@ -114,23 +115,29 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     assert "Traceback" not in proc.output()
 
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "test-screenshots"))
 WIDTHS = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (390, 844)}
 
 
 def test_camera_qr_code_renders_and_decodes_to_the_capture_link(embedded, browser):
     """The QR code that a tablet scans (it drew nothing: an inline SVG without xmlns in an <img>),
-    decoded from a screenshot of the rendered page, at desktop, tablet and phone widths."""
+    decoded from a screenshot of the rendered page, at desktop, tablet and phone widths; the whole
+    link in view with a Copy button, and a warning that a tablet cannot reach a 127.0.0.1 link."""
+    from playwright.sync_api import expect
+
     base, proc = embedded
     tenant = ApiClient(base, "QR School")
     site = tenant.call("POST", "/api/v1/sites", json={"name": "Gate", "timezone": "Europe/Paris"}).json()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SCREENSHOTS}")
+    copied = {"en": "Copied", "fr": "Copié"}
+    warning = {"en": "A tablet cannot open this link", "fr": "Une tablette ne peut pas ouvrir ce lien"}
     for lang in ("en", "fr"):
         for name, (width, height) in WIDTHS.items():
             context = browser.new_context(
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+            problems = watch(context)
             page = context.new_page()
             page.goto(base + "/auth/login")
             page.fill("#email", tenant.email)
@@ -141,13 +148,31 @@ def test_camera_qr_code_renders_and_decodes_to_the_capture_link(embedded, browse
             page.fill("#name", f"Tablet {lang} {name}")
             page.click("form[action$='/admin/cameras'] input[type=submit]")
             page.wait_for_selector("img.qr")
-            link = page.get_attribute("#capture-url", "value")
+            link = page.input_value("#capture-url")
             assert link.startswith(f"{base}/capture/") and "#token=cam_" in link
+            # The test server's PUBLIC_URL is 127.0.0.1: the page says a tablet cannot reach it, and how to fix it.
+            notice = page.inner_text("#unreachable-link")
+            assert warning[lang] in notice and "127.0.0.1" in notice and "PUBLIC_URL" in notice, notice
+            # The whole link is in view (nothing scrolled away inside the field), and the page fits the width.
+            field = page.eval_on_selector(
+                "#capture-url",
+                "e => ({sh: e.scrollHeight, ch: e.clientHeight, sw: e.scrollWidth, cw: e.clientWidth,"
+                " right: e.getBoundingClientRect().right})",
+            )
+            assert field["sh"] <= field["ch"] + 1 and field["sw"] <= field["cw"] + 1, (lang, name, field)
+            assert field["right"] <= width, (lang, name, field)
+            widest = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+            assert widest <= width, (lang, name, widest)
             shot = page.locator("img.qr").screenshot()
             page.screenshot(path=str(SCREENSHOTS / f"camera-qr-{lang}-{name}.png"), full_page=True)
             image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
             decoded = decode_qr(image)
             assert decoded == link, (lang, name, decoded)
+            # Copy puts the link on the clipboard and says so on the button.
+            page.click("button[data-copy=capture-url]")
+            expect(page.locator("button[data-copy=capture-url]")).to_have_text(copied[lang])  # once the clipboard took it
+            assert page.evaluate("() => navigator.clipboard.readText()") == link
+            assert problems == [], problems
             context.close()
     assert "Traceback" not in proc.output()
 

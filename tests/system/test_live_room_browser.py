@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import FACES
 from tests.processes import ApiClient
 from tests.system.test_browser import CHROMIUM, SCREENSHOTS, WIDTHS, write_y4m
+from tests.system.watch import Problems, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 WORDS = {
@@ -56,13 +57,12 @@ def browser(tmp_path):
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
 
 
-def open_live(browser, base: str, email: str, lang: str, errors: list[str], size=(1280, 800)):
+def open_live(browser, base: str, email: str, lang: str, errors: Problems, size=(1280, 800)):
     context = browser.new_context(
         viewport={"width": size[0], "height": size[1]}, locale=lang, extra_http_headers={"Accept-Language": lang}
     )
+    watch(context, problems=errors)  # the live room and the capture page opened in the same context
     page = context.new_page()
-    page.on("console", lambda m: errors.append(f"{lang}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"{lang}: {e}"))
     page.goto(base + "/auth/login")
     page.fill("#email", email)
     page.fill("#password", "secret-pass-1")
@@ -97,7 +97,7 @@ def test_live_room_on_a_wall_tablet(embedded, browser):
         json={"camera_id": camera["id"], "emotion": "joy", "threshold": 0.3, "duration_s": 3, "severity": "critical"},
     )
     assert rule.status_code == 201, rule.text
-    errors: list[str] = []
+    errors = Problems()
     ctx_en, live = open_live(browser, base, tenant.email, "en", errors)
     ctx_fr, other = open_live(browser, base, tenant.email, "fr", errors, size=WIDTHS["tablet"])
     tile = f"#camera-{camera['id']}"

@@ -9,6 +9,7 @@ import pytest
 
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 PAGES = [
@@ -60,9 +61,7 @@ def test_navigation_fits_every_width_and_pages_fit_a_phone(embedded, browser):  
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
             page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-            page.on("response", lambda r, errors=errors: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            errors = watch(page)  # console errors, page errors, failed requests and answers >= 400
             sign_in(page, base, tenant.email)
             for path in PAGES:
                 url = base + path.format(site=site)

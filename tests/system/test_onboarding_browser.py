@@ -11,6 +11,7 @@ import pytest
 
 from tests.images import decode_qr
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the fixture
+from tests.system.watch import Problems, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 COUNT = {"en": "{done} of 5 done", "fr": "{done} sur 5 faites"}
@@ -38,9 +39,7 @@ def test_checklist_ticks_itself_from_sign_up_to_the_live_room(embedded, browser,
         viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
     )
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    errors = watch(page)  # console errors, page errors, failed requests and answers >= 400
     page.goto(base + "/auth/signup")
     page.fill("#organisation", f"Tour Shop {lang}")
     page.fill("#email", f"owner-{os.urandom(3).hex()}@tourshop{lang}.example")
@@ -90,13 +89,12 @@ def test_checklist_ticks_itself_from_sign_up_to_the_live_room(embedded, browser,
     context.close()
 
 
-def sign_up(browser, base: str, lang: str, errors: list[str]):  # noqa: F811
+def sign_up(browser, base: str, lang: str, errors: Problems):  # noqa: F811
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
     )
+    watch(context, problems=errors)
     page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     email = f"owner-{os.urandom(3).hex()}@tourshop{lang}.example"
     page.goto(base + "/auth/signup")
     page.fill("#organisation", f"Tour Shop {lang}")
@@ -116,7 +114,7 @@ def test_qr_sheet_account_invitation_and_staff_links(embedded, browser, lang, tm
 
     base, _ = embedded
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    errors: list[str] = []
+    errors = Problems()
     context, page, email = sign_up(browser, base, lang, errors)
     page.fill("#add-site #name", "Front desk")
     page.click("#add-site [type=submit]")
@@ -174,6 +172,7 @@ def test_qr_sheet_account_invitation_and_staff_links(embedded, browser, lang, tm
 
     # The invited staff member joins from the link; none of the links they are shown answers 403.
     staff_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=lang)
+    watch(staff_context, problems=errors)
     staff = staff_context.new_page()
     staff.goto(invite_link.replace(invite_link.split("/auth/")[0], base))
     assert invitee in staff.inner_text("main")

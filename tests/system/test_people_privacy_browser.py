@@ -9,6 +9,7 @@ import pytest
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
 from tests.system.test_navigation_browser import WIDEST, sign_in
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 SENTENCE = {
@@ -27,6 +28,7 @@ def test_privacy_page_says_tracks_are_anonymous_and_expire(embedded, browser):  
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
             page = context.new_page()
+            errors = watch(page)
             sign_in(page, base, tenant.email)
             page.goto(base + "/admin/privacy")
             paragraph = page.locator("p", has_text=SENTENCE[lang])
@@ -34,4 +36,5 @@ def test_privacy_page_says_tracks_are_anonymous_and_expire(embedded, browser):  
             assert page.evaluate(WIDEST) <= width, (lang, width)
             paragraph.scroll_into_view_if_needed()
             page.screenshot(path=str(SCREENSHOTS / f"privacy-tracks-{name}-{lang}.png"), full_page=True)
+            assert errors == [], errors
             context.close()

@@ -11,6 +11,7 @@ import pytest
 
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 ZONE = "Pacific/Kiritimati"
@@ -49,8 +50,7 @@ def test_one_hour_report_draws_points_in_the_sites_time_and_fits_a_phone(embedde
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
             page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            errors = watch(page)  # console errors, page errors, failed requests
             page.goto(base + "/auth/login")
             page.fill("#email", tenant.email)
             page.fill("#password", "secret-pass-1")

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the fixture
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 PERSON = {"en": "One person", "fr": "Une personne"}
@@ -36,9 +37,7 @@ def test_a_person_rule_is_created_through_the_form(embedded, browser, lang):  # 
         viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
     )
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # a CSP refusal is logged here
+    errors = watch(page)  # a CSP refusal is logged as a console error
     page.goto(base + "/auth/signup")
     page.fill("#organisation", f"Rule Shop {lang}")
     page.fill("#email", f"owner-{os.urandom(3).hex()}@ruleshop{lang}.example")

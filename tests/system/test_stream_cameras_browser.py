@@ -9,6 +9,7 @@ import pytest
 
 from tests.processes import BIN, ROOT, ApiClient, Proc, base_env, free_port, wait_ready
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the shared fixture
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 
@@ -60,6 +61,7 @@ def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # 
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
             page = context.new_page()
+            errors = watch(page)
             page.goto(base + "/auth/login")
             page.fill("#email", tenant.email)
             page.fill("#password", "secret-pass-1")
@@ -72,5 +74,6 @@ def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # 
             assert down in " ".join(rows["Door"].split()) and last_error in rows["Door"]
             assert up in " ".join(rows["Yard"].split()) and "hunter22" not in page.content()
             page.screenshot(path=str(SCREENSHOTS / f"site-stream-cameras-{lang}-{name}.png"), full_page=True)
+            assert errors == [], errors
             context.close()
     assert "Traceback" not in proc.output() and "hunter22" not in proc.output()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+from tests.system.watch import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 ZONES = {"Atoll": "Pacific/Kiritimati", "Coast": "America/Los_Angeles"}
@@ -94,8 +95,7 @@ def test_every_time_shown_is_the_local_time_of_its_site_or_organisation(embedded
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
             page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            errors = watch(page)  # console errors, page errors, failed requests
             page.goto(base + "/auth/login")
             page.fill("#email", tenant.email)
             page.fill("#password", "secret-pass-1")
