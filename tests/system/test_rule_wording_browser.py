@@ -1,0 +1,50 @@
+"""The rules list in headless Chromium: each kind's rule reads in its own terms, in English and
+French, and the longer sentences keep the page within a phone's width; screenshots at three widths."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.processes import ApiClient
+from tests.rules.test_rule_wording import LIST_EN, LIST_FR, RULES
+from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.process]
+
+
+def test_the_rules_list_words_each_kind_and_fits_a_phone(embedded, browser):  # noqa: F811
+    base, proc = embedded
+    tenant = ApiClient(base, "Wording Shop")
+    camera = tenant.camera()
+    for kind, fields in RULES.items():
+        r = tenant.call("POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "joy", "kind": kind, **fields})
+        assert r.status_code == 201, r.text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for lang, expected in (("en", LIST_EN), ("fr", LIST_FR)):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        page.goto(base + "/auth/login")
+        page.fill("#email", tenant.email)
+        page.fill("#password", "secret-pass-1")
+        page.click("input[type=submit]")
+        page.wait_for_url(base + "/live")
+        page.goto(base + "/admin/rules")
+        table = page.locator("main table").first
+        text = " ".join(table.inner_text().replace("\u202f", " ").replace("\u00a0", " ").split())
+        for kind, words in expected.items():
+            assert words in text, (lang, kind, text)
+        for name, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(100)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (lang, name, overflow)
+            page.screenshot(path=str(SCREENSHOTS / f"rules-list-kinds-{lang}-{name}.png"), full_page=True)
+            table.screenshot(path=str(SCREENSHOTS / f"rules-list-kinds-table-{lang}-{name}.png"))
+        assert errors == [], errors
+        context.close()
+    assert "Traceback" not in proc.output()
