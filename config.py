@@ -38,6 +38,8 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'emotiscan.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # werkzeug's scrypt (N=32768, r=8, p=1): about 0.1 s and 32 MiB per check, which makes guessing dear.
+    PASSWORD_HASH_METHOD = "scrypt"
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # "celery" needs REDIS_URL; "thread" analyses frames in a pool inside the web process.
     TASK_MODE = os.environ.get("TASK_MODE") or ("celery" if REDIS_URL else "thread")
@@ -133,6 +135,9 @@ class TestingConfig(Config):
     TASK_MODE = "eager"  # analyse in the calling thread: one test covers socket -> task -> emit
     RATELIMIT_STORAGE_URI = "memory://"
     SECRET_KEY = "testing"
+    # The in-process tests check what is done with passwords, not what a guess costs: a cheap hash
+    # spares the suite minutes of scrypt. Every process test (make run, workers) keeps scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

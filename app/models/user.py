@@ -1,6 +1,7 @@
 import hashlib
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy import false as sa_false
@@ -13,6 +14,12 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.tenancy import TenantOwned
 
 ROLES = ("admin", "manager", "staff")
+
+
+def password_hash_method() -> str:
+    """The configured hash for new passwords (scrypt unless the app says otherwise)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
 
 user_sites = Table(
     "user_sites",
@@ -51,7 +58,7 @@ class User(UserMixin, TenantOwned, db.Model):
     tenant = relationship("Tenant", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

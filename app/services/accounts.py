@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
@@ -12,11 +13,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
 from app import connections
 from app.extensions import db
 from app.models import ROLES, ApiToken, ReportSchedule, Site, Tenant, User
 from app.models.base import utcnow
+from app.models.user import password_hash_method
 from app.services import audit
 from app.services.errors import ServiceError
 
@@ -143,6 +146,12 @@ def lock_minutes(lockouts: int) -> int:
     return max(1, min(cap, 2 ** min(max(lockouts, 1) - 1, MAX_LOCK_DOUBLINGS)))
 
 
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash of no one's password, made with the method real ones use, so that checking it costs the same."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
 def authenticate(email: str, password: str, via: str = "form", device_token: str | None = None) -> User | None:
     """The user whose password this is; every attempt on a known account is audited.
 
@@ -153,7 +162,7 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         # Same work as a real check, so that timing does not reveal which e-mails exist.
-        User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password)
+        User(password_hash=_dummy_hash(password_hash_method())).check_password(password)
         return None
     now = utcnow()
     if user.locked_until is not None and user.locked_until <= now:

@@ -373,3 +373,17 @@ def test_passwords_are_kept_exactly_as_typed_in_the_api(client):
     )
     assert client.post("/api/v1/tokens", json={"email": "a@a.example", "password": spaced}).status_code == 200
     assert client.post("/api/v1/tokens", json={"email": "a@a.example", "password": "secret-pass-1"}).status_code == 401
+
+
+def test_passwords_are_scrypt_outside_the_in_process_tests():
+    """The cheap hash of TestingConfig is for the in-process suite only: the product's default, and so
+    make run and every process test, stores scrypt, and an unknown e-mail costs a check of the same kind."""
+    from config import Config, TestingConfig
+
+    assert Config.PASSWORD_HASH_METHOD == "scrypt" and TestingConfig.PASSWORD_HASH_METHOD != "scrypt"
+    plain = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "PASSWORD_HASH_METHOD": "scrypt"})
+    with plain.app_context():
+        user = User()
+        user.set_password("correct horse battery")
+        assert user.password_hash.startswith("scrypt:32768:8:1$") and user.check_password("correct horse battery")
+    assert accounts._dummy_hash("scrypt").startswith("scrypt:32768:8:1$")
