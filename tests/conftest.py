@@ -393,10 +393,16 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 def truncate_all(url: str) -> None:
+    """Empty every table and restart every id sequence. DELETE, children first, then setval: on the
+    few rows a test leaves this takes milliseconds, where TRUNCATE (new files for each table and
+    index) took 0.2-0.35 s after each of the suite's PostgreSQL tests."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = ", ".join(t.name for t in reversed(db.metadata.sorted_tables))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        sequences = conn.execute(text("SELECT relname FROM pg_class WHERE relkind = 'S'")).scalars().all()
+        for name in sequences:
+            conn.execute(text("SELECT setval(CAST(:name AS regclass), 1, false)"), {"name": f'"{name}"'})
     engine.dispose()
 
 
