@@ -46,28 +46,49 @@ def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     return (scaled / scaled.sum(1, keepdims=True)).astype(np.float32)
 
 
+# Batches are padded to one of these row counts, each with its own interpreter, so that a batch
+# of another size never reallocates tensors (a resize costs more than the padding). A sample's
+# scores do not depend on the rest of its batch (tests/inference/test_batching.py); bigger
+# batches run slower per face on the cores measured (docs/architecture.md), hence the cap.
+PAD_ROWS = (1, 2, 4, 8, 16)
+
+
 class ExpressionClassifier:
-    """Scores for a batch of 48x48 crops; the whole batch goes through one interpreter call."""
+    """Scores for a batch of 48x48 crops, in calls of at most ``PAD_ROWS[-1]`` rows."""
 
     def __init__(self, model_dir: str | Path):
         self.card = read_card(model_dir)
-        self.interpreter = make_interpreter(Path(model_dir) / self.card.file)
+        self.path = Path(model_dir) / self.card.file
+        self.interpreter = make_interpreter(self.path)
         self.input = self.interpreter.get_input_details()[0]
         self.output_index = self.interpreter.get_output_details()[0]["index"]
         self._batch = int(self.input["shape"][0])
+        self._sized: dict[int, object] = {self._batch: self.interpreter}
 
     @property
     def version(self) -> str:
         return self.card.version
 
+    def _interpreter(self, rows: int):
+        interpreter = self._sized.get(rows)
+        if interpreter is None:
+            interpreter = self._sized[rows] = make_interpreter(self.path)
+            interpreter.resize_tensor_input(self.input["index"], [rows, *self.input["shape"][1:]])
+            interpreter.allocate_tensors()
+        return interpreter
+
     def _run(self, x: np.ndarray) -> np.ndarray:
-        if x.shape[0] != self._batch:
-            self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
-            self.interpreter.allocate_tensors()
-            self._batch = x.shape[0]
-        self.interpreter.set_tensor(self.input["index"], x.astype(np.float32, copy=False))
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output_index).copy()
+        n, out = x.shape[0], []
+        for start in range(0, n, PAD_ROWS[-1]):
+            chunk = x[start : start + PAD_ROWS[-1]]
+            rows = next(r for r in PAD_ROWS if r >= chunk.shape[0])
+            if rows > chunk.shape[0]:
+                chunk = np.concatenate([chunk, np.zeros((rows - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)])
+            interpreter = self._interpreter(rows)
+            interpreter.set_tensor(self.input["index"], chunk.astype(np.float32, copy=False))
+            interpreter.invoke()
+            out.append(interpreter.get_tensor(self.output_index)[: min(rows, n - start)].copy())
+        return np.concatenate(out)
 
     def predict_network(self, x: np.ndarray) -> np.ndarray:
         """The network alone, without the mirrored copies: what the Keras model computes."""
