@@ -11,14 +11,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
-
-from app.extensions import db
 
 model_cli = AppGroup("model", help="Train and evaluate the expression classifier.")
 users_cli = AppGroup("users", help="Operator tasks on user accounts.")
 keys_cli = AppGroup("keys", help="Keys of the secrets encrypted at rest (DATA_KEYS).")
-REENCRYPT_BATCH = 500
 
 
 @click.command("demo")
@@ -27,11 +23,9 @@ REENCRYPT_BATCH = 500
 @click.option("--password", default="demo-password", show_default=True)
 def demo_command(email: str, password: str) -> None:
     """Create a demo organisation with a site and a camera, and print how to use them."""
-    from app.models import User
     from app.services import accounts, cameras, sites
 
-    existing = db.session.scalar(select(User).where(User.email == email))
-    if existing is not None:
+    if accounts.email_taken(email):
         click.echo(f"{email} exists already; sign in with its password.")
         return
     tenant, _user = accounts.signup("Démo EmotiScan", email, password, locale="fr")
@@ -168,10 +162,9 @@ def evaluate_command(path: str, confusion: str | None, ferplus: str | None) -> N
 @click.argument("email")
 def unlock_command(email: str) -> None:
     """Lift the sign-in lock of an account (e.g. the sole admin of an organisation) and reset its failure counts."""
-    from app.models import User
     from app.services import accounts
 
-    user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    user = accounts.user_by_email(email)
     if user is None:
         raise click.ClickException(f"no account with the e-mail address {email}")
     was_locked = user.is_locked()
@@ -179,47 +172,20 @@ def unlock_command(email: str) -> None:
     click.echo(f"{user.email} unlocked." if was_locked else f"{user.email} was not locked; failure counts reset.")
 
 
-def _encrypted_columns() -> tuple:
-    """(label, model, column) of every secret stored encrypted under DATA_KEYS."""
-    from app.models import Camera, Webhook
-
-    return (("stream credentials", Camera, Camera.credentials), ("webhook secrets", Webhook, Webhook.secret))
-
-
 @keys_cli.command("reencrypt")
 def reencrypt_command() -> None:
     """Encrypt every secret at rest (stream cameras' credentials, webhook signing secrets) under
     the first key of DATA_KEYS. Run it after putting a new key first; once it reports nothing
     unreadable, the old keys may leave DATA_KEYS."""
-    from cryptography.fernet import InvalidToken
-    from sqlalchemy import update
+    from app.services.keys import reencrypt_all
 
-    from app.infra.secrets import reencrypt
+    def unreadable(table: str, row_id: int, label: str) -> None:
+        click.echo(f"{table} {row_id}: no key of DATA_KEYS decrypts its {label}", err=True)
 
-    unreadable_total = 0
-    for label, model, column in _encrypted_columns():
-        done = unreadable = 0
-        rows = db.session.execute(select(model.id, column).where(column.is_not(None), column != "").order_by(model.id)).all()
-        for i, (row_id, stored) in enumerate(rows, 1):
-            try:
-                fresh = reencrypt(stored)
-            except (InvalidToken, ValueError):
-                unreadable += 1
-                click.echo(f"{model.__tablename__} {row_id}: no key of DATA_KEYS decrypts its {label}", err=True)
-                continue
-            # Written only if unchanged since read: a value saved meanwhile is under the first key already.
-            result = db.session.execute(
-                update(model)
-                .where(model.id == row_id, column == stored)
-                .values({column.key: fresh})
-                .execution_options(synchronize_session=False)
-            )
-            done += result.rowcount
-            if i % REENCRYPT_BATCH == 0:
-                db.session.commit()
-        db.session.commit()
-        click.echo(f"{label}: {done} re-encrypted under the first key, {unreadable} unreadable")
-        unreadable_total += unreadable
+    results = reencrypt_all(unreadable)
+    for result in results:
+        click.echo(f"{result.label}: {result.done} re-encrypted under the first key, {result.unreadable} unreadable")
+    unreadable_total = sum(r.unreadable for r in results)
     if unreadable_total:
         raise click.ClickException(
             f"{unreadable_total} value(s) could not be decrypted: keep the key that wrote them in DATA_KEYS, "

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from app import jobs
 from app.realtime import emit
-from app.services import notifications, webhooks  # noqa: F401 - notifications registers its job
+from app.services import webhooks
+from app.services.alerts import notifications  # noqa: F401 - registers the alert e-mail job
 
 ALERT_EVENTS = ("alert.open", "alert.acknowledged", "alert.resolved", "alert.escalated")
 

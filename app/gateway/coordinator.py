@@ -181,12 +181,7 @@ class Gateway:
         """A camera no longer listed: show it disabled when it still exists (a status written by
         its puller after the camera was disabled is overwritten)."""
         with self.app.app_context():
-            from app.extensions import db
-            from app.models import Camera
-
-            camera = db.session.get(Camera, camera_id)
-            if camera is not None and not camera.enabled and camera.kind == "stream":
-                camera_service.set_stream_status(camera_id, "disabled")
+            camera_service.mark_stream_disabled(camera_id)
 
     def tick(self) -> None:
         started = time.monotonic()

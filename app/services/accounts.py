@@ -92,6 +92,11 @@ def email_taken(email: str) -> bool:
     return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
 
 
+def user_by_email(email: str) -> User | None:
+    """The account of an e-mail address (any tenant: addresses are unique), for operator commands."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def signup(organisation: str, email: str, password: str, locale: str | None = None) -> tuple[Tenant, User]:
     """A new organisation and its first admin."""
     organisation = organisation.strip()

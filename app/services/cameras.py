@@ -389,6 +389,15 @@ def set_stream_status(camera_id: int, status: str, error: str | None = None) -> 
     return True
 
 
+def mark_stream_disabled(camera_id: int) -> bool:
+    """A stream camera the gateway no longer pulls: shown ``disabled`` if it still exists and is
+    disabled (a status its puller wrote after it was disabled is overwritten). False otherwise."""
+    camera = db.session.get(Camera, camera_id)
+    if camera is None or camera.enabled or camera.kind != "stream":
+        return False
+    return set_stream_status(camera_id, "disabled")
+
+
 def stream_status_of(camera: Camera) -> dict | None:
     """{status, error, updated_at} of a stream camera; None for a browser camera."""
     if camera.kind != "stream":

@@ -106,6 +106,22 @@ def test_sources_outside_the_allowed_networks_are_refused(tenant_a, site, allow,
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "source_not_allowed"
 
 
+def test_a_camera_the_gateway_drops_shows_disabled_only_when_it_is(app, tenant_a, site, allow):
+    stream = _create(tenant_a, site, source_url="rtsp://127.0.0.1/live").get_json()
+    browser = tenant_a.camera(site["id"])
+    with app.app_context():
+        assert cameras.set_stream_status(stream["id"], "live")
+        assert not cameras.mark_stream_disabled(stream["id"])  # still enabled: its status stays
+        assert not cameras.mark_stream_disabled(browser["id"])  # not a stream
+        assert not cameras.mark_stream_disabled(10**6)  # gone
+    assert tenant_a.call("GET", f"{URL}/{stream['id']}").get_json()["stream_status"]["status"] == "live"
+    tenant_a.call("PATCH", f"{URL}/{stream['id']}", json={"enabled": False})
+    with app.app_context():
+        assert cameras.set_stream_status(stream["id"], "live")  # a puller's late write
+        assert cameras.mark_stream_disabled(stream["id"])
+    assert tenant_a.call("GET", f"{URL}/{stream['id']}").get_json()["stream_status"]["status"] == "disabled"
+
+
 def test_check_stream_source_resolves_and_checks_at_connect_time(app, allow):
     with app.app_context():
         assert cameras.check_stream_source("rtsp://localhost:8554/x") in ("127.0.0.1", "::1")

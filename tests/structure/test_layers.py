@@ -62,19 +62,30 @@ def test_lower_layers_import_nothing_above_them():
         "app.api",
         "app.admin",
         "app.auth",
+        "app.account",
         "app.live",
         "app.reports",
         "app.main",
+        "app.gateway",
+        "app.agent",
+        "app.cli",
     )
     low = (
         "app.jobs",
         "app.connections",
         "app.outbound",
         "app.infra",
+        "app.tenancy",
+        "app.timefmt",
+        "app.numformat",
+        "app.labels",
         "app.models",
         "app.inference",
         "app.rules",
         "app.reporting",
+        "app.tracking",
+        "app.streams",
+        "app.training",
     )
     leaf = {"app.services.errors"}  # the error type every layer raises; it imports nothing of ours
     offenders = {
@@ -108,7 +119,61 @@ def test_the_import_graph_has_no_circle():
     assert cycles == []
 
 
-VIEW_PACKAGES = ("api", "admin", "auth", "live", "reports", "main", "realtime")
+def test_entry_points_stand_apart():
+    """Nothing imports the gateway, the edge agent or the commands (they are processes and entry
+    points above the services), and the agent imports nothing of ours but app/streams, so that
+    Dockerfile.agent can ship those two packages alone."""
+    edges = graph()
+
+    def inside(module: str, package: str) -> bool:
+        return module == package or module.startswith(package + ".")
+
+    tops = ("app.gateway", "app.agent", "app.cli")
+    importers = {
+        m: sorted(t for t in targets if any(inside(t, top) and not inside(m, top) for top in tops))
+        for m, targets in edges.items()
+    }
+    assert {m: t for m, t in importers.items() if t} == {}
+
+    def outside(package: str, allowed: tuple[str, ...]) -> dict[str, list[str]]:
+        found = {
+            m: sorted(t for t in ts if not any(inside(t, a) for a in allowed)) for m, ts in edges.items() if inside(m, package)
+        }
+        return {m: t for m, t in found.items() if t}
+
+    assert outside("app.agent", ("app.agent", "app.streams")) == {}
+    assert outside("app.streams", ("app.streams",)) == {}
+    assert outside("app.tracking", ("app.tracking",)) == {}
+
+
+def third_party_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_pure_packages_import_no_flask():
+    """Detection, classification, reports' arithmetic, tracking, stream reading and training run
+    without Flask (the agent and a lent GPU have none); the rule kinds only word themselves through
+    flask_babel's gettext, which reads English outside a request. Nothing of Flask's web side there."""
+    offenders = {}
+    for package in ("inference", "reporting", "tracking", "streams", "agent", "training", "rules"):
+        for path in sorted((APP / package).rglob("*.py")):
+            names = third_party_imports(path) & {"flask", "flask_babel", "flask_login", "flask_socketio", "flask_sqlalchemy"}
+            if package == "rules":
+                names -= {"flask_babel"}
+            if names:
+                offenders[path.relative_to(APP).as_posix()] = sorted(names)
+    assert offenders == {}
+
+
+# Views, the socket handlers, the gateway's coordinator and the commands ask services; they build no query.
+VIEW_PACKAGES = ("api", "admin", "auth", "account", "live", "reports", "main", "realtime", "gateway")
+VIEW_MODULES = ("cli.py",)
 
 
 def database_uses(path: Path) -> list[str]:
@@ -127,12 +192,11 @@ def database_uses(path: Path) -> list[str]:
 
 def test_views_build_no_queries():
     offenders = {}
-    for package in VIEW_PACKAGES:
-        for path in sorted((APP / package).rglob("*.py")):
-            rel = path.relative_to(APP).as_posix()
-            uses = database_uses(path)
-            if uses:
-                offenders[rel] = uses
+    paths = [p for package in VIEW_PACKAGES for p in sorted((APP / package).rglob("*.py"))]
+    for path in paths + [APP / m for m in VIEW_MODULES]:
+        uses = database_uses(path)
+        if uses:
+            offenders[path.relative_to(APP).as_posix()] = uses
     assert offenders == {}
 
 
