@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
@@ -22,6 +22,7 @@ from app.services.errors import ServiceError
 from app.services.reports import schedules as report_schedules
 from app.services.reports.files import attachment, report_file
 from app.tenancy import check_role, current_actor, get_for_tenant
+from app.timefmt import as_moment
 
 HISTORY_PAGE = 20
 
@@ -126,9 +127,7 @@ def page_figures(report: dict) -> dict:
         "from_date": date.fromisoformat(report["period"]["from"]),
         "to_date": date.fromisoformat(report["period"]["to"]),
         # Shown in the (first) site's zone, labelled with it, as the PDF does.
-        "generated_at": datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")).astimezone(
-            ZoneInfo((report["period"]["time_zones"] or ["UTC"])[0])
-        ),
+        "generated_at": as_moment(report["generated_at"]).astimezone(ZoneInfo((report["period"]["time_zones"] or ["UTC"])[0])),
     }
 
 

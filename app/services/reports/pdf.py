@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from app.inference.labels import EMOTION_COLOURS, EMOTIONS
 from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
+from app.timefmt import as_moment
 
 
 def font_dir() -> Path:
@@ -161,7 +162,7 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
     from fpdf.fonts import FontFace
 
     zone = ZoneInfo((report["period"]["time_zones"] or ["UTC"])[0])
-    generated = datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00")).astimezone(zone)
+    generated = as_moment(report["generated_at"]).astimezone(zone)
     pdf = FPDF(format="A4")
     pdf.set_title(_("Emotion report"))
     pdf.set_author("EmotiScan")
