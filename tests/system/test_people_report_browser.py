@@ -1,6 +1,7 @@
 """The report page's "People seen" section in headless Chromium against the app run as `make run`:
 anonymous tracks stored at two sites in the last hour show as people seen in all, per site, per
-camera and per hour, in English and French, within a phone's width; screenshots at three widths."""
+camera and per hour, in English and French, within a phone's width (each cell on one line, no
+column scrolled out of view); screenshots at three widths."""
 
 from __future__ import annotations
 
@@ -92,6 +93,14 @@ def test_report_page_shows_people_seen_per_site_camera_and_hour(embedded, browse
             assert overflow <= 0, (lang, name, overflow)
             right = page.evaluate("() => document.querySelector('#people-seen').getBoundingClientRect().right")
             assert right <= width, (lang, name, right)
+            # Each cell on one line (a date and hour, a duration, a camera and its site: no row taller
+            # than another), and no column hidden in a table's scroller.
+            heights = page.evaluate("() => [...document.querySelectorAll('#people-seen td')].map(e => e.offsetHeight)")
+            assert max(heights) - min(heights) <= 1, (lang, name, heights)
+            hidden = page.evaluate(
+                "() => [...document.querySelectorAll('#people-seen .table-scroll')].map(e => e.scrollWidth - e.clientWidth)"
+            )
+            assert max(hidden) <= 0, (lang, name, hidden)
             section.scroll_into_view_if_needed()
             page.screenshot(path=str(SCREENSHOTS / f"report-people-{lang}-{name}.png"), full_page=True)
             section.screenshot(path=str(SCREENSHOTS / f"report-people-section-{lang}-{name}.png"))
