@@ -33,6 +33,9 @@ class StateStore(Protocol):
     def heartbeat(self, name: str, ttl_s: int) -> None: ...
     def alive(self, prefix: str) -> int: ...
     def ping(self) -> bool: ...
+    def settle(
+        self, counts: dict[str, int], tallies: dict[str, dict[str, int]], tally_ttl_s: int, releases: list[tuple[list[str], str]]
+    ) -> None: ...
 
 
 class MemoryStore:
@@ -125,6 +128,21 @@ class MemoryStore:
     def ping(self) -> bool:
         return True
 
+    def settle(
+        self, counts: dict[str, int], tallies: dict[str, dict[str, int]], tally_ttl_s: int, releases: list[tuple[list[str], str]]
+    ) -> None:
+        """A batch's bookkeeping at once: counters, per-key tallies and frames released."""
+        for name, amount in counts.items():
+            self.count(name, amount)
+        with self._lock:
+            for key, fields in tallies.items():
+                values = dict(self._get(key) or {})
+                for name, amount in fields.items():
+                    values[name] = values.get(name, 0) + amount
+                self._values[key] = (time.monotonic() + tally_ttl_s, values)
+        for keys, member in releases:
+            self.release(keys, member)
+
 
 _ADMIT = """
 local t = redis.call('TIME')
@@ -214,6 +232,23 @@ class RedisStore:
 
     def alive(self, prefix: str) -> int:
         return sum(1 for _ in self.redis.scan_iter(PREFIX + "heartbeat:" + prefix + "*", count=100))
+
+    def settle(
+        self, counts: dict[str, int], tallies: dict[str, dict[str, int]], tally_ttl_s: int, releases: list[tuple[list[str], str]]
+    ) -> None:
+        """A batch's counters, per-camera tallies and released frames in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name, amount in counts.items():
+            pipe.hincrby(PREFIX + "counters", name, amount)
+        for key, fields in tallies.items():
+            for name, amount in fields.items():
+                pipe.hincrby(PREFIX + key, name, amount)
+            pipe.expire(PREFIX + key, tally_ttl_s)
+        for keys, member in releases:
+            for key in keys:
+                pipe.zrem(PREFIX + key, member)
+        if len(pipe):
+            pipe.execute()
 
     def ping(self) -> bool:
         try:

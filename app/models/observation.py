@@ -37,6 +37,8 @@ class Observation(emotion_score_columns("ObservationScores", nullable=True), Sit
     __table_args__ = (
         Index("ix_observations_tenant_camera_ts", "tenant_id", "camera_id", "ts"),
         Index("ix_observations_tenant_ts", "tenant_id", "ts"),
+        # A frame is stored once, whichever worker took it (a redelivered frame is skipped).
+        Index("uq_observations_camera_frame", "camera_id", "frame_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,4 +52,6 @@ class Observation(emotion_score_columns("ObservationScores", nullable=True), Sit
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     # Faces in view (anonymous tracks not yet ended); each face's JSON carries its opaque track_id.
     people: Mapped[int | None] = mapped_column(default=None)
+    # The intake's frame id (opaque random hex), never exported: idempotent storage only.
+    frame_id: Mapped[str | None] = mapped_column(String(32), default=None)
     # ... then one column per expression class, from emotion_score_columns.

@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.inference.jpeg import FrameError
-from app.inference.pipeline import analyze_jpeg
+from app.inference.pipeline import FrameAnalysis, analyze_jpegs
 from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, ema_tracks, frame_mean
 from app.infra.state import StateStore, store
 from app.services import alerts, camera_status, observations
-from app.services.admission import release_frame
+from app.services.admission import camera_key, tenant_key
 from app.tracking.tracker import TrackerConfig, live_tracks
 from app.tracking.tracker import update as track_faces
 
@@ -50,87 +52,237 @@ class FrameOutcome:
     alerts: list[tuple[str, dict]] = field(default_factory=list)  # (event, alert object)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """One admitted frame as a worker takes it. ``redelivered``: handed again after the worker that
+    first took it died, so it may already be stored (then it is skipped)."""
+
+    tenant_id: int
+    site_id: int
+    camera_id: int
+    frame_id: str
+    received_at: float
+    jpeg: bytes
+    client_ts: float | None = None
+    redelivered: bool = False
+
+
+def _track_step(
+    prev: dict | None,
+    boxes: list[tuple],
+    received_at: float,
+    config: TrackerConfig,
+    faces: list[dict],
+    alpha: float,
+    result: dict,
+) -> dict:
+    tracked, ids = track_faces(prev, boxes, received_at, config)
+    live = {t["id"] for t in live_tracks(tracked, tracked["t"], config)}
+    readings = [dict(face, track_id=tid) for face, tid in zip(faces, ids, strict=True)]
+    tracked["smooth"] = ema_tracks((prev or {}).get("smooth"), readings, alpha, live)
+    result.update(
+        ids=ids, people=len(live), smooth={tid: tracked["smooth"].get(tid) for tid in set(ids) if tid in tracked["smooth"]}
+    )
+    return tracked
+
+
+def assign_tracks_batch(
+    state: StateStore, camera_id: int, frames: list[tuple[float, list[dict]]]
+) -> list[tuple[dict[str, dict], int]]:
+    """:func:`assign_tracks` for several frames of one camera, in their order, with one atomic
+    update of the camera's track state; per frame (its tracks' smoothed scores, people)."""
+    cfg = current_app.config
+    config = TrackerConfig(ttl_s=float(cfg["TRACK_TTL_S"]))
+    results: list[dict] = []
+
+    def step(prev: dict | None) -> dict:
+        results.clear()  # may run again on a conflict (Redis)
+        for received_at, faces in frames:
+            result: dict = {}
+            prev = _track_step(prev, [tuple(f["box"]) for f in faces], received_at, config, faces, cfg["SMOOTHING_ALPHA"], result)
+            results.append(result)
+        return prev
+
+    # The state outlives the track's TTL by the lateness bound: a late frame still finds it.
+    state.update_json(f"tracks:{camera_id}", step, ttl_s=int(config.ttl_s + cfg["STALE_FRAME_S"]) + 2)
+    out = []
+    for (_, faces), result in zip(frames, results, strict=True):
+        for face, tid in zip(faces, result["ids"], strict=True):
+            face["track_id"] = tid
+        out.append((result["smooth"], result["people"]))
+    return out
+
+
 def assign_tracks(state: StateStore, camera_id: int, received_at: float, faces: list[dict]) -> tuple[dict[str, dict], int]:
     """Give each face its camera's anonymous ``track_id`` (by box and motion only) and smooth its
     scores on its own track. Returns (per-track smoothed scores, people in view = live tracks).
 
     One atomic update of one small state per camera, so that the workers sharing a camera's
-    frames link them the same way; ``fn`` may run again on a conflict (Redis), hence the closure."""
-    cfg = current_app.config
-    config = TrackerConfig(ttl_s=float(cfg["TRACK_TTL_S"]))
-    boxes = [tuple(face["box"]) for face in faces]
-    result: dict = {}
-
-    def step(prev: dict | None) -> dict:
-        tracked, ids = track_faces(prev, boxes, received_at, config)
-        live = {t["id"] for t in live_tracks(tracked, tracked["t"], config)}
-        readings = [dict(face, track_id=tid) for face, tid in zip(faces, ids, strict=True)]
-        tracked["smooth"] = ema_tracks((prev or {}).get("smooth"), readings, cfg["SMOOTHING_ALPHA"], live)
-        result.update(ids=ids, people=len(live))
-        return tracked
-
-    # The state outlives the track's TTL by the lateness bound: a late frame still finds it.
-    saved = state.update_json(f"tracks:{camera_id}", step, ttl_s=int(config.ttl_s + cfg["STALE_FRAME_S"]) + 2)
-    for face, tid in zip(faces, result["ids"], strict=True):
-        face["track_id"] = tid
-    return {tid: s for tid, s in saved.get("smooth", {}).items() if tid in set(result["ids"])}, result["people"]
+    frames link them the same way."""
+    return assign_tracks_batch(state, camera_id, [(received_at, faces)])[0]
 
 
 def process_frame(
     tenant_id: int, site_id: int, camera_id: int, frame_id: str, received_at: float, jpeg: bytes, client_ts: float | None = None
 ) -> FrameOutcome:
-    """Analyse, store, smooth and evaluate the rules; publishing is the caller's (app.events)."""
+    """One frame: a batch of one."""
+    return process_batch([Frame(tenant_id, site_id, camera_id, frame_id, received_at, jpeg, client_ts)])[0]
+
+
+def _store(new: list[observations.NewObservation]) -> dict[tuple[int, str], int]:
+    """The batch's observations in the session's transaction; frame by frame (each committed) when
+    a camera was deleted meanwhile, so that the other cameras' frames are kept."""
+    try:
+        return observations.add_batch(new)
+    except IntegrityError:
+        db.session.rollback()
+    ids = {}
+    for item in new:
+        obs = observations.record(
+            item.tenant_id,
+            item.site_id,
+            item.camera_id,
+            item.ts,
+            item.model_version,
+            item.faces,
+            item.latency_ms,
+            item.people,
+            item.frame_id,
+        )
+        if obs is not None:
+            ids[item.camera_id, item.frame_id] = obs.id
+    return ids
+
+
+def process_batch(frames: list[Frame]) -> list[FrameOutcome]:
+    """Analyse, store, smooth and evaluate the rules for several frames at once; one outcome per
+    frame, in order. Publishing is the caller's (app.events).
+
+    Per frame: the stale rule, decoding and detection; for the batch: one classification of all
+    its faces, one state-store update per camera for tracks, smoothing and each rule, and one
+    database transaction for all observations, rollups, track spans and alerts. The result per
+    frame is what analysing the frames one by one, in this order, gives."""
     state = store()
     cfg = current_app.config
+    outcomes = [FrameOutcome() for _ in frames]
+    counts: dict[str, int] = {}
+    tallies: dict[str, dict[str, int]] = {}
+
+    def count(name: str, amount: int = 1) -> None:
+        counts[name] = counts.get(name, 0) + amount
+
+    def tally(camera_id: int, outcome: str) -> None:
+        fields = tallies.setdefault(camera_status.stats_key(camera_id), {})
+        fields[outcome] = fields.get(outcome, 0) + 1
+
     try:
-        age = time.time() - received_at
-        if age > cfg["STALE_FRAME_S"]:
-            state.count("frames_stale")
-            camera_status.record(camera_id, "stale")
-            return FrameOutcome()
+        now = time.time()
+        live = []
+        for i, frame in enumerate(frames):
+            if now - frame.received_at > cfg["STALE_FRAME_S"]:
+                count("frames_stale")
+                tally(frame.camera_id, "stale")
+            else:
+                live.append(i)
+        if any(frames[i].redelivered for i in live):  # never analyse a frame twice
+            done = observations.stored_frames([(frames[i].camera_id, frames[i].frame_id) for i in live if frames[i].redelivered])
+            live = [i for i in live if (frames[i].camera_id, frames[i].frame_id) not in done]
+        if not live:
+            return outcomes
         models = get_models(cfg["MODEL_DIR"])
-        try:
-            analysis = analyze_jpeg(jpeg, models.detector, models.classifier, quality_limits())
-        except FrameError as exc:
-            state.count(f"frames_failed_{exc.code}")
-            return FrameOutcome(error=exc.code)
-        del jpeg
-        faces = [face.as_dict() for face in analysis.faces]
-        tracks, people = assign_tracks(state, camera_id, received_at, faces)
-        latency_ms = (time.time() - received_at) * 1000.0
-        ts = datetime.fromtimestamp(received_at, UTC)
-        obs = observations.record(tenant_id, site_id, camera_id, ts, models.version, faces, latency_ms, people)
-        if obs is None:
-            return FrameOutcome()
-        mean, alpha = frame_mean(faces), cfg["SMOOTHING_ALPHA"]
-        # Atomic like the rule state: two workers on one camera never lose each other's frames.
-        smoothed = state.update_json(f"smooth:{camera_id}", lambda prev: ema(prev or None, mean, alpha) or {}, ttl_s=30) or None
-        payload = {
-            "observation_id": obs.id,
-            "frame_id": frame_id,
-            "camera_id": camera_id,
-            "site_id": site_id,
-            "ts": int(received_at * 1000),
-            "client_ts": client_ts,
-            "model_version": models.version,
-            # Each face: box, scores and its anonymous track_id, as stored; its track's smoothed
-            # scores are in "tracks".
-            "faces": faces,
-            "latency_ms": round(latency_ms, 1),
-            "smoothed": smoothed,  # the camera's mean over all faces (kept for older clients)
-            "tracks": tracks,  # track_id -> smoothed scores, for the faces of this frame
-            "people": people,  # faces in view: tracks not yet ended (seen within TRACK_TTL_S)
-            "width": analysis.width,
-            "height": analysis.height,
-        }
-        outcome = FrameOutcome(payload=payload)
-        for alert in alerts.evaluate_observation(tenant_id, site_id, camera_id, received_at, faces):
-            outcome.alerts.append((f"alert.{alert.status}", alerts.alert_dict(alert)))
-        state.count("frames_analyzed")
-        camera_status.record(camera_id, "analysed")
-        state.count("analysis_ms_total", int(latency_ms))
-        state.count(f"latency_bucket_{latency_bucket(latency_ms)}")
-        return outcome
+        results = analyze_jpegs([frames[i].jpeg for i in live], models.detector, models.classifier, quality_limits())
+        analysed: list[tuple[int, FrameAnalysis]] = []
+        for i, result in zip(live, results, strict=True):
+            if isinstance(result, FrameError):
+                count(f"frames_failed_{result.code}")
+                outcomes[i].error = result.code
+            else:
+                analysed.append((i, result))
+        if not analysed:
+            return outcomes
+        faces = {i: [face.as_dict() for face in result.faces] for i, result in analysed}
+        by_camera: dict[int, list[int]] = {}
+        for i, _ in analysed:
+            by_camera.setdefault(frames[i].camera_id, []).append(i)
+        tracks: dict[int, tuple[dict, int]] = {}
+        for camera_id, indexes in by_camera.items():
+            for i, found in zip(
+                indexes, assign_tracks_batch(state, camera_id, [(frames[i].received_at, faces[i]) for i in indexes]), strict=True
+            ):
+                tracks[i] = found
+        latency_ms = {i: (time.time() - frames[i].received_at) * 1000.0 for i, _ in analysed}
+        new = [
+            observations.NewObservation(
+                f.tenant_id,
+                f.site_id,
+                f.camera_id,
+                datetime.fromtimestamp(f.received_at, UTC),
+                models.version,
+                faces[i],
+                latency_ms[i],
+                tracks[i][1],
+                f.frame_id,
+            )
+            for i, _ in analysed
+            for f in (frames[i],)
+        ]
+        ids = _store(new)
+        stored = [(i, result) for i, result in analysed if (frames[i].camera_id, frames[i].frame_id) in ids]
+        alpha = cfg["SMOOTHING_ALPHA"]
+        smoothed: dict[int, dict | None] = {}
+        for camera_id in by_camera:
+            mine = [i for i, _ in stored if frames[i].camera_id == camera_id]
+            if not mine:
+                continue
+            steps: list[dict | None] = []
+
+            def smooth(prev: dict | None, mine=mine, steps=steps) -> dict:
+                # Atomic like the rule state: two workers on one camera never lose each other's frames.
+                steps.clear()
+                for i in mine:
+                    prev = ema(prev or None, frame_mean(faces[i]), alpha) or {}
+                    steps.append(prev or None)
+                return prev
+
+            state.update_json(f"smooth:{camera_id}", smooth, ttl_s=30)
+            smoothed.update(zip(mine, steps, strict=True))
+        readings = [
+            alerts.Reading(frames[i].tenant_id, frames[i].site_id, frames[i].camera_id, frames[i].received_at, faces[i])
+            for i, _ in stored
+        ]
+        changed = alerts.evaluate_batch(readings)
+        if any(changed) and db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL synchronous_commit TO ON"))  # alerts are kept synchronous
+        db.session.commit()
+        for (i, result), produced in zip(stored, changed, strict=True):
+            f = frames[i]
+            outcomes[i].payload = {
+                "observation_id": ids[f.camera_id, f.frame_id],
+                "frame_id": f.frame_id,
+                "camera_id": f.camera_id,
+                "site_id": f.site_id,
+                "ts": int(f.received_at * 1000),
+                "client_ts": f.client_ts,
+                "model_version": models.version,
+                # Each face: box, scores and its anonymous track_id, as stored; its track's smoothed
+                # scores are in "tracks".
+                "faces": faces[i],
+                "latency_ms": round(latency_ms[i], 1),
+                "smoothed": smoothed.get(i),  # the camera's mean over all faces (kept for older clients)
+                "tracks": tracks[i][0],  # track_id -> smoothed scores, for the faces of this frame
+                "people": tracks[i][1],  # faces in view: tracks not yet ended (seen within TRACK_TTL_S)
+                "width": result.width,
+                "height": result.height,
+            }
+            outcomes[i].alerts = [(f"alert.{a.status}", alerts.alert_dict(a)) for a in produced]
+            count("frames_analyzed")
+            tally(f.camera_id, "analysed")
+            count("analysis_ms_total", int(latency_ms[i]))
+            count(f"latency_bucket_{latency_bucket(latency_ms[i])}")
+        return outcomes
     finally:
-        release_frame(tenant_id, camera_id, frame_id)
-        db.session.remove()
+        try:
+            releases = [([camera_key(f.camera_id), tenant_key(f.tenant_id)], f.frame_id) for f in frames]
+            state.settle(counts, tallies, camera_status.TTL_S, releases)
+        finally:
+            db.session.remove()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -27,21 +28,11 @@ def record(
     faces: list[dict],
     latency_ms: float,
     people: int | None = None,
+    frame_id: str | None = None,
 ) -> Observation | None:
     """Store one frame's result; None when the camera was deleted meanwhile."""
-    mean = frame_mean(faces) or {}
-    obs = Observation(
-        tenant_id=tenant_id,
-        site_id=site_id,
-        camera_id=camera_id,
-        ts=ts,
-        model_version=model_version,
-        face_count=len(faces),
-        faces=faces,
-        latency_ms=round(latency_ms, 1),
-        people=people,
-        **{k: mean.get(k) for k in EMOTIONS},
-    )
+    row = _row(tenant_id, site_id, camera_id, ts, model_version, faces, latency_ms, people, frame_id)
+    obs = Observation(**row)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:
         # A frame's numbers need not wait for the WAL flush: a database crash may forget the last
@@ -51,8 +42,8 @@ def record(
     db.session.add(obs)
     try:
         db.session.flush()
-        db.session.execute(rollup_upsert(obs, postgresql))
-        spans = track_span_upsert(obs, postgresql)
+        db.session.execute(rollups_upsert([row], postgresql))
+        spans = track_spans_upsert([row], postgresql)
         if spans is not None:
             db.session.execute(spans)
         db.session.commit()
@@ -62,23 +53,126 @@ def record(
     return obs
 
 
-def rollup_upsert(obs: Observation, postgresql: bool):
-    """Add one observation to its camera's 15-minute slot (insert or update in one statement, so
-    that concurrent workers never lose a count)."""
-    epoch = int(obs.ts.timestamp())
-    values = {
-        "camera_id": obs.camera_id,
-        "slot": epoch // SLOT_S,
-        "tenant_id": obs.tenant_id,
-        "site_id": obs.site_id,
-        "observations": 1,
-        "faces": obs.face_count,
-        "classified": int(getattr(obs, EMOTION_COLUMNS[-1]) is not None),  # all scores are null or none
-        "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)),
-        **{e: getattr(obs, e) or 0.0 for e in EMOTIONS},
+def _row(
+    tenant_id: int,
+    site_id: int,
+    camera_id: int,
+    ts: datetime,
+    model_version: str,
+    faces: list[dict],
+    latency_ms: float,
+    people: int | None,
+    frame_id: str | None,
+) -> dict:
+    mean = frame_mean(faces) or {}
+    return {
+        "tenant_id": tenant_id,
+        "site_id": site_id,
+        "camera_id": camera_id,
+        "ts": ts,
+        "model_version": model_version,
+        "face_count": len(faces),
+        "faces": faces,
+        "latency_ms": round(latency_ms, 1),
+        "people": people,
+        "frame_id": frame_id,
+        **{k: mean.get(k) for k in EMOTIONS},
     }
+
+
+@dataclass
+class NewObservation:
+    """One analysed frame to store (``frame_id``: the intake's id, stored once)."""
+
+    tenant_id: int
+    site_id: int
+    camera_id: int
+    ts: datetime
+    model_version: str
+    faces: list[dict]
+    latency_ms: float
+    people: int | None
+    frame_id: str
+
+
+def stored_frames(frames: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (camera id, frame id) are already stored (a frame handed again after its
+    worker died)."""
+    if not frames:
+        return set()
+    rows = db.session.execute(
+        select(Observation.camera_id, Observation.frame_id).where(Observation.frame_id.in_([f for _, f in frames]))
+    )
+    return {tuple(r) for r in rows} & set(frames)
+
+
+def add_batch(items: list[NewObservation]) -> dict[tuple[int, str], int]:
+    """Insert several frames' observations, their rollup slots and track spans in the current
+    transaction, three statements in all (the caller commits, with the batch's alerts). Returns
+    (camera id, frame id) -> observation id for the frames stored; a frame already stored is skipped.
+
+    Raises IntegrityError when a camera was deleted meanwhile (the caller stores frame by frame)."""
+    if not items:
+        return {}
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # As in record(): a frame's numbers need not wait for the WAL flush; the caller turns it
+        # back on when the batch carries an alert.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    rows = [
+        _row(i.tenant_id, i.site_id, i.camera_id, i.ts, i.model_version, i.faces, i.latency_ms, i.people, i.frame_id)
+        for i in items
+    ]
+    insert = (pg_insert if postgresql else sqlite_insert)(Observation.__table__)
+    stmt = insert.on_conflict_do_nothing(index_elements=["camera_id", "frame_id"]).returning(
+        Observation.__table__.c.id, Observation.__table__.c.camera_id, Observation.__table__.c.frame_id
+    )
+    ids = {(camera_id, frame_id): obs_id for obs_id, camera_id, frame_id in db.session.execute(stmt, rows).all()}
+    stored = [row for row in rows if (row["camera_id"], row["frame_id"]) in ids]
+    if stored:
+        db.session.execute(rollups_upsert(stored, postgresql))
+        spans = track_spans_upsert(stored, postgresql)
+        if spans is not None:
+            db.session.execute(spans)
+    return ids
+
+
+def _rollup_values(row: dict) -> dict:
+    epoch = int(row["ts"].timestamp())
+    return {
+        "camera_id": row["camera_id"],
+        "slot": epoch // SLOT_S,
+        "tenant_id": row["tenant_id"],
+        "site_id": row["site_id"],
+        "observations": 1,
+        "faces": row["face_count"],
+        "classified": int(row[EMOTION_COLUMNS[-1]] is not None),  # all scores are null or none
+        "minutes": 1 << ((epoch // 60) % (SLOT_S // 60)),
+        **{e: row[e] or 0.0 for e in EMOTIONS},
+    }
+
+
+def rollups_upsert(rows: list[dict], postgresql: bool):
+    """Add observations to their cameras' 15-minute slots: added up here per (camera, slot) first,
+    then one upsert with its rows in key order, so that two workers lock slots in the same order."""
+    slots: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        values = _rollup_values(row)
+        key = (values["camera_id"], values["slot"])
+        if key not in slots:
+            slots[key] = values
+            continue
+        total = slots[key]
+        for name in ("observations", "faces", "classified", *EMOTIONS):
+            total[name] += values[name]
+        total["minutes"] |= values["minutes"]
+        total["site_id"] = values["site_id"]
+    return _rollup_statement([slots[k] for k in sorted(slots)], postgresql)
+
+
+def _rollup_statement(values: list[dict], postgresql: bool):
     insert = (pg_insert if postgresql else sqlite_insert)(ObservationRollup)
-    stmt = insert.values(**values)
+    stmt = insert.values(values)
     table = ObservationRollup.__table__.c
     added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
     return stmt.on_conflict_do_update(
@@ -86,26 +180,36 @@ def rollup_upsert(obs: Observation, postgresql: bool):
     )
 
 
-def track_span_upsert(obs: Observation, postgresql: bool):
-    """Widen each face track's span to this frame (one statement for all the frame's tracks, or
-    None when no face carries a track id). Rows in track id order, so that two workers of one
-    camera lock them in the same order."""
-    ids = sorted({str(f["track_id"]) for f in obs.faces if isinstance(f, dict) and f.get("track_id")})
-    if not ids:
+def track_spans_upsert(rows: list[dict], postgresql: bool):
+    """Widen each face track's span to the frames of ``rows`` (one statement, rows in (camera,
+    track) order; None when no face carries a track id)."""
+    spans: dict[tuple[int, str], dict] = {}
+    for row in rows:
+        for tid in {str(f["track_id"]) for f in row["faces"] if isinstance(f, dict) and f.get("track_id")}:
+            span = spans.get((row["camera_id"], tid))
+            if span is None:
+                spans[(row["camera_id"], tid)] = {
+                    "tenant_id": row["tenant_id"],
+                    "site_id": row["site_id"],
+                    "camera_id": row["camera_id"],
+                    "track_id": tid,
+                    "first_seen": row["ts"],
+                    "last_seen": row["ts"],
+                    "frames": 1,
+                }
+            else:
+                span.update(
+                    first_seen=min(span["first_seen"], row["ts"]),
+                    last_seen=max(span["last_seen"], row["ts"]),
+                    frames=span["frames"] + 1,
+                )
+    if not spans:
         return None
-    rows = [
-        {
-            "tenant_id": obs.tenant_id,
-            "site_id": obs.site_id,
-            "camera_id": obs.camera_id,
-            "track_id": tid,
-            "first_seen": obs.ts,
-            "last_seen": obs.ts,
-            "frames": 1,
-        }
-        for tid in ids
-    ]
-    stmt = (pg_insert if postgresql else sqlite_insert)(TrackSpan).values(rows)
+    return _span_statement([spans[k] for k in sorted(spans)], postgresql)
+
+
+def _span_statement(values: list[dict], postgresql: bool):
+    stmt = (pg_insert if postgresql else sqlite_insert)(TrackSpan).values(values)
     table = TrackSpan.__table__.c
     # Frames of one camera may be stored out of order by its workers: min/max, not "latest".
     least, greatest = (func.least, func.greatest) if postgresql else (func.min, func.max)
@@ -114,7 +218,7 @@ def track_span_upsert(obs: Observation, postgresql: bool):
         set_={
             "first_seen": least(table.first_seen, stmt.excluded.first_seen),
             "last_seen": greatest(table.last_seen, stmt.excluded.last_seen),
-            "frames": table.frames + 1,
+            "frames": table.frames + stmt.excluded.frames,
         },
     )
 

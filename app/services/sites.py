@@ -38,6 +38,10 @@ def update_site(site: Site, name: str | None = None, timezone: str | None = None
         site.timezone = timezone
     db.session.commit()
     changed = {k: getattr(site, k) for k, v in before.items() if getattr(site, k) != v}
+    if "timezone" in changed:  # rules are evaluated in the site's zone: workers read it again
+        from app.services.alerts.rules import rules_changed  # noqa: PLC0415 - loads the alerts package only when needed
+
+        rules_changed(site.tenant_id)
     if changed:  # a form saved unchanged is no event
         audit.record(site.tenant_id, actor_id, "site.changed", "site", site.id, **changed)
     return site

@@ -4,7 +4,7 @@ alert e-mails (notifications.py). Callers keep using ``from app.services import 
 
 from app.models import User
 from app.models.alert import RULE_FIELDS
-from app.services.alerts.evaluation import evaluate_observation, simulate
+from app.services.alerts.evaluation import Reading, evaluate_batch, evaluate_observation, simulate
 from app.services.alerts.history import ALERT_STATUSES, alerts_query
 from app.services.alerts.lifecycle import OFFLINE, acknowledge, alert_dict, check_cameras, escalate_overdue
 from app.services.alerts.rules import (
@@ -27,6 +27,7 @@ __all__ = [
     "RULE_FIELDS",
     "User",
     "acknowledge",
+    "Reading",
     "alert_dict",
     "alerts_query",
     "apply_kind",
@@ -34,6 +35,7 @@ __all__ = [
     "delete_rule",
     "describe_rule",
     "escalate_overdue",
+    "evaluate_batch",
     "evaluate_observation",
     "explain_details",
     "kind_fields",

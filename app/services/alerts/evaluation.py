@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -12,7 +17,7 @@ from app.models import Alert, AlertRule, Site
 from app.models.base import utcnow
 from app.rules import RULE_TYPES, AlertEnded, AlertStarted, RuleState, evaluate, sample_from_faces
 from app.rules.kinds.baseline import SLOT_S, learn_levels
-from app.services.alerts.rules import rules_for_camera, spec_of
+from app.services.alerts.rules import rules_for_camera, spec_of, version_key
 from app.timefmt import iso_utc
 
 HISTORY_WEEKS = 12  # how far back a baseline rule's usual levels are learnt
@@ -55,56 +60,119 @@ def cached_baseline_context(rule: AlertRule, camera_id: int, timezone: str) -> d
     return context
 
 
+RULES_REFRESH_S = 5.0  # cached rules are read again at least this often, in case a change event is lost
+_rules_lock = threading.Lock()
+
+
+def _cache() -> dict[tuple[int, int, int], tuple[float, int, list, str]]:
+    # Kept on the app, as the memory store is: ids and versions restart with a new database.
+    return current_app.extensions.setdefault("emotiscan_rules_cache", {})
+
+
+def _snapshot(rule: AlertRule) -> SimpleNamespace:
+    """The rule's columns, detached from any session: safe to keep between batches."""
+    return SimpleNamespace(**{a.key: getattr(rule, a.key) for a in AlertRule.__mapper__.column_attrs})
+
+
+def cached_rules(tenant_id: int, site_id: int, camera_id: int, version: int) -> tuple[list, str]:
+    """The camera's enabled rules and its site's time zone, read once per rules version (and at
+    least every RULES_REFRESH_S) instead of on every frame."""
+    key = (tenant_id, site_id, camera_id)
+    now = time.monotonic()
+    cache = _cache()
+    with _rules_lock:
+        hit = cache.get(key)
+    if hit is not None and hit[1] == version and now - hit[0] < RULES_REFRESH_S:
+        return hit[2], hit[3]
+    rules = [_snapshot(r) for r in rules_for_camera(tenant_id, site_id, camera_id)]
+    timezone = (db.session.scalar(select(Site.timezone).where(Site.id == site_id)) or "UTC") if rules else "UTC"
+    with _rules_lock:
+        if len(cache) > 10_000:  # deleted cameras' entries
+            cache.clear()
+        cache[key] = (now, version, rules, timezone)
+    return rules, timezone
+
+
+def rules_versions(tenant_ids: set[int]) -> dict[int, int]:
+    """The current rules version of each tenant (one read of the shared store per tenant)."""
+    return {t: int(store().get_json(version_key(t)) or 0) for t in tenant_ids}
+
+
+@dataclass
+class Reading:
+    """One stored frame as the rules see it."""
+
+    tenant_id: int
+    site_id: int
+    camera_id: int
+    ts: float
+    faces: list[dict]
+
+
+def evaluate_batch(readings: list[Reading], versions: dict[int, int] | None = None) -> list[list[Alert]]:
+    """Feed stored frames to their cameras' rules; per reading, the alerts that started or ended.
+    Nothing is committed: the caller commits them with the frames' observations.
+
+    Each (rule, camera) state is read and written once per batch, atomically in the shared store
+    (frames of one camera in their order), so that workers given interleaved frames of one camera
+    produce each alert exactly once. Alerts are created in (frame, rule) order, as frame by frame."""
+    versions = versions if versions is not None else rules_versions({r.tenant_id for r in readings})
+    by_camera: dict[tuple[int, int, int], list[int]] = {}
+    for i, r in enumerate(readings):
+        by_camera.setdefault((r.tenant_id, r.site_id, r.camera_id), []).append(i)
+    produced: list[tuple[int, int, object, object]] = []  # (reading, rule order, rule, event)
+    for (tenant_id, site_id, camera_id), indexes in by_camera.items():
+        rules, timezone = cached_rules(tenant_id, site_id, camera_id, versions.get(tenant_id, 0))
+        for order, rule in enumerate(rules):
+            spec = spec_of(rule, timezone, cached_baseline_context(rule, camera_id, timezone))
+            samples = [(i, sample_from_faces(spec, readings[i].ts, readings[i].faces)) for i in indexes]
+            events: list = []
+
+            def step(data: dict | None, spec=spec, samples=samples, events=events) -> dict:
+                events.clear()  # may run again on a conflict
+                state = RuleState.from_dict(data)
+                for i, sample in samples:
+                    state, out = evaluate(spec, state, sample)
+                    events.extend((i, e) for e in out)
+                return state.to_dict()
+
+            store().update_json(f"rule:{rule.id}:camera:{camera_id}", step, ttl_s=int(3 * rule.duration_s + rule.cooldown_s + 60))
+            produced.extend((i, order, rule, event) for i, event in events)
+    changed: list[list[Alert]] = [[] for _ in readings]
+    for i, _, rule, event in sorted(produced, key=lambda p: (p[0], p[1])):
+        reading = readings[i]
+        if isinstance(event, AlertStarted):
+            alert = Alert(
+                tenant_id=reading.tenant_id,
+                rule_id=rule.id,
+                site_id=reading.site_id,
+                camera_id=reading.camera_id,
+                emotion=rule.emotion,
+                severity=rule.severity,
+                value=event.value,
+                status="open",
+                started_at=datetime.fromtimestamp(event.ts, UTC),
+                details=event.details or None,
+            )
+            db.session.add(alert)
+            changed[i].append(alert)
+        elif isinstance(event, AlertEnded):
+            alert = db.session.scalar(
+                select(Alert)
+                .where(Alert.rule_id == rule.id, Alert.camera_id == reading.camera_id, Alert.resolved_at.is_(None))
+                .order_by(Alert.id.desc())
+                .limit(1)
+            )
+            if alert is not None:
+                alert.resolved_at = datetime.fromtimestamp(event.ts, UTC)
+                alert.status = "resolved"
+                changed[i].append(alert)
+    return changed
+
+
 def evaluate_observation(tenant_id: int, site_id: int, camera_id: int, ts: float, faces: list[dict]) -> list[Alert]:
-    """Feed one observation to the camera's rules; returns the alerts that started or ended.
-
-    Each (rule, camera) state is updated atomically in the shared store, so that workers given
-    interleaved frames of one camera produce each alert exactly once.
-    """
-    rules = rules_for_camera(tenant_id, site_id, camera_id)
-    if not rules:
-        return []
-    timezone = db.session.scalar(select(Site.timezone).where(Site.id == site_id)) or "UTC"
-    changed: list[Alert] = []
-    for rule in rules:
-        spec = spec_of(rule, timezone, cached_baseline_context(rule, camera_id, timezone))
-        sample = sample_from_faces(spec, ts, faces)
-        produced: list = []
-
-        def step(data: dict | None, spec=spec, sample=sample, produced=produced) -> dict:
-            produced.clear()
-            state, events = evaluate(spec, RuleState.from_dict(data), sample)
-            produced.extend(events)
-            return state.to_dict()
-
-        store().update_json(f"rule:{rule.id}:camera:{camera_id}", step, ttl_s=int(3 * rule.duration_s + rule.cooldown_s + 60))
-        for event in produced:
-            if isinstance(event, AlertStarted):
-                alert = Alert(
-                    tenant_id=tenant_id,
-                    rule_id=rule.id,
-                    site_id=site_id,
-                    camera_id=camera_id,
-                    emotion=rule.emotion,
-                    severity=rule.severity,
-                    value=event.value,
-                    status="open",
-                    started_at=datetime.fromtimestamp(event.ts, UTC),
-                    details=event.details or None,
-                )
-                db.session.add(alert)
-                changed.append(alert)
-            elif isinstance(event, AlertEnded):
-                alert = db.session.scalar(
-                    select(Alert)
-                    .where(Alert.rule_id == rule.id, Alert.camera_id == camera_id, Alert.resolved_at.is_(None))
-                    .order_by(Alert.id.desc())
-                    .limit(1)
-                )
-                if alert is not None:
-                    alert.resolved_at = datetime.fromtimestamp(event.ts, UTC)
-                    alert.status = "resolved"
-                    changed.append(alert)
+    """Feed one observation to the camera's rules and commit; returns the alerts that started or ended."""
+    changed = evaluate_batch([Reading(tenant_id, site_id, camera_id, ts, faces)])[0]
     db.session.commit()
     return changed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from app.extensions import db
+from app.infra.state import store
 from app.models import AlertRule, Camera, Site
 from app.models.alert import RULE_FIELDS
 from app.rules import RuleSpec
@@ -83,13 +84,29 @@ def save_rule(rule: AlertRule, data: dict, site: Site | None, camera: Camera | N
         params=rule.params,
     )
     db.session.commit()
+    rules_changed(rule.tenant_id)
     return rule
 
 
 def delete_rule(rule: AlertRule, actor_id: int | None = None) -> None:
     audit.record(rule.tenant_id, actor_id, "rule.deleted", "alert_rule", rule.id, commit=False, name=rule.name)
+    tenant_id = rule.tenant_id
     db.session.delete(rule)
     db.session.commit()
+    rules_changed(tenant_id)
+
+
+_VERSION_TTL_S = 30 * 86400
+
+
+def version_key(tenant_id: int) -> str:
+    return f"rules_version:{tenant_id}"
+
+
+def rules_changed(tenant_id: int) -> None:
+    """A committed change of the tenant's rules or of a site's time zone: every worker reads the
+    camera's rules again at its next batch (the tenant's version in the shared store moves)."""
+    store().incr(version_key(tenant_id), _VERSION_TTL_S)
 
 
 def describe_rule(rule: AlertRule) -> str:
