@@ -279,6 +279,58 @@ def bench_intake(frames: int = 2000) -> None:
     own_redis.release()
 
 
+def bench_worker(frames: int = 192) -> None:
+    """Worker CPU per analysed single-face frame in process_batch (analysis, tracks, one rule,
+    storage, bookkeeping; emits excluded), by batch size, on PostgreSQL and Redis as in the
+    distributed mode; each figure also as a ratio to the pure pipeline's frames/s here."""
+    from app import create_app
+    from app.extensions import db
+    from app.services.analysis import Frame, process_batch
+    from tests.conftest import PG_URL, RunDatabase, RunRedis, Tenant, _testing, migrate
+
+    jpeg = frame_640("deepface_img15.jpg")
+    models = get_models()
+    for _ in range(5):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    c0 = time.process_time()
+    for _ in range(50):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    pure_ms = (time.process_time() - c0) / 50 * 1000
+    pure = f"pure pipeline {pure_ms:.1f} ms = {1000 / pure_ms:.0f} frames/s per core"
+    print(f"## Worker: CPU per analysed 1-face frame by batch size ({pure})")
+    database, own_redis = RunDatabase(PG_URL), RunRedis()
+    url = database.create()
+    try:
+        migrate(url)
+        app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": own_redis.acquire(), "STALE_FRAME_S": 600.0})
+        tenant = Tenant(app.test_client(), "Worker bench")
+        site = tenant.site()
+        cams = [tenant.camera(site["id"], f"Cam {i}") for i in range(4)]
+        tenant.call(
+            "POST", "/api/v1/alert-rules", json={"emotion": "joy", "threshold": 0.6, "duration_s": 4, "site_id": site["id"]}
+        )
+        with app.app_context():
+            n = 0
+            for size in (1, 4, 16):
+                start = time.time() - 60
+                c0 = time.process_time()
+                for first in range(0, frames, size):
+                    batch = [
+                        Frame(tenant.id, site["id"], cams[i % 4]["id"], f"b{size}-{i}", start + n * 0.01 + i * 0.01, jpeg)
+                        for i in range(first, first + size)
+                    ]
+                    process_batch(batch)
+                ms = (time.process_time() - c0) / frames * 1000
+                n += frames
+                rate = f"{1000 / ms:.0f} frames/s per core = {pure_ms / ms:.2f} x pure pipeline"
+                print(f"batch {size:2d}: {ms:.1f} ms CPU per frame, {rate}")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        own_redis.release()
+        database.drop()
+
+
 def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
     tenant = ApiClient(base, "Bench")
     cams = [tenant.camera() for _ in range(cameras)]
@@ -369,6 +421,7 @@ if __name__ == "__main__":
     bench_detector()
     bench_model()
     bench_intake()
+    bench_worker()
     bench_end_to_end()
     bench_connections()
     bench_agent()

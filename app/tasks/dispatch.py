@@ -1,17 +1,25 @@
-"""Hands a frame to analysis: a Celery worker, a local thread pool (embedded), or the calling
-thread (tests)."""
+"""Hands a frame to analysis: a Celery worker, the embedded mode's analysis threads, or the
+calling thread (tests).
+
+Embedded: frames wait in an in-process queue; each of ``EMBEDDED_WORKER_THREADS`` threads takes
+the first frame waiting, then whatever else arrives within ``FRAME_BATCH_WAIT_S`` (at most
+``FRAME_BATCH_MAX``), and analyses them as one batch (app/tasks/analyze.py), as the distributed
+frames worker does."""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+import time
 
 from flask import Flask, current_app
 
 from app import jobs
 
 log = logging.getLogger(__name__)
-_executors: dict = {}
+_queues: dict[int, queue.SimpleQueue] = {}
+_queues_lock = threading.Lock()
 
 
 def _load_models(model_dir: str) -> None:
@@ -20,14 +28,55 @@ def _load_models(model_dir: str) -> None:
     get_models(model_dir)
 
 
+def take_batch(frames: queue.SimpleQueue, size: int, wait_s: float) -> list:
+    """The first frame (blocking), then those that arrive within ``wait_s``, up to ``size``."""
+    batch = [frames.get()]
+    deadline = time.monotonic() + wait_s
+    while len(batch) < size:
+        try:
+            batch.append(frames.get_nowait())
+        except queue.Empty:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(frames.get(timeout=left))
+            except queue.Empty:
+                break
+    return batch
+
+
+def _analysis_thread(app: Flask, frames: queue.SimpleQueue) -> None:
+    from app.tasks.analyze import analyze_batch_and_publish
+
+    _load_models(app.config["MODEL_DIR"])  # before the first frame
+    while True:
+        batch = take_batch(frames, app.config["FRAME_BATCH_MAX"], app.config["FRAME_BATCH_WAIT_S"])
+        with app.app_context():
+            try:
+                analyze_batch_and_publish(batch)
+            except Exception:  # noqa: BLE001 - keep the thread alive
+                log.exception("frame analysis failed")
+
+
 def _run_in_app(app: Flask, *args) -> None:
     from app.tasks.analyze import analyze_and_publish
 
     with app.app_context():
         try:
             analyze_and_publish(*args)
-        except Exception:  # noqa: BLE001 - keep the pool alive
+        except Exception:  # noqa: BLE001 - keep the caller alive
             log.exception("frame analysis failed")
+
+
+def _embedded_queue(app: Flask) -> queue.SimpleQueue:
+    with _queues_lock:
+        frames = _queues.get(id(app))
+        if frames is None:
+            frames = _queues[id(app)] = queue.SimpleQueue()
+            for n in range(app.config["EMBEDDED_WORKER_THREADS"]):
+                threading.Thread(target=_analysis_thread, args=(app, frames), name=f"analysis-{n}", daemon=True).start()
+        return frames
 
 
 def dispatch_frame(
@@ -43,14 +92,9 @@ def dispatch_frame(
             args=args, serializer="msgpack", argsrepr=f"(tenant={tenant_id}, camera={camera_id}, frame={frame_id})"
         )
     elif mode == "thread":
-        app = current_app._get_current_object()
-        pool = _executors.get(id(app))
-        if pool is None:
-            # Each analysis thread loads its models before it takes a frame.
-            pool = _executors[id(app)] = ThreadPoolExecutor(
-                app.config["EMBEDDED_WORKER_THREADS"], "analysis", initializer=_load_models, initargs=(app.config["MODEL_DIR"],)
-            )
-        pool.submit(_run_in_app, app, *args)
+        from app.services.analysis import Frame
+
+        _embedded_queue(current_app._get_current_object()).put(Frame(*args))
     else:
         _run_in_app(current_app._get_current_object(), *args)
 
