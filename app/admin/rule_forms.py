@@ -26,6 +26,13 @@ KIND_HELP = {
         "Silent until enough past weeks are recorded."
     ),
 }
+# What the score means for each kind: a level for most, a change for rise and baseline.
+THRESHOLD_LABELS = {
+    "share": _l("Above this score (0 to 1)"),
+    "person": _l("Above this score (0 to 1)"),
+    "rise": _l("Rise of at least (0 to 1)"),
+    "baseline": _l("Above the usual level by at least (0 to 1)"),
+}
 # The fields of the form that only some kinds use (the form shows them for those kinds).
 KIND_ONLY_FIELDS = {"min_share": ("share", "person"), "min_faces": ("share",), "min_weeks": ("baseline",)}
 HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, for example 08:30."))

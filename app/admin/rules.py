@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ConfirmForm
-from app.admin.rule_forms import KIND_HELP, KIND_ONLY_FIELDS, PRESETS, RuleForm
+from app.admin.rule_forms import KIND_HELP, KIND_ONLY_FIELDS, PRESETS, THRESHOLD_LABELS, RuleForm
 from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow
@@ -110,6 +110,7 @@ def rules_list():
         targets=dict(_targets()),
         kind_help=KIND_HELP,
         kind_only=KIND_ONLY_FIELDS,
+        threshold_labels=THRESHOLD_LABELS,
     ), 400 if form.errors else 200
 
 
@@ -130,7 +131,13 @@ def rule_detail(rule_id: int):
             flash(gettext("Rule saved."), "success")
             return redirect(url_for("admin.rules_list"))
     return render_template(
-        "admin/rule_detail.html", rule=rule, form=form, simulation=simulation, kind_help=KIND_HELP, kind_only=KIND_ONLY_FIELDS
+        "admin/rule_detail.html",
+        rule=rule,
+        form=form,
+        simulation=simulation,
+        kind_help=KIND_HELP,
+        kind_only=KIND_ONLY_FIELDS,
+        threshold_labels=THRESHOLD_LABELS,
     )
 
 

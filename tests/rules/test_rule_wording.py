@@ -174,3 +174,20 @@ def test_alert_e_mails_word_each_kind(app, tenant_a, smtp, locale):
         assert "Till 3" in bodies[kind]
     for kind in ("rise", "baseline"):
         assert "threshold" not in bodies[kind] and "seuil" not in bodies[kind]
+
+
+def test_the_forms_score_label_says_what_it_means_for_each_kind(client, tenant_a):
+    """A rise or baseline rule's score is a change, not a level: the form's label for each kind says so
+    (js/rule_form.js shows the chosen kind's label only), on the new-rule form and a rule's own page."""
+    cam = tenant_a.camera(tenant_a.site()["id"])
+    rule = tenant_a.call(
+        "POST", "/api/v1/alert-rules", json={"camera_id": cam["id"], "emotion": "joy", "kind": "rise", **RULES["rise"]}
+    ).get_json()
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    client.post("/language", data={"locale": "fr", "next": "/admin/rules"})
+    for path in ("/admin/rules", f"/admin/rules/{rule['id']}"):
+        page = client.get(path).get_data(as_text=True)
+        labels = dict(re.findall(r'<label for="threshold" data-kinds="(\w+)">([^<]+)</label>', page))
+        assert html.unescape(labels["rise"]) == "Hausse d'au moins (0 à 1)", labels
+        assert html.unescape(labels["baseline"]) == "Au-dessus du niveau habituel d'au moins (0 à 1)", labels
+        assert html.unescape(labels["share"]) == labels["person"] == "Au-dessus de ce score (0 à 1)", labels
