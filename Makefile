@@ -76,12 +76,15 @@ system-deps:
 
 # The whole suite. Each run creates its own PostgreSQL database on the server of TEST_DATABASE_URL
 # and starts its own redis-server (tests/conftest.py), so runs may overlap.
+# Two pytest workers (TEST_WORKERS=0: a serial run in one process): the tests that start processes or a browser
+# all run on one of them, one at a time (tests/conftest.py groups them), the in-process tests beside.
+TEST_WORKERS ?= 2
 test: setup-dev system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The edit loop: everything but the tests that start processes or a browser.
 test-fast: setup-dev
-	$(BIN)/python -m pytest -m "not process and not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not process and not browser"
 
 # Known vulnerabilities in the pinned runtime requirements (needs the PyPI or OSV vulnerability API).
 audit: setup-dev

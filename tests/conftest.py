@@ -315,6 +315,17 @@ def pytest_report_header(config):
     return f"test databases: PostgreSQL {_run_database.name} (on first use), Redis {REDIS_URL}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """With ``-n 2 --dist loadgroup`` (make test), every test that starts processes or a browser
+    runs on one worker, one at a time as in a serial run, so that their timings never compete with
+    each other; the in-process tests share the other worker and the gaps. tryfirst: the group mark
+    must be there before xdist reads it."""
+    for item in items:
+        if item.get_closest_marker("process") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """Processes started by a module- or session-scoped fixture live as long as it does."""
