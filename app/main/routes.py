@@ -9,6 +9,7 @@ from app.realtime.capture import connected_cameras
 from app.realtime.live import connected_viewers
 from app.security import safe_next
 from app.services import listings
+from app.services.admission import FRAMES_STREAM
 from app.services.analysis import LATENCY_BUCKETS_MS
 
 
@@ -62,12 +63,12 @@ def readyz():
 
 
 def frame_queue_depth() -> int:
-    """Messages in the Celery ``frames`` queue (a Redis list); 0 in the embedded mode."""
+    """Frames in the frames stream, waiting or in analysis; 0 in the embedded mode."""
     client = getattr(store(), "redis", None)
     if client is None:
         return 0
     try:
-        return int(client.llen("frames"))
+        return int(client.xlen(FRAMES_STREAM))
     except Exception:  # noqa: BLE001 - metrics must answer even when Redis does not
         return -1
 

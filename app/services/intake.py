@@ -3,8 +3,9 @@
 
 Every frame goes through the same checks, in this order: the camera still exists with the
 caller's token and is enabled; analysis is lawful at its site; size and pixel limits; the
-camera's rate; admission to the queue; then last-seen and dispatch by task name
-(``emotiscan.analyze_frame``, sent by app/tasks/dispatch.py). The acknowledgement is a dict:
+camera's rate; admission to the queue (in the distributed mode, the frames stream in the same
+Redis script: app/services/admission.py); then last-seen and, in the other modes, dispatch by
+task name (``emotiscan.analyze_frame``, sent by app/tasks/dispatch.py). The acknowledgement is a dict:
 ``{"ok": True, "frame_id": ...}`` or ``{"ok": False, "error": code[, "message": ...]}``.
 
 The camera, site and tenant facts those checks need are cached on the session, not read per
@@ -36,7 +37,7 @@ from app.inference.jpeg import FrameError, check_frame
 from app.models import Camera, Site, Tenant
 from app.models.base import utcnow
 from app.services import camera_status
-from app.services.admission import admit_frame, release_frame
+from app.services.admission import admit_frame, release_frame, stream_fields, streams_frames
 from app.services.privacy import analysis_refusal
 
 ANALYZE_TASK = "emotiscan.analyze_frame"
@@ -185,17 +186,21 @@ def accept_frame(session: IntakeSession, frame: Any, received_at: float | None =
     if not session.take():
         return _refused(session, "rate_limited")
     frame_id = uuid.uuid4().hex
-    if admit_frame(session.tenant_id, session.camera_id, frame_id, counted=True):  # counted in the same round trip
+    args = (session.tenant_id, session.site_id, session.camera_id, frame_id, received_at, bytes(jpeg), client_ts)
+    # Distributed: the admission script queues the frame too (counted, admitted and queued in one round trip).
+    streamed = streams_frames()
+    fields = stream_fields(*args) if streamed else None
+    if admit_frame(session.tenant_id, session.camera_id, frame_id, counted=True, fields=fields):
         return {"ok": False, "error": "busy"}
     if received_at - session.seen_written > SEEN_EVERY_S:
         session.seen_written = received_at
         db.session.execute(Camera.__table__.update().where(Camera.id == session.camera_id).values(last_seen_at=utcnow()))
         db.session.commit()
-    try:
-        args = (session.tenant_id, session.site_id, session.camera_id, frame_id, received_at, bytes(jpeg), client_ts)
-        jobs.enqueue(ANALYZE_TASK, *args)
-    except Exception:
-        with suppress(Exception):  # give its place back at once when the state store is up
-            release_frame(session.tenant_id, session.camera_id, frame_id)
-        raise
+    if not streamed:
+        try:
+            jobs.enqueue(ANALYZE_TASK, *args)
+        except Exception:
+            with suppress(Exception):  # give its place back at once when the state store is up
+                release_frame(session.tenant_id, session.camera_id, frame_id)
+            raise
     return {"ok": True, "frame_id": frame_id}

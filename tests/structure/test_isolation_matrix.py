@@ -1271,6 +1271,7 @@ IDS_WITHOUT_FOREIGN_KEY = {
     ("tenant_erasures", "tenant_id"): "the erased tenant, on record",
     ("report_schedules", "recipient_ids"): "user ids in JSON: test_a_deleted_user_is_no_report_recipient",
     ("track_spans", "track_id"): "a random opaque code of an anonymous face track, not a row of another table",
+    ("observations", "frame_id"): "the intake's random code of the frame, unique per camera, not a row of another table",
 }
 
 
