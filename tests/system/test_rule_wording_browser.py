@@ -43,8 +43,18 @@ def test_the_rules_list_words_each_kind_and_fits_a_phone(embedded, browser):  # 
             page.wait_for_timeout(100)
             overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (lang, name, overflow)
+            # No column hidden in a sideways scroller: on a phone each rule is a card, every cell in view.
+            hidden = table.evaluate("t => t.scrollWidth - t.clientWidth")
+            assert hidden <= 0, (lang, name, hidden)
             page.screenshot(path=str(SCREENSHOTS / f"rules-list-kinds-{lang}-{name}.png"), full_page=True)
             table.screenshot(path=str(SCREENSHOTS / f"rules-list-kinds-table-{lang}-{name}.png"))
+        # The score's label follows the chosen kind: a change for a rise, a level for the others.
+        page.select_option("#kind", "rise")
+        visible = page.locator("label[for=threshold]:visible").all_inner_texts()
+        assert visible == [{"en": "Rise of at least (0 to 1)", "fr": "Hausse d'au moins (0 à 1)"}[lang]], visible
+        page.select_option("#kind", "share")
+        visible = page.locator("label[for=threshold]:visible").all_inner_texts()
+        assert visible == [{"en": "Above this score (0 to 1)", "fr": "Au-dessus de ce score (0 à 1)"}[lang]], visible
         assert errors == [], errors
         context.close()
     assert "Traceback" not in proc.output()
