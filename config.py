@@ -89,8 +89,11 @@ class Config:
     MAX_FRAMES_IN_FLIGHT = 2
     # Fair share of shared workers: at most this many frames of one tenant queued or in analysis,
     # so that a tenant flooding frames delays another tenant's by a bounded number of frames.
-    # 24 lets one tenant run 20 cameras at 2 frames/s on one worker (measured: 8 held it to 25/s).
+    # Until the workers have published their throughput; then the caps follow it (app/services/
+    # admission.py): frames in flight in all max(workers x FRAME_BATCH_MAX, frames/s x
+    # ADMISSION_WINDOW_S), each active tenant an equal share.
     TENANT_MAX_IN_FLIGHT = int(os.environ.get("TENANT_MAX_IN_FLIGHT", 24))
+    ADMISSION_WINDOW_S = float(os.environ.get("ADMISSION_WINDOW_S", "0.15"))
     CAMERA_OFFLINE_S = 10  # the live page greys a tile after this
     CAMERA_OFFLINE_ALERT_S = int(os.environ.get("CAMERA_OFFLINE_ALERT_S", "120"))  # ...and alerts after this
     SMOOTHING_ALPHA = float(os.environ.get("SMOOTHING_ALPHA", "0.4"))

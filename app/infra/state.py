@@ -33,6 +33,9 @@ class StateStore(Protocol):
     def heartbeat(self, name: str, ttl_s: int) -> None: ...
     def alive(self, prefix: str) -> int: ...
     def ping(self) -> bool: ...
+    def publish_rate(self, key: str, name: str, per_s: float, ttl_s: float) -> None: ...
+    def rates(self, key: str) -> list[float]: ...
+    def mark_active(self, key: str, member: str, window_s: float) -> int: ...
     def settle(
         self, counts: dict[str, int], tallies: dict[str, dict[str, int]], tally_ttl_s: int, releases: list[tuple[list[str], str]]
     ) -> None: ...
@@ -44,6 +47,7 @@ class MemoryStore:
         self._values: dict[str, tuple[float, object]] = {}
         self._counters: dict[str, int] = {}
         self._sets: dict[str, dict[str, float]] = {}  # frames in flight: member -> deadline
+        self._rates: dict[str, dict[str, tuple[float, float]]] = {}  # key -> name -> (rate, deadline)
 
     def _get(self, key: str):
         expires, value = self._values.get(key, (0.0, None))
@@ -128,6 +132,27 @@ class MemoryStore:
     def ping(self) -> bool:
         return True
 
+    def publish_rate(self, key: str, name: str, per_s: float, ttl_s: float) -> None:
+        with self._lock:
+            self._rates.setdefault(key, {})[name] = (per_s, time.monotonic() + ttl_s)
+
+    def rates(self, key: str) -> list[float]:
+        """The rates published and not lapsed (one per live worker)."""
+        now = time.monotonic()
+        with self._lock:
+            live = {n: v for n, v in (self._rates.get(key) or {}).items() if v[1] > now}
+            self._rates[key] = live
+            return [rate for rate, _ in live.values()]
+
+    def mark_active(self, key: str, member: str, window_s: float) -> int:
+        """``member`` is active for ``window_s`` more; how many members are."""
+        now = time.monotonic()
+        with self._lock:
+            live = {m: t for m, t in (self._sets.get(key) or {}).items() if t > now}
+            live[member] = now + window_s
+            self._sets[key] = live
+            return len(live)
+
     def settle(
         self, counts: dict[str, int], tallies: dict[str, dict[str, int]], tally_ttl_s: int, releases: list[tuple[list[str], str]]
     ) -> None:
@@ -158,6 +183,38 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 """
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+"""
+_PUBLISH_RATE = (
+    _NOW
+    + """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. (now + tonumber(ARGV[3])))
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])) + 1)
+"""
+)
+# The live rates of the hash ``rates_key`` of "rate deadline" values, the lapsed ones deleted
+# (app/services/admission.py's script inlines the same loop).
+RATES_LUA = """
+local rates = {}
+local seen = redis.call('HGETALL', rates_key)
+for i = 1, #seen, 2 do
+  local rate, deadline = string.match(seen[i + 1], '(%S+) (%S+)')
+  if tonumber(deadline) > now then rates[#rates + 1] = rate else redis.call('HDEL', rates_key, seen[i]) end
+end
+"""
+_RATES = _NOW + "local rates_key = KEYS[1]\n" + RATES_LUA + "return rates\n"
+_MARK_ACTIVE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return redis.call('ZCARD', KEYS[1])
+"""
+)
 
 
 class RedisStore:
@@ -249,6 +306,16 @@ class RedisStore:
                 pipe.zrem(PREFIX + key, member)
         if len(pipe):
             pipe.execute()
+
+    def publish_rate(self, key: str, name: str, per_s: float, ttl_s: float) -> None:
+        # "rate deadline" on Redis's clock (workers' clocks may differ); lapsed ones are dropped by readers.
+        self.redis.eval(_PUBLISH_RATE, 1, PREFIX + key, name, per_s, ttl_s)
+
+    def rates(self, key: str) -> list[float]:
+        return [float(r) for r in self.redis.eval(_RATES, 1, PREFIX + key)]
+
+    def mark_active(self, key: str, member: str, window_s: float) -> int:
+        return int(self.redis.eval(_MARK_ACTIVE, 1, PREFIX + key, member, window_s))
 
     def ping(self) -> bool:
         try:

@@ -23,7 +23,7 @@ from app.inference.registry import get_models
 from app.inference.smoothing import ema, ema_tracks, frame_mean
 from app.infra.state import StateStore, store
 from app.services import alerts, camera_status, observations
-from app.services.admission import camera_key, tenant_key
+from app.services.admission import release_keys
 from app.tracking.tracker import TrackerConfig, live_tracks
 from app.tracking.tracker import update as track_faces
 
@@ -282,7 +282,7 @@ def process_batch(frames: list[Frame]) -> list[FrameOutcome]:
         return outcomes
     finally:
         try:
-            releases = [([camera_key(f.camera_id), tenant_key(f.tenant_id)], f.frame_id) for f in frames]
+            releases = [(release_keys(f.tenant_id, f.camera_id), f.frame_id) for f in frames]
             state.settle(counts, tallies, camera_status.TTL_S, releases)
         finally:
             db.session.remove()

@@ -47,14 +47,19 @@ def take_batch(frames: queue.SimpleQueue, size: int, wait_s: float) -> list:
 
 
 def _analysis_thread(app: Flask, frames: queue.SimpleQueue) -> None:
+    from app.services.admission import ThroughputMeter
     from app.tasks.analyze import analyze_batch_and_publish
 
     _load_models(app.config["MODEL_DIR"])  # before the first frame
+    meter = ThroughputMeter(threading.current_thread().name)  # sizes admission, as a frames worker's
     while True:
         batch = take_batch(frames, app.config["FRAME_BATCH_MAX"], app.config["FRAME_BATCH_WAIT_S"])
+        started = time.monotonic()
         with app.app_context():
             try:
-                analyze_batch_and_publish(batch)
+                payloads = analyze_batch_and_publish(batch)
+                end = time.monotonic()
+                meter.add(sum(1 for p in payloads if p is not None), end - started, end)
             except Exception:  # noqa: BLE001 - keep the thread alive
                 log.exception("frame analysis failed")
 

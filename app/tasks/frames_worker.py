@@ -24,7 +24,7 @@ import time
 import redis
 from flask import Flask
 
-from app.services.admission import FRAMES_GROUP, FRAMES_STREAM, frame_args
+from app.services.admission import FRAMES_GROUP, FRAMES_STREAM, ThroughputMeter, frame_args
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class FramesConsumer:
         self.size = app.config["FRAME_BATCH_MAX"]
         self.wait_ms = int(app.config["FRAME_BATCH_WAIT_S"] * 1000)
         self.group_ready = False
+        self.meter = ThroughputMeter(self.name)  # sizes admission (app/services/admission.py)
 
     def ensure_group(self) -> None:
         """The group reads from the stream's start: frames queued before any worker started are
@@ -97,7 +98,9 @@ class FramesConsumer:
         if frames:
             with self.app.app_context():
                 try:
-                    analyze_batch_and_publish(frames)
+                    payloads = analyze_batch_and_publish(frames)
+                    end = time.monotonic()
+                    self.meter.add(sum(1 for p in payloads if p is not None), end - started, end)
                 except Exception:  # noqa: BLE001 - keep consuming; the batch's places were released
                     log.exception("frame analysis failed")
         ids = [entry_id for entry_id, _, _ in batch]

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from app.infra.state import PREFIX, MemoryStore, RedisStore
+from app.infra.state import PREFIX, MemoryStore, RedisStore, store
+from app.services.admission import RATES_KEY, ThroughputMeter, admit_frame, release_frame, sized_caps
 from tests.conftest import REDIS_URL
 
 CAM, CAM2, TENANT = "adm-test:cam", "adm-test:cam2", "adm-test:tenant"
@@ -78,3 +79,89 @@ def test_concurrent_admissions_never_exceed_the_cap(state):
     for t in threads:
         t.join()
     assert len(admitted) == 5
+
+
+# Admission sized from measured throughput (app/services/admission.py), through admit_frame with
+# both stores: the Redis path is the one-round-trip script, the memory path the stores' calls.
+T1, T2 = 910_001, 910_002  # ids no other test uses: the sets are keyed by them
+
+
+@pytest.fixture(params=["memory", "redis"])
+def sized(request):
+    from app import create_app
+    from tests.conftest import _testing
+
+    url = REDIS_URL if request.param == "redis" else ""
+    overrides = {"REDIS_URL": url, "FRAME_BATCH_MAX": 16, "ADMISSION_WINDOW_S": 0.15, "TENANT_MAX_IN_FLIGHT": 24}
+    app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": "sqlite://", **overrides})
+
+    def clean() -> None:
+        if url:
+            client = RedisStore(url).redis
+            keys = [k for pattern in ("inflight*", "throughput", "tenants_active") for k in client.keys(PREFIX + pattern)]
+            if keys:
+                client.delete(*keys)
+
+    clean()
+    with app.app_context():
+        yield store()
+    clean()
+
+
+def frames_of(tenant: int, count: int, first_camera: int) -> list[tuple[int, int, str]]:
+    """``count`` frames over cameras two by two (each camera's own cap is 2)."""
+    return [(tenant, first_camera + i // 2, f"{tenant}-{first_camera}-{i}") for i in range(count)]
+
+
+def admit_all(frames: list[tuple[int, int, str]]) -> list[str | None]:
+    return [admit_frame(t, c, f, counted=True) for t, c, f in frames]
+
+
+def test_sized_caps_give_every_worker_a_batch_or_the_window_of_its_throughput():
+    assert sized_caps([10.0, 10.0], 1, 16, 0.15) == (32, 32)  # slow workers: a batch each
+    assert sized_caps([400.0], 1, 16, 0.15) == (60, 60)  # 0.15 s of 400 frames/s
+    assert sized_caps([400.0], 3, 16, 0.15) == (60, 20)  # three active tenants share it
+    assert sized_caps([400.0], 7, 16, 0.15) == (60, 9)  # rounded up
+    assert sized_caps([400.0, 400.0], 2, 16, 0.15) == (120, 60)
+
+
+def test_unmeasured_the_configured_tenant_cap_holds(sized):
+    reasons = admit_all(frames_of(T1, 30, 920_000))
+    assert reasons.count(None) == 24 and set(reasons) == {None, "tenant_busy"}
+
+
+def test_measured_throughput_sizes_the_tenants_fair_shares(sized):
+    refused_before = sized.counters().get("frames_rejected_tenant_busy", 0)
+    sized.publish_rate(RATES_KEY, "worker-a", 400.0, 10)  # 0.15 s of it: 60 frames in flight
+    first = frames_of(T1, 70, 930_000)
+    reasons = admit_all(first)
+    assert reasons.count(None) == 60 and reasons[60:] == ["tenant_busy"] * 10  # alone: all 60 places
+    # A second tenant: 30 places each. It gets its share at once, without waiting for the first
+    # tenant's frames to drain; the first is refused until it holds less than its new share.
+    reasons = admit_all(frames_of(T2, 40, 950_000))
+    assert reasons.count(None) == 30 and reasons[30:] == ["tenant_busy"] * 10
+    assert admit_all(frames_of(T1, 1, 960_000)) == ["tenant_busy"]
+    for tenant, camera, frame in first[:35]:
+        release_frame(tenant, camera, frame)
+    reasons = admit_all(frames_of(T1, 10, 970_000))
+    assert reasons.count(None) == 5 and reasons[5:] == ["tenant_busy"] * 5  # back to 30: its share
+    assert sized.counters()["frames_rejected_tenant_busy"] - refused_before == 26
+
+
+def test_a_lapsed_rate_falls_back_to_the_configured_cap(sized):
+    sized.publish_rate(RATES_KEY, "worker-a", 400.0, 0.3)
+    assert sized.rates(RATES_KEY) == [400.0]
+    time.sleep(0.5)  # the worker stopped publishing (killed)
+    assert sized.rates(RATES_KEY) == []
+    assert admit_all(frames_of(T1, 30, 980_000)).count(None) == 24
+
+
+def test_the_meter_publishes_its_mean_frames_per_second_of_analysis(sized):
+    meter = ThroughputMeter("worker-b", alpha=0.5)
+    meter.add(16, 0.1, now=100.0)  # 160 frames/s, published at once
+    assert sized.rates(RATES_KEY) == [160.0]
+    meter.add(16, 0.2, now=100.5)  # 80: the mean moves to 120, published a second after the last
+    assert sized.rates(RATES_KEY) == [160.0]
+    meter.add(0, 0.01, now=101.0)  # a batch of stale frames measures nothing
+    meter.add(8, 0.1, now=101.2)  # 80 again: 100
+    assert sized.rates(RATES_KEY) == [100.0]
