@@ -1,11 +1,13 @@
 """`make loadtest`: N cameras (Socket.IO clients sending a real face frame) for T seconds against
 the distributed mode (gunicorn + Celery workers on PostgreSQL and Redis) started here. Prints
 frames/s analysed, latency percentiles (frame sent -> observation on /live), stale frames,
-errors, and the resident memory of the web and worker processes over time (growth check)."""
+errors, the resident memory of the web and worker processes over time (growth check), and the
+headline figures as ratios to the pure pipeline measured in the same run (issue 15)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -60,6 +62,20 @@ def latency_parts(listener: LiveListener) -> str:
     return ", ".join(f"{k} {percentile(sorted(v), 0.5):.0f} / {percentile(sorted(v), 0.99):.0f} ms" for k, v in parts.items())
 
 
+def pure_pipeline_ms(jpeg: bytes) -> float:
+    """CPU ms per frame of decode, detect and classify alone, on one core of this machine now."""
+    from app.inference.pipeline import analyze_jpeg
+    from app.inference.registry import get_models
+
+    models = get_models()
+    for _ in range(5):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    c0 = time.process_time()
+    for _ in range(50):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    return (time.process_time() - c0) / 50 * 1000
+
+
 def cpu_use(web, pool) -> dict[str, float]:
     """CPU seconds so far of the web process, the workers, and this load generator."""
     return {
@@ -88,6 +104,7 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             cams = [tenant.camera() for _ in range(cameras)]
             listener = LiveListener(base, tenant.token)
             jpeg = frame_640("deepface_img15.jpg")
+            pure_ms = pure_pipeline_ms(jpeg)  # before the load: the same cores, undisturbed by it
             sent: dict[str, float] = {}
             errors: dict[str, int] = {}
             error_times: list[float] = []
@@ -169,6 +186,23 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             per_frame = " ".join(f"{k} {v * 1000 / max(1, len(received)):.1f} ms" for k, v in cpu.items())
             print(
                 f"CPU used: {' '.join(f'{k} {v / duration:.2f} cores' for k, v in cpu.items())} (per analysed frame: {per_frame})"
+            )
+            cores = os.cpu_count() or 1
+            pure_fps = 1000 / pure_ms * cores
+            rate = len(received) / seconds
+            plumbing_ms = (cpu["web"] + cpu["workers"]) * 1000 / max(1, len(received))
+            p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+            print(
+                f"## Figures (pure pipeline {pure_ms:.1f} ms per frame on one core = {pure_fps:.0f} frames/s on {cores} cores, "
+                f"load average {os.getloadavg()[0]:.2f})"
+            )
+            print(f"analysed {rate:.1f} frames/s = {rate / pure_fps:.2f} x the pure pipeline's frames/s")
+            print(
+                f"latency p50 {p50:.0f} ms, p95 {p95:.0f} ms = {p50 / pure_ms:.1f} x / {p95 / pure_ms:.1f} x the pure frame time"
+            )
+            print(
+                f"CPU per analysed frame (web + workers) {plumbing_ms:.1f} ms "
+                f"= {pure_ms / plumbing_ms:.2f} x the pure pipeline's frames/s per core"
             )
             if len(memory) >= 3:
                 warm = memory[len(memory) // 4]  # after warm-up: caches and pools filled
