@@ -15,8 +15,9 @@ from app.services.alerts import notifications  # noqa: F401 - registers the aler
 ALERT_EVENTS = ("alert.open", "alert.acknowledged", "alert.resolved", "alert.escalated")
 
 
-def observation(tenant_id: int, site_id: int, camera_id: int, payload: dict) -> None:
-    emit.emit_observation(tenant_id, site_id, camera_id, payload)
+def observations(tenant_id: int, site_id: int, payloads: list[dict]) -> None:
+    """A batch's observation events of one site (each payload names its camera)."""
+    emit.emit_observations(tenant_id, site_id, payloads)
 
 
 def frame_failed(camera_id: int, frame_id: str, code: str) -> None:

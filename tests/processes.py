@@ -224,12 +224,17 @@ class LiveListener:
         self.event = threading.Event()
         self.sio = socketio.Client(reconnection=True)
         self.sio.on("observation", self._on, namespace="/live")
+        self.sio.on("observations", self._on_batch, namespace="/live")  # a batch's frames of one site
         self.sio.connect(base, namespaces=["/live"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def _on(self, data):
         self.arrivals[data.get("frame_id")] = time.time()
         self.observations.append(data)
         self.event.set()
+
+    def _on_batch(self, items):
+        for data in items:
+            self._on(data)
 
     def wait(self, count: int = 1, timeout: float = 30) -> bool:
         deadline = time.monotonic() + timeout

@@ -11,10 +11,18 @@ from app.tenancy import camera_room, site_room, tenant_room
 log = logging.getLogger(__name__)
 
 
-def emit_observation(tenant_id: int, site_id: int, camera_id: int, payload: dict) -> None:
-    """To the tenant's live room and the site's (site-limited users), and back to the camera."""
-    socketio.emit("observation", payload, namespace="/live", to=[tenant_room(tenant_id), site_room(site_id)])
-    socketio.emit("result", payload, namespace="/capture", to=camera_room(camera_id))
+def emit_observations(tenant_id: int, site_id: int, payloads: list[dict]) -> None:
+    """A batch's observations of one site: one event to the tenant's live room and the site's
+    (site-limited users), ``observation`` for one frame, ``observations`` (the list) for several,
+    so that a batch costs one message per site, not per frame; each frame's ``result`` still goes
+    back to its camera (the capture page and the edge agent acknowledge frame by frame)."""
+    rooms = [tenant_room(tenant_id), site_room(site_id)]  # one emit: a socket in both gets it once
+    if len(payloads) == 1:
+        socketio.emit("observation", payloads[0], namespace="/live", to=rooms)
+    elif payloads:
+        socketio.emit("observations", payloads, namespace="/live", to=rooms)
+    for payload in payloads:
+        socketio.emit("result", payload, namespace="/capture", to=camera_room(payload["camera_id"]))
 
 
 def emit_alert(tenant_id: int, site_id: int, payload: dict) -> None:

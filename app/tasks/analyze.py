@@ -8,11 +8,15 @@ def analyze_batch_and_publish(frames: list[Frame]) -> list[dict | None]:
     """Frames analysed and stored together by the service; their events go out here. Returns
     each frame's observation event, or None when it was dropped."""
     outcomes = process_batch(frames)
+    by_site: dict[tuple[int, int], list[dict]] = {}  # one live event per site per batch
     for frame, outcome in zip(frames, outcomes, strict=True):
         if outcome.error:
             events.frame_failed(frame.camera_id, frame.frame_id, outcome.error)
         if outcome.payload is not None:
-            events.observation(frame.tenant_id, frame.site_id, frame.camera_id, outcome.payload)
+            by_site.setdefault((frame.tenant_id, frame.site_id), []).append(outcome.payload)
+    for (tenant_id, site_id), payloads in by_site.items():
+        events.observations(tenant_id, site_id, payloads)
+    for frame, outcome in zip(frames, outcomes, strict=True):  # after the observations that caused them
         for event, body in outcome.alerts:
             events.alert(frame.tenant_id, body, event, email=event == "alert.open")
     return [o.payload for o in outcomes]

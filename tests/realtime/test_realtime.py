@@ -167,3 +167,26 @@ def test_insane_client_timestamps_are_dropped_not_sent_on(app, tenant_a, camera,
     (observation,) = events(live, "observation")
     assert observation["client_ts"] is None
     json.loads(json.dumps(observation, allow_nan=False))  # what browsers parse: strict JSON
+
+
+def test_a_batch_is_one_live_event_per_site_and_a_result_per_frame(app, tenant_a):
+    """Frames analysed together reach /live as one ``observations`` list per site (one frame:
+    ``observation``), and each camera still gets a ``result`` per frame."""
+    from app.services.analysis import Frame
+    from app.tasks.analyze import analyze_batch_and_publish
+
+    hall, gate = tenant_a.site("Hall"), tenant_a.site("Gate")
+    cam_hall, cam_gate = tenant_a.camera(hall["id"]), tenant_a.camera(gate["id"], "Door")
+    live = live_client(app, tenant_a.token)
+    cap = capture_client(app, cam_hall["capture_token"])
+    live.get_received("/live"), cap.get_received("/capture")
+    now, jpeg = time.time(), face_jpeg()
+    frames = [Frame(tenant_a.id, hall["id"], cam_hall["id"], f"hall{i}", now + i * 0.1, jpeg) for i in range(3)]
+    frames.insert(1, Frame(tenant_a.id, gate["id"], cam_gate["id"], "gate0", now + 0.05, jpeg))
+    with app.app_context():
+        analyze_batch_and_publish(frames)
+    received = live.get_received("/live")
+    assert [e["name"] for e in received] == ["observations", "observation"]
+    assert [o["frame_id"] for o in received[0]["args"][0]] == ["hall0", "hall1", "hall2"]
+    assert received[1]["args"][0]["frame_id"] == "gate0"
+    assert [e["frame_id"] for e in events(cap, "result", "/capture")] == ["hall0", "hall1", "hall2"]

@@ -335,6 +335,7 @@
   socket.on("disconnect", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus("offline"); });
   socket.on("observation", update);
+  socket.on("observations", function (list) { list.forEach(update); });  // a batch's frames of one site
   window.emotiscanLive = { socket: socket, received: function () { return Object.keys(lastSeen).length; },
     alerts: function () { return alertsEl.children.length; } };
 })();
