@@ -41,7 +41,8 @@ def test_fires_once_after_the_window_and_not_before():
     samples = stream([(True, 60)])
     events = run(RULE, samples)
     assert len(starts(events)) == 1
-    assert starts(events)[0].ts - samples[0].ts >= 0.9 * RULE.duration_s
+    # Covered: 90% of the window from the first frame, counting that frame's own period.
+    assert starts(events)[0].ts - samples[0].ts + 1 / FPS >= 0.9 * RULE.duration_s
     assert run(RULE, samples[: int(15 * FPS)]) == []  # 15 s of distress: not yet
     # Decided at the watermark, 2 s behind the newest frame: the alert starts at its frame's time.
     assert starts(events)[0].ts in {s.ts for s in samples}
@@ -111,3 +112,22 @@ def test_never_two_open_alerts_and_never_without_enough_hits(pattern):
         assert open_count in (0, 1)
     if not any(hit for hit, _ in pattern):
         assert events == []
+
+
+def test_a_steady_camera_just_under_the_window_rate_covers_its_window():
+    """A camera at just under 4 frames/s puts 8 samples in a 2-s window, 7 gaps (1.79 s) apart from
+    first to last: with each sample standing for its frame period the window is covered, and a rule
+    that all frames hit holds; a stream with a hole as long as most of the window still does not."""
+    from app.rules.engine import COVERAGE, spanned
+
+    period = 0.256
+    steady = [100 + i * period for i in range(8)]
+    now = steady[-1]
+    assert now - steady[0] < COVERAGE * 2 <= spanned(steady, now)
+    holed = [now - 1.5, now - 0.2, now - 0.1, now]  # one frame, a 1.3-s hole, then three
+    assert spanned(holed, now) < COVERAGE * 2
+    assert spanned([], now) == 0.0 and spanned([now], now) == 0.0
+    # Through the engine: 20 s of joyful frames at 3.9 frames/s open one alert for a 2-s rule (none before).
+    rule = RuleSpec(id=2, emotion="joy", threshold=0.6, duration_s=2, min_share=0.9, cooldown_s=60)
+    joyful = [Sample(round(1_000_000 + i * period, 3), True, 0.9) for i in range(80)]
+    assert len(starts(run(rule, joyful))) == 1

@@ -67,7 +67,7 @@ class Person(Kind):
             held = [
                 (self._share(rule, frames), track_id, frames)
                 for track_id, frames in tracks.items()
-                if now - frames[0][0] >= engine.COVERAGE * rule.duration_s
+                if engine.spanned([f[0] for f in frames], now) >= engine.COVERAGE * rule.duration_s
             ]
             held = [h for h in held if h[0] >= rule.min_share]
             if held:

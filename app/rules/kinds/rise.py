@@ -50,7 +50,8 @@ class Rise(Kind):
     def change(self, rule, samples: list, now: float) -> tuple[float, float] | None:
         """(previous mean, current mean) when both windows are covered, else None."""
         d = rule.duration_s
-        if not samples or samples[0].ts > now - (1 + engine.COVERAGE) * d:
+        times = [s.ts for s in samples if now - 2 * d <= s.ts <= now]
+        if engine.spanned(times, now) < (1 + engine.COVERAGE) * d:
             return None
         current = [s for s in samples if now - d < s.ts <= now]
         previous = [s for s in samples if now - 2 * d < s.ts <= now - d]
