@@ -4,37 +4,48 @@ from wtforms import BooleanField, DecimalField, IntegerField, SelectField, Strin
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.labels import EMOTION_LABELS, SEVERITY_LABELS
+from app.rules.kinds import KINDS, Kind, Param
 
 EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key != "camera_offline"]
 SEVERITY_CHOICES = list(SEVERITY_LABELS.items())
-# Each kind (app/rules/kinds) by a short name; KIND_HELP says what it watches.
-KIND_CHOICES = [
-    ("share", _l("Most frames")),
-    ("person", _l("One person")),
-    ("rise", _l("Sudden rise")),
-    ("baseline", _l("Unusual for the hour")),
-]
-KIND_HELP = {
-    "share": _l("Fires when enough frames of the window have a face above the score, whoever it is: people taking turns add up."),
-    "person": _l(
-        "Fires when one face, followed by its position only (an anonymous track that expires), stays above the score "
-        "for the duration. The alert names the camera and the track number, never who it is."
-    ),
-    "rise": _l("Fires when the camera's mean score rises by at least the score given above from one window to the next."),
-    "baseline": _l(
-        "Fires when the camera's mean exceeds its usual level for this weekday and hour by the score given above. "
-        "Silent until enough past weeks are recorded."
-    ),
-}
-# What the score means for each kind: a level for most, a change for rise and baseline.
-THRESHOLD_LABELS = {
-    "share": _l("Above this score (0 to 1)"),
-    "person": _l("Above this score (0 to 1)"),
-    "rise": _l("Rise of at least (0 to 1)"),
-    "baseline": _l("Above the usual level by at least (0 to 1)"),
-}
-# The fields of the form that only some kinds use (the form shows them for those kinds).
-KIND_ONLY_FIELDS = {"min_share": ("share", "person"), "min_faces": ("share",), "min_weeks": ("baseline",)}
+
+
+# What the form shows of each kind comes from the kind itself (app/rules/kinds): its short name, its
+# help, what the score means for it, the optional common fields it reads and its own parameters. These
+# are read from the registry when called, so a kind registered later is shown too.
+COMMON_KIND_FIELDS = ("min_share", "min_faces")  # fields of every rule that only some kinds read
+
+
+def _kinds() -> list[tuple[str, Kind]]:
+    return sorted(KINDS.items(), key=lambda item: item[1].position)
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    """Each kind by its short name (the "Kind of rule" select)."""
+    return [(name, kind.label or name) for name, kind in _kinds()]
+
+
+def kind_help() -> dict[str, object]:
+    """What each kind watches."""
+    return {name: kind.help for name, kind in _kinds()}
+
+
+def threshold_labels() -> dict[str, object]:
+    """What the score means for each kind: a level for most, a change for rise and baseline."""
+    return {name: kind.threshold_label for name, kind in _kinds()}
+
+
+def kind_only_fields() -> dict[str, tuple[str, ...]]:
+    """The fields of the form that only some kinds use -> those kinds (the form shows them for those kinds)."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for common in COMMON_KIND_FIELDS:
+        fields[common] = tuple(name for name, kind in _kinds() if common in kind.uses)
+    for name, kind in _kinds():
+        for param in kind.params:
+            fields[param.name] = (*fields.get(param.name, ()), name)
+    return fields
+
+
 HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Use HH:MM, for example 08:30."))
 
 # Plain-language starting points; each fills the form, the admin adjusts.
@@ -61,16 +72,13 @@ class RuleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     target = SelectField(_l("Where"), validators=[DataRequired()])
     emotion = SelectField(_l("Expression"), choices=EMOTION_CHOICES, default="distress")
-    kind = SelectField(_l("Kind of rule"), choices=KIND_CHOICES, default="share")
+    kind = SelectField(_l("Kind of rule"), choices=[], default="share")
     threshold = DecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0, max=1)])
     duration_s = IntegerField(_l("For at least (seconds)"), default=20, validators=[NumberRange(min=1, max=3600)])
     min_share = DecimalField(
         _l("Share of frames that must agree (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0.05, max=1)]
     )
     min_faces = IntegerField(_l("Minimum number of faces"), default=1, validators=[NumberRange(min=1, max=50)])
-    min_weeks = IntegerField(
-        _l("Past weeks of history needed before it fires"), default=3, validators=[Optional(), NumberRange(min=1, max=52)]
-    )
     cooldown_s = IntegerField(_l("Quiet time after an alert (seconds)"), default=300, validators=[NumberRange(min=0, max=86400)])
     active_from = StringField(_l("Active from (HH:MM, site time; empty: always)"), validators=[Optional(), HHMM])
     active_to = StringField(_l("Active until (HH:MM)"), validators=[Optional(), HHMM])
@@ -82,6 +90,30 @@ class RuleForm(FlaskForm):
     enabled = BooleanField(_l("Enabled"), default=True)
     simulate = SubmitField(_l("Try it on the last 4 hours"))
     submit = SubmitField(_l("Save the rule"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
+
+
+def _param_field(param: Param):  # noqa: ANN202 - an unbound wtforms field
+    bounds = [Optional(), NumberRange(min=param.minimum, max=param.maximum)]
+    if param.integer:
+        return IntegerField(param.label or param.name, default=param.default, validators=bounds)
+    return DecimalField(param.label or param.name, default=param.default, places=2, validators=bounds)
+
+
+_form_classes: dict[tuple, type[RuleForm]] = {}
+
+
+def rule_form_class() -> type[RuleForm]:
+    """RuleForm with one field per kind parameter of the registry (baseline's min_weeks...), built
+    once per set of parameters."""
+    params = {p.name: p for kind in KINDS.values() for p in kind.params}
+    key = tuple(params.values())
+    if key not in _form_classes:
+        _form_classes[key] = type("KindRuleForm", (RuleForm,), {name: _param_field(p) for name, p in params.items()})
+    return _form_classes[key]
 
 
 # Labels of values shown through gettext in templates (statuses, severities).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -10,7 +11,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ConfirmForm
-from app.admin.rule_forms import KIND_HELP, KIND_ONLY_FIELDS, PRESETS, THRESHOLD_LABELS, RuleForm
+from app.admin.rule_forms import PRESETS, RuleForm, kind_help, kind_only_fields, rule_form_class, threshold_labels
 from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow
@@ -27,7 +28,7 @@ def _targets() -> list[tuple[str, str]]:
 
 
 def _rule_form(rule: AlertRule | None = None) -> RuleForm:
-    form = RuleForm(obj=rule)
+    form = rule_form_class()(obj=rule)
     form.target.choices = _targets()
     if rule is not None and not form.is_submitted():
         form.target.data = f"camera:{rule.camera_id}" if rule.camera_id else f"site:{rule.site_id}"
@@ -51,7 +52,9 @@ def _form_data(form: RuleForm) -> tuple[dict, Site | None, Camera | None]:
     data["active_from"], data["active_to"] = data["active_from"] or None, data["active_to"] or None
     data["name"] = data["name"] or ""
     data["kind"] = form.kind.data
-    data.update({name: getattr(form, name).data for name in alerts.KIND_FIELDS})
+    for name in alerts.kind_field_names():
+        value = getattr(form, name).data
+        data[name] = float(value) if isinstance(value, Decimal) else value
     return data, site, camera
 
 
@@ -108,9 +111,9 @@ def rules_list():
         presets=PRESETS,
         simulation=simulation,
         targets=dict(_targets()),
-        kind_help=KIND_HELP,
-        kind_only=KIND_ONLY_FIELDS,
-        threshold_labels=THRESHOLD_LABELS,
+        kind_help=kind_help(),
+        kind_only=kind_only_fields(),
+        threshold_labels=threshold_labels(),
     ), 400 if form.errors else 200
 
 
@@ -135,9 +138,9 @@ def rule_detail(rule_id: int):
         rule=rule,
         form=form,
         simulation=simulation,
-        kind_help=KIND_HELP,
-        kind_only=KIND_ONLY_FIELDS,
-        threshold_labels=THRESHOLD_LABELS,
+        kind_help=kind_help(),
+        kind_only=kind_only_fields(),
+        threshold_labels=threshold_labels(),
     )
 
 

@@ -13,7 +13,17 @@ from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from app.inference.labels import EMOTIONS
@@ -21,6 +31,7 @@ from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
 from app.rules.kinds import KINDS as RULE_KINDS
+from app.rules.kinds import Param
 from app.services.accounts import MIN_PASSWORD, check_email
 from app.services.cameras import KINDS, MAX_CREDENTIAL, MAX_FPS, MAX_URL, STREAM_STATUSES
 from app.services.privacy import PURPOSES, SETTINGS
@@ -133,7 +144,28 @@ TimeZone = Annotated[
 Role = Literal[ROLES]
 Emotion = Literal[tuple(RULE_TYPES)]
 Severity = Literal["info", "warning", "critical"]
-RuleKind = Literal[tuple(RULE_KINDS)]
+
+
+def _known_kind(value: str) -> str:
+    """A registered rule kind, refused as a Literal would be (reason invalid, the choices in the message)."""
+    if value not in RULE_KINDS:
+        names = [repr(k) for k in RULE_KINDS]
+        expected = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+    return value
+
+
+class _KindEnum:
+    """The registered kinds as the schema's enum, read when a document is built."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler) -> dict:
+        schema = handler(core_schema)
+        schema["enum"] = list(RULE_KINDS)
+        return schema
+
+
+# One of the registered kinds (app/rules/kinds), read at each validation: a kind registered later is accepted.
+RuleKind = Annotated[str, StringConstraints(strict=True), AfterValidator(_known_kind), _KindEnum()]
 
 
 def _kind_branches(answer: bool) -> list[dict]:
@@ -148,12 +180,68 @@ def _kind_branches(answer: bool) -> list[dict]:
     return branches
 
 
+def kind_params() -> dict[str, tuple[Param, list[str]]]:
+    """Each kind-specific field (flat in rule bodies and answers) -> its parameter and the kinds that
+    have it, read from the registry when called (a kind registered later is included)."""
+    found: dict[str, tuple[Param, list[str]]] = {}
+    for name, kind in RULE_KINDS.items():
+        for param in kind.params:
+            found.setdefault(param.name, (param, []))[1].append(name)
+    return found
+
+
+def _param_type(param: Param) -> Any:
+    """The type of a kind's parameter in a body: its bounds, strict as every field."""
+    return Int(int(param.minimum), int(param.maximum)) if param.integer else Number(param.minimum, param.maximum)
+
+
+def _kind_properties(answer: bool) -> dict[str, dict]:
+    """The flat properties of the kinds' parameters, as a pydantic field of the parameter's type would state them."""
+    properties = {}
+    for name, (param, kinds) in kind_params().items():
+        json_type = "integer" if param.integer else "number"
+        if answer:
+            properties[name] = {"anyOf": [{"type": json_type}, {"type": "null"}], "description": f"{', '.join(kinds)} rules only"}
+        else:
+            properties[name] = {
+                "type": json_type,
+                "minimum": param.minimum,
+                "maximum": param.maximum,
+                "description": f"{', '.join(kinds)}: {param.doc or name} (default {param.default:g})",
+            }
+    return properties
+
+
 def _rule_kinds_schema(answer: bool) -> Any:
     def extra(schema: dict) -> None:
+        schema.setdefault("properties", {}).update(_kind_properties(answer))
         schema["oneOf"] = _kind_branches(answer)
         schema["discriminator"] = {"propertyName": "kind"}
 
     return extra
+
+
+class KindFields:
+    """Rule bodies validate the kinds' own parameters from the registry (app/rules/kinds), besides
+    their pydantic fields: see validation.validate."""
+
+    @classmethod
+    def validate_kind_fields(cls, data: dict) -> tuple[dict, list[dict]]:
+        """(values of the kind parameters present in ``data``, pydantic-style errors located at their names)."""
+        values, errors = {}, []
+        for name, (param, _) in kind_params().items():
+            if name not in data:
+                continue
+            try:
+                values[name] = _adapter(param).validate_python(data[name])
+            except ValidationError as exc:
+                errors.extend({**e, "loc": (name, *e["loc"])} for e in exc.errors())
+        return values, errors
+
+
+@cache
+def _adapter(param: Param) -> TypeAdapter:
+    return TypeAdapter(_param_type(param))
 
 
 Setting = Literal[SETTINGS[1:]]  # "unspecified" is the state before a declaration, not a choice
@@ -246,7 +334,7 @@ class CameraPatch(Body):
     enabled: Bool = Field(None, description="false: no frame is taken (a stream camera is no longer pulled)")
 
 
-class RuleIn(Body):
+class RuleIn(KindFields, Body):
     model_config = ConfigDict(json_schema_extra=_rule_kinds_schema(answer=False))
 
     kind: RuleKind = Field(
@@ -269,7 +357,7 @@ class RuleIn(Body):
     severity: Severity = Field(None, json_schema_extra={"default": "warning"})
     enabled: Bool = Field(None, json_schema_extra={"default": True})
     escalate_after_s: Int(30, 86400) | None = None
-    min_weeks: Int(1, 52) = Field(None, description="baseline: past weeks of history needed (default 3)")
+    # and each kind's own parameters (baseline: min_weeks), from the registry: KindFields
 
 
 class RuleSimulation(RuleIn):
@@ -515,7 +603,7 @@ class Rule(Answer):
     enabled: bool
     escalate_after_s: int | None
     kind: RuleKind
-    min_weeks: int | None = Field(None, description="baseline rules only")
+    # and each kind's own parameters (baseline: min_weeks), stated from the registry: _rule_kinds_schema
     created_at: datetime
 
     model_config = ConfigDict(json_schema_extra=_rule_kinds_schema(answer=True))

@@ -139,10 +139,13 @@ def _reason(error: dict) -> str:
 
 def validate(data: dict, model: type[BaseModel]) -> dict:
     """The cleaned values of the fields present in ``data`` (unknown fields are ignored)."""
+    # Rule bodies also check the rule kinds' own parameters, read from the registry (schemas.KindFields).
+    extra, errors = model.validate_kind_fields(data) if hasattr(model, "validate_kind_fields") else ({}, [])
     try:
         clean = model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = [*exc.errors(), *errors]
+    if errors:
         fields: dict[str, str] = {}
         for error in errors:
             fields.setdefault(str(error["loc"][0]) if error["loc"] else "body", _reason(error))
@@ -155,7 +158,7 @@ def validate(data: dict, model: type[BaseModel]) -> dict:
         else:
             message = MESSAGES.get(reason, MESSAGES["invalid"]).format(first)
         raise ServiceError("validation_error", message, fields=fields) from None
-    return {name: getattr(clean, name) for name in clean.model_fields_set}
+    return {**{name: getattr(clean, name) for name in clean.model_fields_set}, **extra}
 
 
 def payload() -> dict:

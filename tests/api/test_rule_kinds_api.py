@@ -173,8 +173,8 @@ def test_a_baseline_rule_learns_its_levels_once_not_on_every_frame(app, tenant_a
 
     _rule(tenant_a, camera["id"], kind="baseline")
     calls = []
-    real = evaluation.baseline_context
-    monkeypatch.setattr(evaluation, "baseline_context", lambda *a: calls.append(a) or real(*a))
+    real = evaluation.rule_context
+    monkeypatch.setattr(evaluation, "rule_context", lambda *a: calls.append(a) or real(*a))
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     _feed(app, tenant_a, camera, [[_face("x", HAPPY, 10)]] * 6, start)
     assert len(calls) == 1

@@ -170,7 +170,7 @@ def test_a_baseline_rule_learns_its_levels_from_the_stored_rollups_of_past_weeks
     from app.extensions import db
     from app.models.base import utcnow
     from app.models.rollup import ObservationRollup
-    from app.services.alerts.evaluation import baseline_context
+    from app.services.alerts.evaluation import rule_context
 
     site = tenant_a.site()
     cam = tenant_a.camera(site["id"])
@@ -186,6 +186,6 @@ def test_a_baseline_rule_learns_its_levels_from_the_stored_rollups_of_past_weeks
         db.session.commit()
         key = f"{now.weekday()}:{now.hour}"
         rule = SimpleNamespace(kind="baseline", emotion="happy", params={"min_weeks": 3})
-        assert baseline_context(rule, cam["id"], "UTC") == {"levels": {key: 0.2}}
-        assert baseline_context(SimpleNamespace(**{**vars(rule), "params": {"min_weeks": 4}}), cam["id"], "UTC") == {"levels": {}}
-        assert baseline_context(SimpleNamespace(kind="share", emotion="happy", params={}), cam["id"], "UTC") == {}
+        assert rule_context(rule, cam["id"], "UTC") == {"levels": {key: 0.2}}
+        assert rule_context(SimpleNamespace(**{**vars(rule), "params": {"min_weeks": 4}}), cam["id"], "UTC") == {"levels": {}}
+        assert rule_context(SimpleNamespace(kind="share", emotion="happy", params={}), cam["id"], "UTC") == {}

@@ -1,7 +1,10 @@
 """Rule kinds as registered strategies: each module defines one ``Kind`` (its own parameters with
-their bounds, its per-frame sample and its decision) and registers it; the engine keeps the
-window, watermark and cooldown bookkeeping common to all. Adding a kind: one module here (plus,
-once wired, its form template and translations)."""
+their bounds and labels, its names and help for the admin form, its per-frame sample, its decision,
+its wording and any context it reads beyond the frames) and registers it; the engine keeps the
+window, watermark and cooldown bookkeeping common to all. The admin form (app/admin/rule_forms.py),
+the API's validation and OpenAPI schemas (app/api/schemas.py) and the evaluation's context
+(app/services/alerts/evaluation.py) are read from this registry, so adding a kind is one module here
+plus its translations (tests/rules/test_kind_in_one_module.py)."""
 
 from __future__ import annotations
 

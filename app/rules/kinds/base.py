@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask_babel import lazy_gettext as _l
 
 from app.labels import EMOTION_WORDS
 
@@ -27,6 +29,8 @@ class Param:
     maximum: float
     default: float
     integer: bool = False
+    label: Any = field(default="", compare=False)  # the admin form's label (a lazy string)
+    doc: str = field(default="", compare=False)  # the API document's description (English), e.g. "past weeks of history needed"
 
     def clean(self, value: Any) -> tuple[Any, str | None]:
         if value is None:
@@ -46,12 +50,43 @@ class Param:
         }
 
 
+class History(Protocol):
+    """What a kind's ``context`` may read of a camera's past (given by the caller, which does the I/O)."""
+
+    camera_id: int
+    timezone: str
+
+    def rollups(self, members: tuple[str, ...], since_slot: int, until_slot: int) -> list[tuple[int, int, float]]:
+        """(slot, classified faces, score sum of ``members``) of the camera's 15-minute rollups."""
+        ...
+
+
 class Kind:
     """A rule kind. ``sample`` turns one frame's faces into the engine's Sample; ``decide`` takes the
-    decision at one sample time from the samples of the window (see app/rules/engine.py)."""
+    decision at one sample time from the samples of the window (see app/rules/engine.py).
+
+    A kind also says how it is shown and asked for: ``label`` (its short name), ``help`` (what it
+    watches), ``threshold_label`` (what the score means for it), ``uses`` (the optional fields common
+    to rules that it reads) and its own ``params``; the admin form and the API's schemas are built
+    from these (app/admin/rule_forms.py, app/api/schemas.py)."""
 
     name: str = ""
     params: tuple[Param, ...] = ()
+    label: Any = ""
+    help: Any = ""
+    threshold_label: Any = _l("Above this score (0 to 1)")
+    uses: tuple[str, ...] = ()  # of the common fields min_share and min_faces
+    position: int = 100  # where the admin form lists it (share first: the default)
+    context_ttl_s: int = 900  # how long a context is reused (see ``context``)
+
+    @property
+    def has_context(self) -> bool:
+        return type(self).context is not Kind.context
+
+    def context(self, rule, history: History, now: float) -> dict:
+        """What the kind needs beyond the frames (baseline: usual levels learnt from past rollups),
+        put in the rule's ``context``; none by default. Reused for ``context_ttl_s``."""
+        return {}
 
     def clean(self, params: dict) -> tuple[dict, dict[str, str]]:
         cleaned, errors = {}, {}

@@ -8,14 +8,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.numformat import number
 from app.rules import engine
 from app.rules.kinds import register
 from app.rules.kinds.base import Kind, Param, emotion_words, points
 from app.rules.kinds.rise import Rise, _mean
+from app.rules.registry import RULE_TYPES
 
 SLOT_S = 900  # the rollups' 15-minute slots
+HISTORY_WEEKS = 12  # how far back the usual levels are learnt
 
 
 def learn_levels(rows: list[tuple[int, int, float]], timezone: str, min_weeks: int) -> dict[str, float]:
@@ -47,7 +50,34 @@ def level_at(rule, now: float) -> float | None:
 
 class Baseline(Kind):
     name = "baseline"
-    params = (Param("min_weeks", 1, 52, 3, integer=True),)
+    position = 4
+    label = _l("Unusual for the hour")
+    help = _l(
+        "Fires when the camera's mean exceeds its usual level for this weekday and hour by the score given above. "
+        "Silent until enough past weeks are recorded."
+    )
+    threshold_label = _l("Above the usual level by at least (0 to 1)")
+    params = (
+        Param(
+            "min_weeks",
+            1,
+            52,
+            3,
+            integer=True,
+            label=_l("Past weeks of history needed before it fires"),
+            doc="past weeks of history needed",
+        ),
+    )
+    context_ttl_s = SLOT_S  # usual levels change by the week: learnt again at most every rollup slot, not per frame
+
+    def context(self, rule, history, now: float) -> dict:
+        """The usual levels ("weekday:hour" -> mean score) from the camera's rollups of past weeks:
+        the same weekday and hour is at least 7 days ago, so today is left out."""
+        since = int(now - HISTORY_WEEKS * 7 * 86400) // SLOT_S
+        this_week = int(now - 86400) // SLOT_S
+        rows = history.rollups(RULE_TYPES[rule.emotion], since, this_week)
+        min_weeks = int((getattr(rule, "params", None) or {}).get("min_weeks", self.params[0].default))
+        return {"levels": learn_levels([tuple(r) for r in rows], history.timezone, min_weeks)}
 
     sample = Rise.sample
 

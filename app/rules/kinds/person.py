@@ -5,6 +5,7 @@ take turns never add up to one alert. The alert carries the track id and the fac
 from __future__ import annotations
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.numformat import number, percent
 from app.rules import engine
@@ -23,6 +24,13 @@ def _tracks(window: list) -> dict[str, list[tuple[float, float, tuple | None]]]:
 
 class Person(Kind):
     name = "person"
+    position = 2
+    label = _l("One person")
+    help = _l(
+        "Fires when one face, followed by its position only (an anonymous track that expires), stays above the score "
+        "for the duration. The alert names the camera and the track number, never who it is."
+    )
+    uses = ("min_share",)
 
     def sample(self, rule, ts: float, faces: list[dict]) -> engine.Sample:
         # Faces without a track (older data, untracked callers) cannot sustain anything: left out.

@@ -4,6 +4,7 @@ of ``duration_s`` (a sudden change, whatever the usual level)."""
 from __future__ import annotations
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.numformat import number
 from app.rules import engine
@@ -19,6 +20,10 @@ def _mean(samples: list) -> float | None:
 
 class Rise(Kind):
     name = "rise"
+    position = 3
+    label = _l("Sudden rise")
+    help = _l("Fires when the camera's mean score rises by at least the score given above from one window to the next.")
+    threshold_label = _l("Rise of at least (0 to 1)")
 
     def sample(self, rule, ts: float, faces: list[dict]) -> engine.Sample:
         scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]

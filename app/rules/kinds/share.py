@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.numformat import number, percent
 from app.rules import engine
@@ -14,6 +15,10 @@ from app.rules.registry import score_of
 
 class Share(Kind):
     name = "share"
+    position = 1
+    label = _l("Most frames")
+    help = _l("Fires when enough frames of the window have a face above the score, whoever it is: people taking turns add up.")
+    uses = ("min_share", "min_faces")
 
     def sample(self, rule, ts: float, faces: list[dict]) -> engine.Sample:
         scored = [score_of(rule.emotion, f["scores"]) for f in faces if f.get("scores")]

@@ -8,11 +8,11 @@ from app.services.alerts.evaluation import Reading, evaluate_batch, evaluate_obs
 from app.services.alerts.history import ALERT_STATUSES, alerts_query
 from app.services.alerts.lifecycle import OFFLINE, acknowledge, alert_dict, check_cameras, escalate_overdue
 from app.services.alerts.rules import (
-    KIND_FIELDS,
     apply_kind,
     delete_rule,
     describe_rule,
     explain_details,
+    kind_field_names,
     kind_fields,
     rule_dict,
     rules_for_camera,
@@ -22,7 +22,6 @@ from app.services.alerts.rules import (
 
 __all__ = [
     "ALERT_STATUSES",
-    "KIND_FIELDS",
     "OFFLINE",
     "RULE_FIELDS",
     "User",
@@ -38,6 +37,7 @@ __all__ = [
     "evaluate_batch",
     "evaluate_observation",
     "explain_details",
+    "kind_field_names",
     "kind_fields",
     "rule_dict",
     "rules_for_camera",

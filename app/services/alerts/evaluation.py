@@ -15,48 +15,55 @@ from app.extensions import db
 from app.infra.state import store
 from app.models import Alert, AlertRule, Site
 from app.models.base import utcnow
-from app.rules import RULE_TYPES, AlertEnded, AlertStarted, RuleState, evaluate, sample_from_faces
-from app.rules.kinds.baseline import SLOT_S, learn_levels
+from app.rules import AlertEnded, AlertStarted, RuleState, evaluate, sample_from_faces
+from app.rules.kinds import kind_of
 from app.services.alerts.rules import rules_for_camera, spec_of, version_key
 from app.timefmt import iso_utc
 
-HISTORY_WEEKS = 12  # how far back a baseline rule's usual levels are learnt
-BASELINE_TTL_S = 900  # usual levels change by the week: learnt again at most every rollup slot, not per frame
 
+@dataclass
+class CameraHistory:
+    """A camera's past as a rule kind's ``context`` reads it (app/rules/kinds/base.History)."""
 
-def baseline_context(rule: AlertRule, camera_id: int, timezone: str) -> dict:
-    """A baseline rule's usual levels ("weekday:hour" -> mean score) from the camera's 15-minute
-    rollups of past weeks; other kinds need nothing."""
-    if (getattr(rule, "kind", None) or "share") != "baseline":
-        return {}
-    from app.models.rollup import ObservationRollup  # noqa: PLC0415 - only baseline rules read rollups
+    camera_id: int
+    timezone: str
 
-    members = RULE_TYPES[rule.emotion]
-    total = sum(getattr(ObservationRollup, m) for m in members)
-    since = int((utcnow() - timedelta(weeks=HISTORY_WEEKS)).timestamp()) // SLOT_S
-    # past weeks only: the same weekday and hour is at least 7 days ago, today is left out
-    this_week = int((utcnow() - timedelta(days=1)).timestamp()) // SLOT_S
-    rows = db.session.execute(
-        select(ObservationRollup.slot, ObservationRollup.classified, total).where(
-            ObservationRollup.camera_id == camera_id, ObservationRollup.slot >= since, ObservationRollup.slot < this_week
+    def rollups(self, members: tuple[str, ...], since_slot: int, until_slot: int) -> list[tuple[int, int, float]]:
+        from app.models.rollup import ObservationRollup  # noqa: PLC0415 - only kinds with a context read rollups
+
+        total = sum(getattr(ObservationRollup, m) for m in members)
+        rows = db.session.execute(
+            select(ObservationRollup.slot, ObservationRollup.classified, total).where(
+                ObservationRollup.camera_id == self.camera_id,
+                ObservationRollup.slot >= since_slot,
+                ObservationRollup.slot < until_slot,
+            )
         )
-    )
-    min_weeks = int((getattr(rule, "params", None) or {}).get("min_weeks", 3))
-    return {"levels": learn_levels([tuple(r) for r in rows], timezone, min_weeks)}
+        return [tuple(r) for r in rows]
 
 
-def cached_baseline_context(rule: AlertRule, camera_id: int, timezone: str) -> dict:
-    """baseline_context kept in the shared store for BASELINE_TTL_S, so that a baseline rule does not
-    read rollups on every frame; a change of the rule's expression, parameters or zone learns again."""
-    if (rule.kind or "share") != "baseline":
+def rule_context(rule: AlertRule, camera_id: int, timezone: str) -> dict:
+    """What the rule's kind needs beyond the frames (its ``context`` hook: baseline's usual levels);
+    kinds without a hook need nothing."""
+    kind = kind_of(getattr(rule, "kind", None))
+    if not kind.has_context:
         return {}
-    key = f"rule:{rule.id}:camera:{camera_id}:baseline"
+    return kind.context(rule, CameraHistory(camera_id, timezone), utcnow().timestamp())
+
+
+def cached_rule_context(rule: AlertRule, camera_id: int, timezone: str) -> dict:
+    """rule_context kept in the shared store for the kind's ``context_ttl_s``, so that a rule does not
+    read its history on every frame; a change of the rule's expression, parameters or zone reads again."""
+    kind = kind_of(rule.kind)
+    if not kind.has_context:
+        return {}
+    key = f"rule:{rule.id}:camera:{camera_id}:{kind.name}"
     signature = [rule.emotion, dict(rule.params or {}), timezone]
     cached = store().get_json(key)
     if cached is not None and cached.get("signature") == signature:
         return cached["context"]
-    context = baseline_context(rule, camera_id, timezone)
-    store().set_json(key, {"signature": signature, "context": context}, ttl_s=BASELINE_TTL_S)
+    context = rule_context(rule, camera_id, timezone)
+    store().set_json(key, {"signature": signature, "context": context}, ttl_s=kind.context_ttl_s)
     return context
 
 
@@ -124,7 +131,7 @@ def evaluate_batch(readings: list[Reading], versions: dict[int, int] | None = No
     for (tenant_id, site_id, camera_id), indexes in by_camera.items():
         rules, timezone = cached_rules(tenant_id, site_id, camera_id, versions.get(tenant_id, 0))
         for order, rule in enumerate(rules):
-            spec = spec_of(rule, timezone, cached_baseline_context(rule, camera_id, timezone))
+            spec = spec_of(rule, timezone, cached_rule_context(rule, camera_id, timezone))
             samples = [(i, sample_from_faces(spec, readings[i].ts, readings[i].faces)) for i in indexes]
             events: list = []
 
@@ -185,7 +192,7 @@ def simulate(rule: AlertRule, timezone: str, camera_ids: list[int], hours: float
     since = utcnow() - timedelta(hours=hours)
     results: list[dict] = []
     for camera_id in camera_ids:
-        spec = spec_of(rule, timezone, baseline_context(rule, camera_id, timezone))
+        spec = spec_of(rule, timezone, rule_context(rule, camera_id, timezone))
         state = RuleState()
         rows = db.session.execute(
             select(Observation.ts, Observation.faces)

@@ -14,8 +14,11 @@ from app.services import audit
 from app.services.errors import ServiceError
 from app.timefmt import iso_utc
 
-# Every kind-specific field name (flat in the API body and answer, e.g. baseline's min_weeks).
-KIND_FIELDS = tuple(dict.fromkeys(p.name for k in KINDS.values() for p in k.params))
+
+def kind_field_names() -> tuple[str, ...]:
+    """Every kind-specific field name (flat in the API body and answer, e.g. baseline's min_weeks),
+    read from the registry each time: a kind registered later is included."""
+    return tuple(dict.fromkeys(p.name for k in KINDS.values() for p in k.params))
 
 
 def kind_fields(rule: AlertRule) -> dict:
@@ -41,7 +44,7 @@ def apply_kind(rule: AlertRule, data: dict) -> None:
     a share rule); a refusal names the field. Parameters of the kept kind not in the body are kept."""
     name = data.get("kind") or rule.kind or "share"
     raw = dict(rule.params or {}) if name == (rule.kind or "share") else {}
-    raw.update({k: data[k] for k in KIND_FIELDS if data.get(k) is not None})
+    raw.update({k: data[k] for k in kind_field_names() if data.get(k) is not None})
     cleaned, errors = validate_params(name, raw)
     if errors:
         raise ServiceError("validation_error", "The rule's kind or its fields are not valid.", fields=errors)
