@@ -42,7 +42,7 @@ if #rates > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
   redis.call('ZADD', KEYS[6], now + tonumber(ARGV[7]), ARGV[8])
   redis.call('EXPIRE', KEYS[6], math.ceil(tonumber(ARGV[7])) + 1)
-  caps[2] = math.ceil(total / redis.call('ZCARD', KEYS[6]))
+  caps[2] = math.min(caps[2], math.ceil(total / redis.call('ZCARD', KEYS[6])))
 end
 local full = 0
 for i = 1, 2 do
@@ -146,9 +146,10 @@ def admit_frame(
     has its frames waiting) or ``tenant_busy`` (its organisation has its share: more would keep
     the workers busy longer than ``ADMISSION_WINDOW_S``).
 
-    Caps: ``MAX_FRAMES_IN_FLIGHT`` per camera; per tenant, once workers have published their
-    throughput, an equal share of :func:`sized_caps` among the active tenants, before that
-    ``TENANT_MAX_IN_FLIGHT``. ``counted``: the outcome is also
+    Caps: ``MAX_FRAMES_IN_FLIGHT`` per camera; per tenant ``TENANT_MAX_IN_FLIGHT`` and, once workers
+    have published their throughput, no more than an equal share of :func:`sized_caps` among the
+    active tenants. The setting stays a ceiling: every tenant's frames wait in one queue, so a
+    share larger than it would put a flooding tenant's frames ahead of another's for longer. ``counted``: the outcome is also
     counted (``frames_received`` or ``frames_rejected_<reason>``, and the camera's
     received/refused status count), in the same Redis round trip. ``fields``
     (:func:`stream_fields`, Redis only, with ``counted``): an admitted frame is also appended to
@@ -173,7 +174,7 @@ def admit_frame(
     rates = state.rates(RATES_KEY)
     if rates:
         tenants = state.mark_active(ACTIVE_KEY, str(tenant_id), ACTIVE_S)
-        tenant_cap = sized_caps(rates, tenants, cfg["FRAME_BATCH_MAX"], cfg["ADMISSION_WINDOW_S"])[1]
+        tenant_cap = min(tenant_cap, sized_caps(rates, tenants, cfg["FRAME_BATCH_MAX"], cfg["ADMISSION_WINDOW_S"])[1])
     full_key = state.admit(dict(zip(keys, (cfg["MAX_FRAMES_IN_FLIGHT"], tenant_cap), strict=True)), frame_id, ttl)
     reason = REASONS[keys.index(full_key) + 1] if full_key else None
     if counted:

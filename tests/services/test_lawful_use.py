@@ -205,6 +205,9 @@ def test_export_zip_holds_all_data_with_a_manifest_and_no_secrets(app, client, t
 @pytest.fixture
 def redis_app(app):
     app.config["REDIS_URL"] = REDIS_URL  # state in Redis, as in the distributed mode
+    # From an empty Redis: ids restart with each test's database, and an earlier test's frames
+    # still counted in flight for a camera of the same id would refuse this test's frames.
+    redis.Redis.from_url(REDIS_URL).flushdb()
     yield app
     redis.Redis.from_url(REDIS_URL).flushdb()
 
