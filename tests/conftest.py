@@ -38,7 +38,7 @@ from app.extensions import db
 from app.inference.fer_data import FerSplit, load_split
 from config import TestingConfig
 from tests import processes
-from tests.processes import Proc, base_env, free_port, start_web, start_worker, wait_ready, wait_worker
+from tests.processes import base_env, free_port, make_run, start_web, start_worker, wait_ready, wait_worker
 
 # The servers; the database name in TEST_DATABASE_URL is only the prefix of this run's own.
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -493,15 +493,8 @@ def tenant_b(client):
 @pytest.fixture
 def embedded(tmp_path):
     """The app started exactly as `make run` starts it (CSRF, limits and headers on)."""
-    port = free_port()
-    env = base_env(tmp_path, port)
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=64"], env, tmp_path / "make-run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    with make_run(tmp_path) as (base, proc, _):
         yield base, proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

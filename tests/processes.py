@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -133,6 +134,21 @@ def wait_ready(url: str, proc: Proc, timeout: float = 120) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"not ready after {timeout}s:\n{proc.output()[-4000:]}")
+
+
+@contextlib.contextmanager
+def make_run(tmp: Path, threads: int = 64, **extra: str) -> Iterator[tuple[str, Proc, dict]]:
+    """The app started exactly as `make run` starts it (``extra``: more settings), ready, stopped
+    on exit: (base URL, process, its environment)."""
+    port = free_port()
+    env = base_env(tmp, port, **extra)
+    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", f"THREADS={threads}"], env, tmp / "make-run.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        yield base, proc, env
+    finally:
+        proc.stop()
 
 
 def start_web(tmp: Path, env: dict, port: int, threads: int = 128) -> Proc:

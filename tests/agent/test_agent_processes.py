@@ -15,7 +15,7 @@ import pytest
 from tests.agent.clips import face_clip
 from tests.agent.rtsp import RtspServer
 from tests.images import face_jpeg
-from tests.processes import BIN, ApiClient, LiveListener, Proc, base_env, free_port, wait_ready
+from tests.processes import BIN, ApiClient, LiveListener, Proc, base_env, free_port, make_run
 
 pytestmark = pytest.mark.process
 
@@ -27,14 +27,8 @@ AGENT = str(BIN / "emotiscan-agent")
 def app_run(tmp_path_factory):
     """One `make run` for the module: each test makes its own organisation."""
     tmp = tmp_path_factory.mktemp("agent-run")
-    port = free_port()
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=64"], base_env(tmp, port), tmp / "make-run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    with make_run(tmp) as (base, proc, _):
         yield base, proc
-    finally:
-        proc.stop()
 
 
 def agent(tmp_path: Path, name: str, *args: str) -> Proc:

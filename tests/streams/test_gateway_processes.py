@@ -22,6 +22,7 @@ from tests.processes import (
     Proc,
     base_env,
     free_port,
+    make_run,
     start_web,
     start_worker,
     wait_ready,
@@ -62,15 +63,8 @@ def status(tenant: ApiClient, camera_id: int) -> dict:
 
 @pytest.fixture
 def embedded_allowed(tmp_path):
-    port = free_port()
-    env = base_env(tmp_path, port, **ALLOW)
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=64"], env, tmp_path / "run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    with make_run(tmp_path, **ALLOW) as (base, proc, _):
         yield base, proc
-    finally:
-        proc.stop()
 
 
 def test_make_run_pulls_an_rtsp_camera_into_its_tenants_live_room(embedded_allowed, tmp_path):

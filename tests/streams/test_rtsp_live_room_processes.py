@@ -14,7 +14,7 @@ import pytest
 from tests.agent.clips import face_clip
 from tests.agent.rtsp import RtspServer
 from tests.images import face_jpeg
-from tests.processes import BIN, ApiClient, Camera, LiveListener, Proc, base_env, free_port, wait_ready
+from tests.processes import BIN, ApiClient, Camera, LiveListener, Proc, base_env, make_run
 from tests.streams.sources import PASSWORD
 
 pytestmark = pytest.mark.process
@@ -48,15 +48,8 @@ def stored_observations(tenant: ApiClient, camera_id: int) -> list[dict]:
 @pytest.fixture
 def run_allowed(tmp_path):
     """The app as `make run` starts it, allowed to pull sources on this machine."""
-    port = free_port()
-    env = base_env(tmp_path, port, STREAM_SOURCES_ALLOW="127.0.0.0/8")
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=64"], env, tmp_path / "run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    with make_run(tmp_path, STREAM_SOURCES_ALLOW="127.0.0.0/8") as (base, proc, _):
         yield base, proc
-    finally:
-        proc.stop()
 
 
 def test_an_rtsp_clip_through_the_agent_and_the_gateway_is_live_alerted_and_reported_like_a_browser_camera(run_allowed, tmp_path):

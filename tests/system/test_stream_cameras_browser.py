@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.processes import BIN, ROOT, ApiClient, Proc, base_env, free_port, wait_ready
+from tests.processes import BIN, ROOT, ApiClient, make_run
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the shared fixture
 from tests.system.watch import watch
 
@@ -21,16 +21,9 @@ SET_STATUS = (
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
     # Statuses are set by hand here (the gateway's own are tested in tests/streams): no pulling.
-    env = base_env(tmp_path, port, STREAM_SOURCES_ALLOW="127.0.0.0/8", EMBEDDED_GATEWAY="0")
-    proc = Proc(["make", "--no-print-directory", "run", f"PORT={port}", "THREADS=32"], env, tmp_path / "make-run.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
-        yield base, proc, env
-    finally:
-        proc.stop()
+    with make_run(tmp_path, 32, STREAM_SOURCES_ALLOW="127.0.0.0/8", EMBEDDED_GATEWAY="0") as server:
+        yield server
 
 
 def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # noqa: F811
