@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import FACES
 from tests.processes import ApiClient
 from tests.system.test_browser import CHROMIUM, SCREENSHOTS, WIDTHS, write_y4m
-from tests.system.watch import Problems, watch
+from tests.system.watch import Problems, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 WORDS = {
@@ -58,16 +58,8 @@ def browser(tmp_path):
 
 
 def open_live(browser, base: str, email: str, lang: str, errors: Problems, size=(1280, 800)):
-    context = browser.new_context(
-        viewport={"width": size[0], "height": size[1]}, locale=lang, extra_http_headers={"Accept-Language": lang}
-    )
-    watch(context, problems=errors)  # the live room and the capture page opened in the same context
-    page = context.new_page()
-    page.goto(base + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", "secret-pass-1")
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/live")
+    # The live room and the capture page are opened in the same (watched) context.
+    context, page, _ = signed_in(browser, base, email, lang, size, problems=errors)
     page.wait_for_selector("#live-status.online", timeout=45000)
     return context, page
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+from tests.system.watch import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 HAPPY = {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.8, "sad": 0.0, "surprise": 0.0, "neutral": 0.2}
@@ -58,18 +59,7 @@ def test_report_page_shows_people_seen_per_site_camera_and_hour(embedded, browse
     seed_tracks(tmp_path, tenant.tenant_id, cameras)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for lang in ("en", "fr"):
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.goto(base + "/auth/login")
-        page.fill("#email", tenant.email)
-        page.fill("#password", "secret-pass-1")
-        page.click("input[type=submit]")
-        page.wait_for_url(base + "/live")
+        context, page, errors = signed_in(browser, base, tenant.email, lang)
         page.goto(base + "/reports/")  # the default period (last 7 days) includes the last hour
         section = page.locator("#people-seen")
         section.wait_for()

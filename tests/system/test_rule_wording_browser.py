@@ -8,6 +8,7 @@ import pytest
 from tests.processes import ApiClient
 from tests.rules.test_rule_wording import LIST_EN, LIST_FR, RULES
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
+from tests.system.watch import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 
@@ -21,18 +22,7 @@ def test_the_rules_list_words_each_kind_and_fits_a_phone(embedded, browser):  # 
         assert r.status_code == 201, r.text
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for lang, expected in (("en", LIST_EN), ("fr", LIST_FR)):
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 800}, locale=lang, extra_http_headers={"Accept-Language": lang}
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.goto(base + "/auth/login")
-        page.fill("#email", tenant.email)
-        page.fill("#password", "secret-pass-1")
-        page.click("input[type=submit]")
-        page.wait_for_url(base + "/live")
+        context, page, errors = signed_in(browser, base, tenant.email, lang)
         page.goto(base + "/admin/rules")
         table = page.locator("main table").first
         text = " ".join(table.inner_text().replace("\u202f", " ").replace("\u00a0", " ").split())

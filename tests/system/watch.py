@@ -60,3 +60,19 @@ def watch(target, expect: Iterable[str] = (), problems: Problems | None = None) 
     target.on("requestfailed", lambda request: problems.add(f"request failed: {request.url} {request.failure}"))
     target.on("response", response)
     return problems
+
+
+def signed_in(browser, base: str, email: str, lang: str = "en", size: tuple[int, int] = (1280, 800), problems=None):
+    """A browser context in ``lang`` at ``size``, watched (``problems``: a list to add to), with a
+    page signed in as ``email`` (the tests' password) on the live room: (context, page, problems)."""
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, locale=lang, extra_http_headers={"Accept-Language": lang}
+    )
+    problems = watch(context, problems=problems)
+    page = context.new_page()
+    page.goto(base + "/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", "secret-pass-1")
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/live")
+    return context, page, problems
