@@ -102,12 +102,13 @@ CAMERAS ?= 20
 FPS ?= 2
 SECONDS ?= 600
 WORKERS ?= 2
+TENANTS ?= 1
 # Dump, drop, restore and compare a scratch PostgreSQL database (docs/deployment.md, backups).
 backup-check: setup
 	deploy/backup/check.sh
 
 loadtest: setup-dev
-	$(BIN)/python -m benchmarks.loadtest --cameras $(CAMERAS) --fps $(FPS) --seconds $(SECONDS) --workers $(WORKERS)
+	$(BIN)/python -m benchmarks.loadtest --cameras $(CAMERAS) --fps $(FPS) --seconds $(SECONDS) --workers $(WORKERS) --tenants $(TENANTS)
 
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o app/translations/messages.pot .

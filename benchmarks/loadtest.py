@@ -85,7 +85,7 @@ def cpu_use(web, pool) -> dict[str, float]:
     }
 
 
-def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int) -> None:
+def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int, tenants: int = 1) -> None:
     migrate(PG_URL)
     r = redis.Redis.from_url(REDIS_URL)
     r.flushdb()
@@ -100,9 +100,13 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             wait_ready(base, web)
             for w in pool:
                 wait_worker(w)
-            tenant = ApiClient(base, "Load test")
-            cams = [tenant.camera() for _ in range(cameras)]
-            listener = LiveListener(base, tenant.token)
+            # Cameras dealt to the tenants in turn; one /live viewer per tenant, recording into one list.
+            clients = [ApiClient(base, f"Load test {t + 1}") for t in range(tenants)]
+            cams = [clients[i % tenants].camera() for i in range(cameras)]
+            listeners = [LiveListener(base, c.token) for c in clients]
+            listener = listeners[0]
+            for other in listeners[1:]:
+                other.observations, other.arrivals = listener.observations, listener.arrivals
             jpeg = frame_640("deepface_img15.jpg")
             pure_ms = pure_pipeline_ms(jpeg)  # before the load: the same cores, undisturbed by it
             sent: dict[str, float] = {}
@@ -144,8 +148,8 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
             for t in threads:
                 t.start()
             print(
-                f"# {cameras} cameras x {fps:g} frames/s for {seconds:.0f} s (distributed: 1 web process, "
-                f"{workers} worker process(es))"
+                f"# {cameras} cameras x {fps:g} frames/s over {tenants} tenant(s) for {seconds:.0f} s "
+                f"(distributed: 1 web process, {workers} worker process(es))"
             )
             memory = []
             shown = 0
@@ -162,7 +166,8 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int)
                 )
                 shown = len(listener.observations)
             time.sleep(3)
-            listener.close()
+            for each in listeners:
+                each.close()
             received = {o["frame_id"] for o in listener.observations}
             latencies = sorted((listener.arrivals[f] - sent[f]) * 1000 for f in received if f in sent)
             lost = len([f for f in sent if f not in received])
@@ -234,5 +239,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--sample", type=float, default=30.0, help="seconds between progress and memory lines")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (one per core)")
+    parser.add_argument("--tenants", type=int, default=1, help="organisations the cameras are dealt to in turn")
     args = parser.parse_args()
-    run(args.cameras, args.fps, args.seconds, args.sample, args.workers)
+    run(args.cameras, args.fps, args.seconds, args.sample, args.workers, args.tenants)

@@ -17,6 +17,10 @@ from flask import current_app
 
 PREFIX = "emotiscan:"
 
+# A read-modify-write of one key: the function from the old value (None: none) to the new, and
+# the new value's time to live in seconds. The function may run more than once (a conflict).
+Update = tuple[Callable[[dict | None], dict], int]
+
 
 class StateStore(Protocol):
     def incr(self, key: str, ttl_s: int) -> int: ...
@@ -27,6 +31,7 @@ class StateStore(Protocol):
     def get_json(self, key: str) -> dict | None: ...
     def set_json(self, key: str, value: dict, ttl_s: int) -> None: ...
     def update_json(self, key: str, fn: Callable[[dict | None], dict], ttl_s: int) -> dict: ...
+    def update_json_many(self, updates: dict[str, Update]) -> dict[str, dict]: ...
     def delete(self, keys: list[str]) -> None: ...
     def tally(self, key: str, field: str, ttl_s: int) -> None: ...
     def tallies(self, key: str) -> dict[str, int]: ...
@@ -104,6 +109,15 @@ class MemoryStore:
             value = fn(self._get(key))
             self._values[key] = (time.monotonic() + ttl_s, value)
             return value
+
+    def update_json_many(self, updates: dict[str, Update]) -> dict[str, dict]:
+        """:meth:`update_json` of several keys at once, in the order given."""
+        with self._lock:
+            values = {}
+            for key, (fn, ttl_s) in updates.items():
+                values[key] = fn(self._get(key))
+                self._values[key] = (time.monotonic() + ttl_s, values[key])
+            return values
 
     def tally(self, key: str, field: str, ttl_s: int) -> None:
         """Add one to ``field`` of the small hash ``key`` (per-camera statistics)."""
@@ -268,6 +282,29 @@ class RedisStore:
                     pipe.set(full, json.dumps(value), ex=ttl_s)
                     pipe.execute()
                     return value
+                except redis.WatchError:
+                    continue
+
+    def update_json_many(self, updates: dict[str, Update]) -> dict[str, dict]:
+        """:meth:`update_json` of several keys in one optimistic transaction, three round trips
+        in all (WATCH, MGET, MULTI/SET/EXEC): a batch's tracks, smoothing and rule states. The
+        functions run in the order given (a later one may read what an earlier one computed),
+        and all run again when any key changed meanwhile."""
+        if not updates:
+            return {}
+        keys = list(updates)
+        full = [PREFIX + key for key in keys]
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(*full)
+                    raws = pipe.mget(full)
+                    values = {key: updates[key][0](json.loads(raw) if raw else None) for key, raw in zip(keys, raws, strict=True)}
+                    pipe.multi()
+                    for key, name in zip(keys, full, strict=True):
+                        pipe.set(name, json.dumps(values[key]), ex=updates[key][1])
+                    pipe.execute()
+                    return values
                 except redis.WatchError:
                     continue
 

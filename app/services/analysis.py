@@ -21,7 +21,7 @@ from app.inference.pipeline import FrameAnalysis, analyze_jpegs
 from app.inference.preprocessing import QualityLimits
 from app.inference.registry import get_models
 from app.inference.smoothing import ema, ema_tracks, frame_mean
-from app.infra.state import StateStore, store
+from app.infra.state import Update, store
 from app.services import alerts, camera_status, observations
 from app.services.admission import release_keys
 from app.tracking.tracker import TrackerConfig, live_tracks
@@ -86,40 +86,41 @@ def _track_step(
     return tracked
 
 
-def assign_tracks_batch(
-    state: StateStore, camera_id: int, frames: list[tuple[float, list[dict]]]
-) -> list[tuple[dict[str, dict], int]]:
-    """:func:`assign_tracks` for several frames of one camera, in their order, with one atomic
-    update of the camera's track state; per frame (its tracks' smoothed scores, people)."""
+def track_update(frames: list[tuple[float, list[dict]]], results: list[tuple[dict[str, dict], int]]) -> Update:
+    """The update of one camera's track state by several of its frames, in their order: gives
+    each face its anonymous ``track_id`` (by box and motion only) and smooths its scores on its
+    own track; ``results`` receives, per frame, (its tracks' smoothed scores, people in view =
+    live tracks). One small state per camera, updated atomically, so that the workers sharing a
+    camera's frames link them the same way."""
     cfg = current_app.config
     config = TrackerConfig(ttl_s=float(cfg["TRACK_TTL_S"]))
-    results: list[dict] = []
 
     def step(prev: dict | None) -> dict:
         results.clear()  # may run again on a conflict (Redis)
         for received_at, faces in frames:
             result: dict = {}
             prev = _track_step(prev, [tuple(f["box"]) for f in faces], received_at, config, faces, cfg["SMOOTHING_ALPHA"], result)
-            results.append(result)
+            for face, tid in zip(faces, result["ids"], strict=True):
+                face["track_id"] = tid
+            results.append((result["smooth"], result["people"]))
         return prev
 
     # The state outlives the track's TTL by the lateness bound: a late frame still finds it.
-    state.update_json(f"tracks:{camera_id}", step, ttl_s=int(config.ttl_s + cfg["STALE_FRAME_S"]) + 2)
-    out = []
-    for (_, faces), result in zip(frames, results, strict=True):
-        for face, tid in zip(faces, result["ids"], strict=True):
-            face["track_id"] = tid
-        out.append((result["smooth"], result["people"]))
-    return out
+    return step, int(config.ttl_s + cfg["STALE_FRAME_S"]) + 2
 
 
-def assign_tracks(state: StateStore, camera_id: int, received_at: float, faces: list[dict]) -> tuple[dict[str, dict], int]:
-    """Give each face its camera's anonymous ``track_id`` (by box and motion only) and smooth its
-    scores on its own track. Returns (per-track smoothed scores, people in view = live tracks).
+def smooth_update(means: list[dict | None], alpha: float, steps: list[dict | None]) -> Update:
+    """The update of one camera's smoothed mean by its frames' mean scores, in their order;
+    ``steps`` receives the smoothed value after each frame."""
 
-    One atomic update of one small state per camera, so that the workers sharing a camera's
-    frames link them the same way."""
-    return assign_tracks_batch(state, camera_id, [(received_at, faces)])[0]
+    def step(prev: dict | None) -> dict:
+        steps.clear()  # may run again on a conflict
+        for mean in means:
+            prev = ema(prev or None, mean, alpha) or {}
+            steps.append(prev or None)
+        return prev
+
+    return step, 30
 
 
 def process_frame(
@@ -204,12 +205,29 @@ def process_batch(frames: list[Frame]) -> list[FrameOutcome]:
         by_camera: dict[int, list[int]] = {}
         for i, _ in analysed:
             by_camera.setdefault(frames[i].camera_id, []).append(i)
-        tracks: dict[int, tuple[dict, int]] = {}
+        # All of the batch's shared state in one transaction: per camera its tracks (first: the
+        # rules read the track ids they give) and smoothed mean, then each (rule, camera).
+        updates: dict[str, Update] = {}
+        found: dict[int, list[tuple[dict, int]]] = {}
+        steps: dict[int, list[dict | None]] = {}
         for camera_id, indexes in by_camera.items():
-            for i, found in zip(
-                indexes, assign_tracks_batch(state, camera_id, [(frames[i].received_at, faces[i]) for i in indexes]), strict=True
-            ):
-                tracks[i] = found
+            found[camera_id], steps[camera_id] = [], []
+            updates[f"tracks:{camera_id}"] = track_update([(frames[i].received_at, faces[i]) for i in indexes], found[camera_id])
+        for camera_id, indexes in by_camera.items():
+            means = [frame_mean(faces[i]) for i in indexes]
+            updates[f"smooth:{camera_id}"] = smooth_update(means, cfg["SMOOTHING_ALPHA"], steps[camera_id])
+        readings = [
+            alerts.Reading(frames[i].tenant_id, frames[i].site_id, frames[i].camera_id, frames[i].received_at, faces[i])
+            for i, _ in analysed
+        ]
+        rules = alerts.rule_updates(readings)
+        updates.update(rules.updates)
+        state.update_json_many(updates)
+        tracks: dict[int, tuple[dict, int]] = {}
+        smoothed: dict[int, dict | None] = {}
+        for camera_id, indexes in by_camera.items():
+            tracks.update(zip(indexes, found[camera_id], strict=True))
+            smoothed.update(zip(indexes, steps[camera_id], strict=True))
         latency_ms = {i: (time.time() - frames[i].received_at) * 1000.0 for i, _ in analysed}
         new = [
             observations.NewObservation(
@@ -227,30 +245,9 @@ def process_batch(frames: list[Frame]) -> list[FrameOutcome]:
             for f in (frames[i],)
         ]
         ids = _store(new)
-        stored = [(i, result) for i, result in analysed if (frames[i].camera_id, frames[i].frame_id) in ids]
-        alpha = cfg["SMOOTHING_ALPHA"]
-        smoothed: dict[int, dict | None] = {}
-        for camera_id in by_camera:
-            mine = [i for i, _ in stored if frames[i].camera_id == camera_id]
-            if not mine:
-                continue
-            steps: list[dict | None] = []
-
-            def smooth(prev: dict | None, mine=mine, steps=steps) -> dict:
-                # Atomic like the rule state: two workers on one camera never lose each other's frames.
-                steps.clear()
-                for i in mine:
-                    prev = ema(prev or None, frame_mean(faces[i]), alpha) or {}
-                    steps.append(prev or None)
-                return prev
-
-            state.update_json(f"smooth:{camera_id}", smooth, ttl_s=30)
-            smoothed.update(zip(mine, steps, strict=True))
-        readings = [
-            alerts.Reading(frames[i].tenant_id, frames[i].site_id, frames[i].camera_id, frames[i].received_at, faces[i])
-            for i, _ in stored
-        ]
-        changed = alerts.evaluate_batch(readings)
+        kept = {n for n, (i, _) in enumerate(analysed) if (frames[i].camera_id, frames[i].frame_id) in ids}
+        stored = [analysed[n] for n in sorted(kept)]
+        changed = [c for n, c in enumerate(alerts.batch_alerts(rules, kept)) if n in kept]
         if any(changed) and db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("SET LOCAL synchronous_commit TO ON"))  # alerts are kept synchronous
         db.session.commit()

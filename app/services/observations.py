@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,10 +43,10 @@ def record(
     db.session.add(obs)
     try:
         db.session.flush()
-        db.session.execute(rollups_upsert([row], postgresql))
+        db.session.execute(*rollups_upsert([row], postgresql))
         spans = track_spans_upsert([row], postgresql)
         if spans is not None:
-            db.session.execute(spans)
+            db.session.execute(*spans)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -130,10 +131,10 @@ def add_batch(items: list[NewObservation]) -> dict[tuple[int, str], int]:
     ids = {(camera_id, frame_id): obs_id for obs_id, camera_id, frame_id in db.session.execute(stmt, rows).all()}
     stored = [row for row in rows if (row["camera_id"], row["frame_id"]) in ids]
     if stored:
-        db.session.execute(rollups_upsert(stored, postgresql))
+        db.session.execute(*rollups_upsert(stored, postgresql))
         spans = track_spans_upsert(stored, postgresql)
         if spans is not None:
-            db.session.execute(spans)
+            db.session.execute(*spans)
     return ids
 
 
@@ -152,9 +153,11 @@ def _rollup_values(row: dict) -> dict:
     }
 
 
-def rollups_upsert(rows: list[dict], postgresql: bool):
+def rollups_upsert(rows: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
     """Add observations to their cameras' 15-minute slots: added up here per (camera, slot) first,
-    then one upsert with its rows in key order, so that two workers lock slots in the same order."""
+    then one upsert with its rows in key order, so that two workers lock slots in the same order.
+    (statement, rows) to execute: the statement holds no values, so that it is compiled once
+    per process, not once per batch."""
     slots: dict[tuple[int, int], dict] = {}
     for row in rows:
         values = _rollup_values(row)
@@ -170,19 +173,18 @@ def rollups_upsert(rows: list[dict], postgresql: bool):
     return _rollup_statement([slots[k] for k in sorted(slots)], postgresql)
 
 
-def _rollup_statement(values: list[dict], postgresql: bool):
-    insert = (pg_insert if postgresql else sqlite_insert)(ObservationRollup)
-    stmt = insert.values(values)
+def _rollup_statement(values: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
+    stmt = (pg_insert if postgresql else sqlite_insert)(ObservationRollup.__table__)
     table = ObservationRollup.__table__.c
     added = {k: table[k] + stmt.excluded[k] for k in ("observations", "faces", "classified", *EMOTIONS)}
     return stmt.on_conflict_do_update(
         index_elements=["camera_id", "slot"], set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)}
-    )
+    ), values
 
 
-def track_spans_upsert(rows: list[dict], postgresql: bool):
+def track_spans_upsert(rows: list[dict], postgresql: bool) -> tuple[Any, list[dict]] | None:
     """Widen each face track's span to the frames of ``rows`` (one statement, rows in (camera,
-    track) order; None when no face carries a track id)."""
+    track) order, as (statement, rows); None when no face carries a track id)."""
     spans: dict[tuple[int, str], dict] = {}
     for row in rows:
         for tid in {str(f["track_id"]) for f in row["faces"] if isinstance(f, dict) and f.get("track_id")}:
@@ -208,8 +210,8 @@ def track_spans_upsert(rows: list[dict], postgresql: bool):
     return _span_statement([spans[k] for k in sorted(spans)], postgresql)
 
 
-def _span_statement(values: list[dict], postgresql: bool):
-    stmt = (pg_insert if postgresql else sqlite_insert)(TrackSpan).values(values)
+def _span_statement(values: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
+    stmt = (pg_insert if postgresql else sqlite_insert)(TrackSpan.__table__)
     table = TrackSpan.__table__.c
     # Frames of one camera may be stored out of order by its workers: min/max, not "latest".
     least, greatest = (func.least, func.greatest) if postgresql else (func.min, func.max)
@@ -220,7 +222,7 @@ def _span_statement(values: list[dict], postgresql: bool):
             "last_seen": greatest(table.last_seen, stmt.excluded.last_seen),
             "frames": table.frames + stmt.excluded.frames,
         },
-    )
+    ), values
 
 
 def observation_dict(obs: Observation) -> dict:

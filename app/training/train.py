@@ -61,6 +61,9 @@ class TrainConfig:
     # With ferplus targets: the share of the vote distribution in each target, the rest the
     # image's FER2013 label (1.0: votes only; lower keeps more of the original labels' accuracy).
     vote_weight: float = 1.0
+    # The same share for training images without a FERPlus majority (below 0: vote_weight). The
+    # majority metric ignores such faces, so their FER2013 label can be kept at no cost to it.
+    ambiguous_vote_weight: float = -1.0
 
 
 def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
@@ -171,7 +174,10 @@ def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_v
         f"{int(usable.sum())} validation images with a majority",
         flush=True,
     )
-    target = cfg.vote_weight * dist + (1.0 - cfg.vote_weight) * np.eye(len(EMOTIONS), dtype=np.float32)[train_split.labels]
+    share = np.full((len(dist), 1), cfg.vote_weight, dtype=np.float32)
+    if cfg.ambiguous_vote_weight >= 0:
+        share[majority_labels(votes, matched) < 0] = cfg.ambiguous_vote_weight
+    target = share * dist + (1.0 - share) * np.eye(len(EMOTIONS), dtype=np.float32)[train_split.labels]
     return target[keep], x_train[keep], target[keep].argmax(1), x_val[usable], majority[usable]
 
 
@@ -295,6 +301,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--publish", default="")
     p.add_argument("--targets", choices=["labels", "ferplus"], default=d.targets)
     p.add_argument("--vote-weight", type=float, default=d.vote_weight)
+    p.add_argument("--ambiguous-vote-weight", type=float, default=d.ambiguous_vote_weight)
     return TrainConfig(**vars(p.parse_args(argv)))
 
 

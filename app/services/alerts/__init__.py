@@ -4,7 +4,14 @@ alert e-mails (notifications.py). Callers keep using ``from app.services import 
 
 from app.models import User
 from app.models.alert import RULE_FIELDS
-from app.services.alerts.evaluation import Reading, evaluate_batch, evaluate_observation, simulate
+from app.services.alerts.evaluation import (
+    Reading,
+    batch_alerts,
+    evaluate_batch,
+    evaluate_observation,
+    rule_updates,
+    simulate,
+)
 from app.services.alerts.history import ALERT_STATUSES, alerts_query
 from app.services.alerts.lifecycle import OFFLINE, acknowledge, alert_dict, check_cameras, escalate_overdue
 from app.services.alerts.rules import (
@@ -29,6 +36,7 @@ __all__ = [
     "Reading",
     "alert_dict",
     "alerts_query",
+    "batch_alerts",
     "apply_kind",
     "check_cameras",
     "delete_rule",
@@ -40,6 +48,7 @@ __all__ = [
     "kind_field_names",
     "kind_fields",
     "rule_dict",
+    "rule_updates",
     "rules_for_camera",
     "save_rule",
     "simulate",

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.infra.state import store
+from app.infra.state import Update, store
 from app.models import Alert, AlertRule, Site
 from app.models.base import utcnow
 from app.rules import AlertEnded, AlertStarted, RuleState, evaluate, sample_from_faces
@@ -116,6 +116,45 @@ class Reading:
     faces: list[dict]
 
 
+@dataclass
+class RuleBatch:
+    """The rule states a batch of readings moves on: one read-modify-write (``updates``, for
+    :meth:`StateStore.update_json_many`) per (rule, camera), and what they produced once run."""
+
+    readings: list[Reading]
+    updates: dict[str, Update]
+    events: dict[str, list[tuple[int, int, object, object]]]  # per update: (reading, rule order, rule, event)
+
+
+def rule_updates(readings: list[Reading], versions: dict[int, int] | None = None) -> RuleBatch:
+    """The rule-state updates for ``readings``, to run in one transaction with others of the batch.
+
+    Each update reads its readings' faces when it runs, so that an update of the same
+    transaction that ran before it (the tracker's, which gives each face its track id) is seen."""
+    versions = versions if versions is not None else rules_versions({r.tenant_id for r in readings})
+    by_camera: dict[tuple[int, int, int], list[int]] = {}
+    for i, r in enumerate(readings):
+        by_camera.setdefault((r.tenant_id, r.site_id, r.camera_id), []).append(i)
+    batch = RuleBatch(readings, {}, {})
+    for (tenant_id, site_id, camera_id), indexes in by_camera.items():
+        rules, timezone = cached_rules(tenant_id, site_id, camera_id, versions.get(tenant_id, 0))
+        for order, rule in enumerate(rules):
+            spec = spec_of(rule, timezone, cached_rule_context(rule, camera_id, timezone))
+            key = f"rule:{rule.id}:camera:{camera_id}"
+            events = batch.events[key] = []
+
+            def step(data: dict | None, spec=spec, indexes=indexes, events=events, order=order, rule=rule) -> dict:
+                events.clear()  # may run again on a conflict
+                state = RuleState.from_dict(data)
+                for i in indexes:
+                    state, out = evaluate(spec, state, sample_from_faces(spec, readings[i].ts, readings[i].faces))
+                    events.extend((i, order, rule, e) for e in out)
+                return state.to_dict()
+
+            batch.updates[key] = (step, int(3 * rule.duration_s + rule.cooldown_s + 60))
+    return batch
+
+
 def evaluate_batch(readings: list[Reading], versions: dict[int, int] | None = None) -> list[list[Alert]]:
     """Feed stored frames to their cameras' rules; per reading, the alerts that started or ended.
     Nothing is committed: the caller commits them with the frames' observations.
@@ -123,28 +162,17 @@ def evaluate_batch(readings: list[Reading], versions: dict[int, int] | None = No
     Each (rule, camera) state is read and written once per batch, atomically in the shared store
     (frames of one camera in their order), so that workers given interleaved frames of one camera
     produce each alert exactly once. Alerts are created in (frame, rule) order, as frame by frame."""
-    versions = versions if versions is not None else rules_versions({r.tenant_id for r in readings})
-    by_camera: dict[tuple[int, int, int], list[int]] = {}
-    for i, r in enumerate(readings):
-        by_camera.setdefault((r.tenant_id, r.site_id, r.camera_id), []).append(i)
-    produced: list[tuple[int, int, object, object]] = []  # (reading, rule order, rule, event)
-    for (tenant_id, site_id, camera_id), indexes in by_camera.items():
-        rules, timezone = cached_rules(tenant_id, site_id, camera_id, versions.get(tenant_id, 0))
-        for order, rule in enumerate(rules):
-            spec = spec_of(rule, timezone, cached_rule_context(rule, camera_id, timezone))
-            samples = [(i, sample_from_faces(spec, readings[i].ts, readings[i].faces)) for i in indexes]
-            events: list = []
+    batch = rule_updates(readings, versions)
+    store().update_json_many(batch.updates)
+    return batch_alerts(batch)
 
-            def step(data: dict | None, spec=spec, samples=samples, events=events) -> dict:
-                events.clear()  # may run again on a conflict
-                state = RuleState.from_dict(data)
-                for i, sample in samples:
-                    state, out = evaluate(spec, state, sample)
-                    events.extend((i, e) for e in out)
-                return state.to_dict()
 
-            store().update_json(f"rule:{rule.id}:camera:{camera_id}", step, ttl_s=int(3 * rule.duration_s + rule.cooldown_s + 60))
-            produced.extend((i, order, rule, event) for i, event in events)
+def batch_alerts(batch: RuleBatch, stored: set[int] | None = None) -> list[list[Alert]]:
+    """The alerts of a batch whose updates ran, added to the session (not committed): per reading,
+    those that started or ended. ``stored``: the readings whose frames were stored (None: all);
+    the others' events are dropped (their camera was deleted meanwhile)."""
+    readings = batch.readings
+    produced = [p for events in batch.events.values() for p in events if stored is None or p[0] in stored]
     changed: list[list[Alert]] = [[] for _ in readings]
     for i, _, rule, event in sorted(produced, key=lambda p: (p[0], p[1])):
         reading = readings[i]
