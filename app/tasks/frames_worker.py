@@ -2,8 +2,8 @@
 appends to (app/services/admission.py), in batches, as the embedded analysis threads do.
 
 Each consumer (one per worker process, named host:pid) reads the consumer group with
-``XREADGROUP COUNT FRAME_BATCH_MAX``: it waits up to ``IDLE_BLOCK_MS`` for a first frame, then up
-to ``FRAME_BATCH_WAIT_S`` for more, analyses the batch (app/tasks/analyze.py) and, after its
+``XREADGROUP COUNT FRAME_BATCH_MAX``: it waits up to ``IDLE_BLOCK_MS`` for a first frame, then
+``FRAME_BATCH_WAIT_S`` for more (a sleep and a read that does not block), analyses the batch (app/tasks/analyze.py) and, after its
 commit, acknowledges and deletes the entries in one round trip, so that no frame stays in Redis.
 Entries another consumer took and has not acknowledged for ``CLAIM_IDLE_MS`` (it was killed) are
 claimed with ``XAUTOCLAIM`` and analysed as ``redelivered``: skipped when already stored.
@@ -44,7 +44,7 @@ class FramesConsumer:
             app.config["REDIS_URL"], socket_timeout=10, socket_connect_timeout=2, health_check_interval=30
         )
         self.size = app.config["FRAME_BATCH_MAX"]
-        self.wait_ms = int(app.config["FRAME_BATCH_WAIT_S"] * 1000)
+        self.wait_s = float(app.config["FRAME_BATCH_WAIT_S"])
         self.group_ready = False
         self.meter = ThroughputMeter(self.name)  # sizes admission (app/services/admission.py)
 
@@ -60,7 +60,8 @@ class FramesConsumer:
                 raise
         self.group_ready = True
 
-    def read(self, count: int, block_ms: int) -> list[Entry]:
+    def read(self, count: int, block_ms: int | None) -> list[Entry]:
+        """Up to ``count`` new entries; ``block_ms`` None: those already there, at once."""
         reply = self.redis.xreadgroup(FRAMES_GROUP, self.name, {FRAMES_STREAM: ">"}, count=count, block=block_ms)
         return [(entry_id, fields, False) for _, entries in reply or [] for entry_id, fields in entries]
 
@@ -76,8 +77,11 @@ class FramesConsumer:
             return batch
         self._claimed = time.monotonic()
         batch = self.read(self.size, IDLE_BLOCK_MS)
-        if batch and len(batch) < self.size and self.wait_ms > 0:
-            batch += self.read(self.size - len(batch), self.wait_ms)
+        if batch and len(batch) < self.size and self.wait_s > 0:
+            # Waited here, not with BLOCK: Redis ends a blocking read's timeout only at its next
+            # cron tick (hz 10: BLOCK 5 returned after 100 ms), which delayed every partial batch.
+            time.sleep(self.wait_s)
+            batch += self.read(self.size - len(batch), None)
         return batch
 
     def process(self, batch: list[Entry]) -> int:
