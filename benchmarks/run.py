@@ -339,9 +339,12 @@ def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
     sent: dict[str, float] = {}
     errors, lock = [0], threading.Lock()
 
-    def run(cam: dict) -> None:
+    def run(cam: dict, offset: float) -> None:
         client = Camera(base, cam["capture_token"])
-        period, next_at, end = 1.0 / fps, time.monotonic(), time.monotonic() + seconds
+        # Cameras out of step, as real ones are: all sending at the same instant measures a burst.
+        period, end = 1.0 / fps, time.monotonic() + seconds
+        next_at = time.monotonic() + offset * period
+        time.sleep(max(0.0, next_at - time.monotonic()))
         while time.monotonic() < end:
             started = time.time()
             ack = client.send(jpeg)
@@ -354,7 +357,7 @@ def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
             time.sleep(max(0.0, next_at - time.monotonic()))
         client.close()
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in cams]
+    threads = [threading.Thread(target=run, args=(c, i / len(cams))) for i, c in enumerate(cams)]
     for t in threads:
         t.start()
     for t in threads:
@@ -369,7 +372,10 @@ def drive_cameras(base: str, cameras: int, fps: float, seconds: float) -> dict:
 
 
 def bench_end_to_end() -> None:
-    print("## End to end, frame sent -> observation received on /live (5 frames/s per camera, 15 s)")
+    print(
+        "## End to end, frame sent -> observation received on /live (5 frames/s per camera, 15 s; "
+        "distributed: web + 2 worker processes)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         port = free_port()
@@ -393,10 +399,11 @@ def bench_end_to_end() -> None:
         port = free_port()
         env = base_env(tmp, port, DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
         web = start_web(tmp, env, port)
-        worker = start_worker(tmp, env)
+        workers = [start_worker(tmp, env, f"w{i + 1}") for i in range(2)]  # one per core
         try:
             wait_ready(f"http://127.0.0.1:{port}", web)
-            wait_worker(worker)
+            for worker in workers:
+                wait_worker(worker)
             for n in (1, 10):
                 r = drive_cameras(f"http://127.0.0.1:{port}", n, 5, 15)
                 print(
@@ -405,9 +412,11 @@ def bench_end_to_end() -> None:
                 )
             counters = redis.Redis.from_url(REDIS_URL).hgetall("emotiscan:counters")
             print(f"stale frames dropped: {int(counters.get(b'frames_stale', 0))}")
-            print(f"resident memory: web {tree_rss_mb(web.popen.pid):.0f} MB, worker {tree_rss_mb(worker.popen.pid):.0f} MB")
+            rss = " + ".join(f"{tree_rss_mb(w.popen.pid):.0f}" for w in workers)
+            print(f"resident memory: web {tree_rss_mb(web.popen.pid):.0f} MB, workers {rss} MB")
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
             web.stop()
 
 
