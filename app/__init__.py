@@ -40,6 +40,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode="threading",
+        # Each event handled in its connection's own thread, not in a new thread per event: a
+        # thread started per frame cost more web CPU than the frame's checks (issue 15).
+        async_handlers=False,
         message_queue=app.config["REDIS_URL"] if app.config["TASK_MODE"] == "celery" else None,
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or [app.config["PUBLIC_URL"]],
         max_http_buffer_size=app.config["MAX_FRAME_BYTES"] + 64 * 1024,

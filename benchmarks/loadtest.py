@@ -15,6 +15,7 @@ from pathlib import Path
 
 import redis
 
+from benchmarks import pure
 from benchmarks.run import frame_640, tree_cpu_s, tree_rss_mb
 from tests.conftest import PG_URL, REDIS_URL, migrate, truncate_all
 from tests.processes import (
@@ -62,20 +63,6 @@ def latency_parts(listener: LiveListener) -> str:
     return ", ".join(f"{k} {percentile(sorted(v), 0.5):.0f} / {percentile(sorted(v), 0.99):.0f} ms" for k, v in parts.items())
 
 
-def pure_pipeline_ms(jpeg: bytes) -> float:
-    """CPU ms per frame of decode, detect and classify alone, on one core of this machine now."""
-    from app.inference.pipeline import analyze_jpeg
-    from app.inference.registry import get_models
-
-    models = get_models()
-    for _ in range(5):
-        analyze_jpeg(jpeg, models.detector, models.classifier)
-    c0 = time.process_time()
-    for _ in range(50):
-        analyze_jpeg(jpeg, models.detector, models.classifier)
-    return (time.process_time() - c0) / 50 * 1000
-
-
 def cpu_use(web, pool) -> dict[str, float]:
     """CPU seconds so far of the web process, the workers, and this load generator."""
     return {
@@ -108,7 +95,7 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int,
             for other in listeners[1:]:
                 other.observations, other.arrivals = listener.observations, listener.arrivals
             jpeg = frame_640("deepface_img15.jpg")
-            pure_ms = pure_pipeline_ms(jpeg)  # before the load: the same cores, undisturbed by it
+            pure_before = pure.measure()  # the same cores, undisturbed by the load (again after it)
             sent: dict[str, float] = {}
             errors: dict[str, int] = {}
             error_times: list[float] = []
@@ -174,6 +161,9 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int,
             stale = int(r.hget("emotiscan:counters", "frames_stale") or 0)
             duration = time.monotonic() - t0
             cpu = {k: v - cpu0[k] for k, v in cpu_use(web, pool).items()}
+            pure_after = pure.measure()
+            pure_fps = (pure_before["fps"] + pure_after["fps"]) / 2
+            pure_ms = (pure_before["ms"] + pure_after["ms"]) / 2
             print("## Summary")
             print(f"model {', '.join(sorted({o.get('model_version', '?') for o in listener.observations})) or '-'}")
             print(
@@ -193,13 +183,12 @@ def run(cameras: int, fps: float, seconds: float, sample_s: float, workers: int,
                 f"CPU used: {' '.join(f'{k} {v / duration:.2f} cores' for k, v in cpu.items())} (per analysed frame: {per_frame})"
             )
             cores = os.cpu_count() or 1
-            pure_fps = 1000 / pure_ms * cores
             rate = len(received) / seconds
             plumbing_ms = (cpu["web"] + cpu["workers"]) * 1000 / max(1, len(received))
             p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
             print(
-                f"## Figures (pure pipeline {pure_ms:.1f} ms per frame on one core = {pure_fps:.0f} frames/s on {cores} cores, "
-                f"load average {os.getloadavg()[0]:.2f})"
+                f"## Figures (pure pipeline on {cores} cores, one process each: {pure_fps:.0f} frames/s, {pure_ms:.1f} ms "
+                f"of CPU per frame; {pure_before['fps']:.0f} before the load, {pure_after['fps']:.0f} after)"
             )
             print(f"analysed {rate:.1f} frames/s = {rate / pure_fps:.2f} x the pure pipeline's frames/s")
             print(
