@@ -46,7 +46,7 @@ class Config:
     EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "2"))
     # A worker takes the frames waiting, up to FRAME_BATCH_MAX, waiting at most FRAME_BATCH_WAIT_S
     # for more after the first: one classification, one transaction per batch (docs/architecture.md).
-    FRAME_BATCH_MAX = int(os.environ.get("FRAME_BATCH_MAX", "8"))
+    FRAME_BATCH_MAX = int(os.environ.get("FRAME_BATCH_MAX", "4"))
     FRAME_BATCH_WAIT_S = float(os.environ.get("FRAME_BATCH_WAIT_S", "0.005"))
 
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024  # JSON and form bodies
