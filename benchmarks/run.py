@@ -324,6 +324,26 @@ def bench_worker(frames: int = 192) -> None:
                 n += frames
                 rate = f"{1000 / ms:.0f} frames/s per core = {pure_ms / ms:.2f} x pure pipeline"
                 print(f"batch {size:2d}: {ms:.1f} ms CPU per frame, {rate}")
+            # Six faces per frame, in batches of the default size: what a busy checkout costs.
+            six = six_faces_640()
+            c0 = time.process_time()
+            for _ in range(20):
+                analyze_jpeg(six, models.detector, models.classifier)
+            pure6_ms = (time.process_time() - c0) / 20 * 1000
+            size, count = app.config["FRAME_BATCH_MAX"], frames // 4
+            start = time.time() - 60
+            c0 = time.process_time()
+            for first in range(0, count, size):
+                batch = [
+                    Frame(tenant.id, site["id"], cams[i % 4]["id"], f"six-{i}", start + i * 0.01, six)
+                    for i in range(first, first + size)
+                ]
+                process_batch(batch)
+            ms = (time.process_time() - c0) / count * 1000
+            print(
+                f"6-face frames, batch {size}: {ms:.1f} ms CPU per frame = {ms / 6:.1f} ms per face, "
+                f"{1000 / ms:.0f} frames/s per core = {pure6_ms / ms:.2f} x the pure pipeline's 6-face frame ({pure6_ms:.1f} ms)"
+            )
             db.session.remove()
             db.engine.dispose()
     finally:

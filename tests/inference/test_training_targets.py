@@ -1,0 +1,45 @@
+"""The training targets built from the FERPlus votes (app/training/train.ferplus_targets)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.inference.ferplus import COLUMNS, majority_labels, vote_distributions
+from app.inference.labels import EMOTIONS
+from tests.conftest import fer_sample, fer_sample_votes
+
+
+def _targets(tmp_path, **cfg):
+    from app.training.train import TrainConfig, ferplus_targets, to_input
+
+    split = fer_sample()
+    votes, matched = fer_sample_votes()
+    # The sample stands for both splits: the votes file holds one array of its length.
+    np.savez(tmp_path / "ferplus_votes.npz", val_votes=votes, val_matched=matched, columns=np.array(COLUMNS))
+    x = to_input(split.images)
+    target, x_kept, labels, x_val, y_val = ferplus_targets(
+        tmp_path, split, split, x, x, TrainConfig(data_dir=str(tmp_path), **cfg)
+    )
+    return split, votes, matched, target, x_kept, labels, y_val
+
+
+def test_votes_only_by_default_and_the_fer2013_label_for_faces_without_a_majority(tmp_path):
+    split, votes, matched, target, x_kept, labels, y_val = _targets(tmp_path, vote_weight=1.0, ambiguous_vote_weight=0.0)
+    dist = vote_distributions(votes)
+    keep = matched & (dist.sum(1) > 0) & (votes[:, COLUMNS.index("NF")] * 2 <= votes.sum(1))
+    majority = majority_labels(votes, matched)[keep]
+    assert len(target) == len(x_kept) == int(keep.sum())
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)[split.labels[keep]]
+    ambiguous = majority < 0
+    assert ambiguous.any() and (~ambiguous).any()  # the sample holds both kinds
+    np.testing.assert_allclose(target[~ambiguous], dist[keep][~ambiguous], atol=1e-6)
+    np.testing.assert_allclose(target[ambiguous], onehot[ambiguous], atol=1e-6)
+    assert (y_val >= 0).all()  # validated against the majority only where there is one
+
+
+def test_without_the_option_faces_without_a_majority_get_the_same_share_as_the_others(tmp_path):
+    split, votes, matched, target, *_ = _targets(tmp_path, vote_weight=0.7)
+    dist = vote_distributions(votes)
+    keep = matched & (dist.sum(1) > 0) & (votes[:, COLUMNS.index("NF")] * 2 <= votes.sum(1))
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)[split.labels[keep]]
+    np.testing.assert_allclose(target, 0.7 * dist[keep] + 0.3 * onehot, atol=1e-6)
