@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 IDLE_BLOCK_MS = 500  # an idle consumer wakes this often to claim a dead consumer's frames
 CLAIM_IDLE_MS = 1000  # a frame unacknowledged this long belongs to a dead consumer
 CLAIM_EVERY_S = 0.5
+# Each worker process that ends leaves its name in the group; once it holds no frame (its pending
+# ones claimed) and has not read for this long, it is removed. A live consumer reads at least
+# every IDLE_BLOCK_MS, and XREADGROUP would create it again anyway.
+GONE_IDLE_MS = 60_000
+SWEEP_EVERY_S = 30.0
 
 Entry = tuple[bytes, dict[bytes, bytes] | None, bool]  # (id, fields, redelivered)
 
@@ -47,6 +52,8 @@ class FramesConsumer:
         self.wait_s = float(app.config["FRAME_BATCH_WAIT_S"])
         self.group_ready = False
         self.meter = ThroughputMeter(self.name)  # sizes admission (app/services/admission.py)
+        self._claimed = 0.0
+        self._swept = 0.0
 
     def ensure_group(self) -> None:
         """The group reads from the stream's start: frames queued before any worker started are
@@ -70,7 +77,23 @@ class FramesConsumer:
         reply = self.redis.xautoclaim(FRAMES_STREAM, FRAMES_GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=self.size)
         return [(entry_id, fields, True) for entry_id, fields in reply[1]]
 
+    def sweep(self, idle_ms: int = GONE_IDLE_MS) -> list[str]:
+        """Remove the group's consumers that hold no frame and have not read for ``idle_ms``
+        (ended workers); their names."""
+        gone = []
+        for consumer in self.redis.xinfo_consumers(FRAMES_STREAM, FRAMES_GROUP):
+            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else str(consumer["name"])
+            if name != self.name and int(consumer["pending"]) == 0 and int(consumer["idle"]) >= idle_ms:
+                self.redis.xgroup_delconsumer(FRAMES_STREAM, FRAMES_GROUP, name)
+                gone.append(name)
+        if gone:
+            log.info("removed %d ended frames consumer(s) from the group", len(gone))
+        return gone
+
     def take(self) -> list[Entry]:
+        if time.monotonic() - self._swept >= SWEEP_EVERY_S:
+            self._swept = time.monotonic()
+            self.sweep()
         batch = self.claim() if time.monotonic() - self._claimed >= CLAIM_EVERY_S else []
         if batch:
             self._claimed = 0.0  # more may wait: claim again at once

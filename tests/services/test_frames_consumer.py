@@ -60,3 +60,20 @@ def test_a_full_batch_is_taken_in_one_read_and_the_rest_stays_queued(consumer):
     assert [fields[b"n"] for _, fields, _ in second] == [b"8", b"9", b"10"]
     pending = consumer.redis.xpending(FRAMES_STREAM, FRAMES_GROUP)["pending"]
     assert pending == 11  # taken, not yet acknowledged: a killed consumer's frames can be claimed
+
+
+def test_ended_consumers_are_removed_once_they_hold_no_frame(consumer):
+    from app.tasks.frames_worker import FramesConsumer
+
+    consumer.redis.xadd(FRAMES_STREAM, {"n": "0"})
+    ended = FramesConsumer(consumer.app, name="ended:2")
+    ended.ensure_group()
+    taken = ended.read(8, None)  # it took a frame, then its process ended
+    assert len(taken) == 1
+    assert consumer.sweep(idle_ms=0) == []  # it still holds the frame: kept, so that it can be claimed
+    claimed = consumer.redis.xautoclaim(FRAMES_STREAM, FRAMES_GROUP, consumer.name, 0, "0-0", count=8)
+    assert len(claimed[1]) == 1
+    assert consumer.sweep(idle_ms=0) == ["ended:2"]
+    names = [c["name"] for c in consumer.redis.xinfo_consumers(FRAMES_STREAM, FRAMES_GROUP)]
+    assert names in ([b"test:1"], ["test:1"])  # the live consumer stays
+    assert consumer.sweep(idle_ms=10**9) == []  # a consumer read recently is never removed
