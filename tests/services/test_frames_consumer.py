@@ -16,7 +16,9 @@ def consumer():
     own = RunRedis()  # its own server: the stream's name is the product's
     try:
         url = own.acquire()
-        overrides = {"REDIS_URL": url, "TASK_MODE": "celery", "FRAME_BATCH_MAX": 8, "FRAME_BATCH_WAIT_S": 0.002}
+        # Not TASK_MODE celery: that would give the shared Socket.IO server a message queue, and
+        # the Socket.IO test clients of the tests after this one refuse one.
+        overrides = {"REDIS_URL": url, "FRAME_BATCH_MAX": 8, "FRAME_BATCH_WAIT_S": 0.002}
         app = create_app({**_testing(), "SQLALCHEMY_DATABASE_URI": "sqlite://", **overrides})
         worker = FramesConsumer(app, name="test:1")
         worker.ensure_group()
