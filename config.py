@@ -90,7 +90,7 @@ class Config:
     # Fair share of shared workers: at most this many frames of one tenant queued or in analysis,
     # so that a tenant flooding frames delays another tenant's by a bounded number of frames.
     # Until the workers have published their throughput; then the caps follow it (app/services/
-    # admission.py): frames in flight in all max(workers x FRAME_BATCH_MAX, frames/s x
+    # admission.py): frames in flight in all max(workers x FRAME_BATCH_MAX x 2, frames/s x
     # ADMISSION_WINDOW_S), each active tenant an equal share.
     TENANT_MAX_IN_FLIGHT = int(os.environ.get("TENANT_MAX_IN_FLIGHT", 24))
     ADMISSION_WINDOW_S = float(os.environ.get("ADMISSION_WINDOW_S", "0.15"))
