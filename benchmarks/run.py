@@ -127,6 +127,16 @@ def six_faces_640() -> bytes:
     return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
 
 
+def pure_cpu_ms(jpeg: bytes, models, frames: int = 50) -> float:
+    """CPU ms per frame of decode, detect and classify alone, after a warm-up, in this process."""
+    for _ in range(5):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    c0 = time.process_time()
+    for _ in range(frames):
+        analyze_jpeg(jpeg, models.detector, models.classifier)
+    return (time.process_time() - c0) / frames * 1000
+
+
 def bench_pipeline() -> None:
     models = get_models()
     print("## Pipeline per 640x480 frame, one core (INFERENCE_THREADS=1)")
@@ -290,12 +300,7 @@ def bench_worker(frames: int = 192) -> None:
 
     jpeg = frame_640("deepface_img15.jpg")
     models = get_models()
-    for _ in range(5):
-        analyze_jpeg(jpeg, models.detector, models.classifier)
-    c0 = time.process_time()
-    for _ in range(50):
-        analyze_jpeg(jpeg, models.detector, models.classifier)
-    pure_ms = (time.process_time() - c0) / 50 * 1000
+    pure_ms = pure_cpu_ms(jpeg, models)
     pure = f"pure pipeline {pure_ms:.1f} ms = {1000 / pure_ms:.0f} frames/s per core"
     print(f"## Worker: CPU per analysed 1-face frame by batch size ({pure})")
     database, own_redis = RunDatabase(PG_URL), RunRedis()
@@ -326,10 +331,7 @@ def bench_worker(frames: int = 192) -> None:
                 print(f"batch {size:2d}: {ms:.1f} ms CPU per frame, {rate}")
             # Six faces per frame, in batches of the default size: what a busy checkout costs.
             six = six_faces_640()
-            c0 = time.process_time()
-            for _ in range(20):
-                analyze_jpeg(six, models.detector, models.classifier)
-            pure6_ms = (time.process_time() - c0) / 20 * 1000
+            pure6_ms = pure_cpu_ms(six, models, 20)
             size, count = app.config["FRAME_BATCH_MAX"], frames // 4
             start = time.time() - 60
             c0 = time.process_time()

@@ -84,10 +84,9 @@ def sized_caps(rates: list[float], tenants: int, batch: int, window_s: float) ->
     enough to give every worker its batch and the next (BATCHES_PER_WORKER), or ``window_s`` of
     their measured throughput when that is more, so that under overload the workers stay busy
     while a frame waits at most about ``window_s``; each of the ``tenants`` active tenants gets
-    an equal share. Only the shares are
-    enforced: a tenant that starts sending is admitted up to its share at once, without waiting
-    for the others' frames beyond their new share to drain (the total overshoots by at most that,
-    for a fraction of a second)."""
+    an equal share. Only the shares are enforced: a tenant that starts sending is admitted up to
+    its share at once, without waiting for the others' frames beyond their new share to drain
+    (the total overshoots by at most that, for a fraction of a second)."""
     total = max(len(rates) * batch * BATCHES_PER_WORKER, int(sum(rates) * window_s))
     return total, -(-total // max(tenants, 1))
 
@@ -156,14 +155,14 @@ def admit_frame(
     Caps: ``MAX_FRAMES_IN_FLIGHT`` per camera; per tenant ``TENANT_MAX_IN_FLIGHT`` and, once workers
     have published their throughput, no more than an equal share of :func:`sized_caps` among the
     active tenants. The setting stays a ceiling: every tenant's frames wait in one queue, so a
-    share larger than it would put a flooding tenant's frames ahead of another's for longer. ``counted``: the outcome is also
-    counted (``frames_received`` or ``frames_rejected_<reason>``, and the camera's
-    received/refused status count), in the same Redis round trip. ``fields``
+    share larger than it would put a flooding tenant's frames ahead of another's for longer.
+    ``counted``: the outcome is also counted (``frames_received`` or ``frames_rejected_<reason>``,
+    and the camera's received/refused status count), in the same Redis round trip. ``fields``
     (:func:`stream_fields`, Redis only, with ``counted``): an admitted frame is also appended to
     the frames stream there."""
     cfg = current_app.config
     ttl = cfg["STALE_FRAME_S"] * 5 + 1  # a lost frame's place comes back well after it went stale
-    keys = [camera_key(camera_id), tenant_key(tenant_id)]
+    keys = release_keys(tenant_id, camera_id)
     state = store()
     if counted and isinstance(state, RedisStore):
         names = ["frames_received", *(f"frames_rejected_{r}" for r in REASONS[1:])]

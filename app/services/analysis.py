@@ -132,7 +132,8 @@ def process_frame(
 
 def _store(new: list[observations.NewObservation]) -> dict[tuple[int, str], int]:
     """The batch's observations in the session's transaction; frame by frame (each committed) when
-    a camera was deleted meanwhile, so that the other cameras' frames are kept."""
+    a camera was deleted meanwhile or another worker stored one of the frames, so that the other
+    frames are kept (and the one stored twice skipped)."""
     try:
         return observations.add_batch(new)
     except IntegrityError:
@@ -213,7 +214,6 @@ def process_batch(frames: list[Frame]) -> list[FrameOutcome]:
         for camera_id, indexes in by_camera.items():
             found[camera_id], steps[camera_id] = [], []
             updates[f"tracks:{camera_id}"] = track_update([(frames[i].received_at, faces[i]) for i in indexes], found[camera_id])
-        for camera_id, indexes in by_camera.items():
             means = [frame_mean(faces[i]) for i in indexes]
             updates[f"smooth:{camera_id}"] = smooth_update(means, cfg["SMOOTHING_ALPHA"], steps[camera_id])
         readings = [

@@ -114,7 +114,7 @@ def stored_frames(frames: list[tuple[int, str]]) -> set[tuple[int, str]]:
 def add_batch(items: list[NewObservation]) -> dict[tuple[int, str], int]:
     """Insert several frames' observations, their rollup slots and track spans in the current
     transaction, three statements in all (the caller commits, with the batch's alerts). Returns
-    (camera id, frame id) -> observation id for the frames stored; a frame already stored is skipped.
+    (camera id, frame id) -> observation id for the frames stored.
 
     Raises IntegrityError when a camera was deleted meanwhile or a frame was stored by another
     worker (the caller then stores frame by frame)."""
@@ -176,27 +176,28 @@ def rollups_upsert(rows: list[dict], postgresql: bool) -> tuple[Any, list[dict]]
             total[name] += values[name]
         total["minutes"] |= values["minutes"]
         total["site_id"] = values["site_id"]
-    return _rollup_statement([slots[k] for k in sorted(slots)], postgresql)
+    return _compiled_once(_build_rollup_upsert, ObservationRollup.__table__, [slots[k] for k in sorted(slots)], postgresql)
 
 
-_upserts: dict[tuple[str, bool], TextClause] = {}
+_upserts: dict[tuple[Callable, bool, tuple[str, ...]], TextClause] = {}
 
 
-def _compiled_once(name: str, postgresql: bool, build: Callable[[bool], Any], table: Table, keys: list[str]) -> TextClause:
-    """An INSERT .. ON CONFLICT built by ``build`` as SQL text, compiled once per process.
-    SQLAlchemy does not cache the compilation of ON CONFLICT statements (about 1 ms per statement,
-    a third of a one-frame batch's storage); a text statement is cached by its text. Its
-    parameters keep their columns' types, so that values are converted as the ORM would."""
-    key = (name, postgresql)
-    clause = _upserts.get(key)
+def _compiled_once(build: Callable[[bool], Any], table: Table, values: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
+    """(statement, rows) for the INSERT .. ON CONFLICT built by ``build``, as SQL text compiled
+    once per process for these columns. SQLAlchemy does not cache the compilation of ON CONFLICT
+    statements (about 1 ms per statement, a third of a one-frame batch's storage); a text
+    statement is cached by its text. Its parameters keep their columns' types, so that values are
+    converted as the ORM would."""
+    keys = tuple(values[0])
+    clause = _upserts.get((build, postgresql, keys))
     if clause is None:
         dialect = (pg_dialect if postgresql else sqlite_dialect)(paramstyle="named")
-        compiled = build(postgresql).compile(dialect=dialect, column_keys=keys)
+        compiled = build(postgresql).compile(dialect=dialect, column_keys=list(keys))
         if set(compiled.params) - set(keys):  # a column left to a Python default: text has none
-            raise ValueError(f"{name}: values for {sorted(set(compiled.params) - set(keys))} are needed")
-        sql = str(compiled)
-        clause = _upserts[key] = text(sql).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
-    return clause
+            raise ValueError(f"{table.name}: values for {sorted(set(compiled.params) - set(keys))} are needed")
+        clause = text(str(compiled)).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
+        _upserts[(build, postgresql, keys)] = clause
+    return clause, values
 
 
 def _build_rollup_upsert(postgresql: bool) -> Any:
@@ -206,12 +207,6 @@ def _build_rollup_upsert(postgresql: bool) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["camera_id", "slot"], set_={**added, "minutes": table.minutes.op("|")(stmt.excluded.minutes)}
     )
-
-
-def _rollup_statement(values: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
-    keys = list(values[0])
-    stmt = _compiled_once("rollups:" + ",".join(keys), postgresql, _build_rollup_upsert, ObservationRollup.__table__, keys)
-    return stmt, values
 
 
 def track_spans_upsert(rows: list[dict], postgresql: bool) -> tuple[Any, list[dict]] | None:
@@ -239,12 +234,7 @@ def track_spans_upsert(rows: list[dict], postgresql: bool) -> tuple[Any, list[di
                 )
     if not spans:
         return None
-    return _span_statement([spans[k] for k in sorted(spans)], postgresql)
-
-
-def _span_statement(values: list[dict], postgresql: bool) -> tuple[Any, list[dict]]:
-    keys = list(values[0])
-    return _compiled_once("spans:" + ",".join(keys), postgresql, _build_span_upsert, TrackSpan.__table__, keys), values
+    return _compiled_once(_build_span_upsert, TrackSpan.__table__, [spans[k] for k in sorted(spans)], postgresql)
 
 
 def _build_span_upsert(postgresql: bool) -> Any:

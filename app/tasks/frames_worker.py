@@ -3,8 +3,9 @@ appends to (app/services/admission.py), in batches, as the embedded analysis thr
 
 Each consumer (one per worker process, named host:pid) reads the consumer group with
 ``XREADGROUP COUNT FRAME_BATCH_MAX``: it waits up to ``IDLE_BLOCK_MS`` for a first frame, then
-``FRAME_BATCH_WAIT_S`` for more (a sleep and a read that does not block), analyses the batch (app/tasks/analyze.py) and, after its
-commit, acknowledges and deletes the entries in one round trip, so that no frame stays in Redis.
+``FRAME_BATCH_WAIT_S`` for more (a sleep and a read that does not block), analyses the batch
+(app/tasks/analyze.py) and, after its commit, acknowledges and deletes the entries in one round
+trip, so that no frame stays in Redis.
 Entries another consumer took and has not acknowledged for ``CLAIM_IDLE_MS`` (it was killed) are
 claimed with ``XAUTOCLAIM`` and analysed as ``redelivered``: skipped when already stored.
 
@@ -142,7 +143,6 @@ class FramesConsumer:
         return len(frames)
 
     def run(self, stop: threading.Event) -> None:
-        self._claimed = 0.0
         down = False
         log.info("frames consumer %s started (batches of up to %d)", self.name, self.size)
         while not stop.is_set():
