@@ -127,3 +127,34 @@ def test_batches_give_what_frames_one_by_one_give(app, tenant_a):
     assert len(a["observations"]) == len(frames) and a["alerts"], a["alerts"]
     assert {x["status"] for x in a["alerts"]} >= {"resolved"}
     _close(a, b)
+
+
+def test_a_frame_stored_twice_or_a_camera_deleted_mid_batch_leaves_the_rest_stored_once(app, tenant_a):
+    # Two workers can hold the same frame (one claimed it from the other, which was only slow),
+    # and a camera can be deleted while its frames are analysed: the batch's insert fails as a
+    # whole, and the frames are then stored one by one, each once.
+    from app.extensions import db
+    from app.models import Observation
+    from app.services.analysis import Frame, process_batch
+
+    site = tenant_a.site()
+    kept, gone = tenant_a.camera(site["id"], "Kept"), tenant_a.camera(site["id"], "Deleted")
+    jpeg = face_jpeg(HAPPY_PHOTO)
+    with app.app_context():
+        app.config["STALE_FRAME_S"] = 600
+        start = time.time() - 30
+        assert process_batch([Frame(tenant_a.id, site["id"], kept["id"], "k0", start, jpeg)])[0].payload is not None
+    assert tenant_a.call("DELETE", f"/api/v1/cameras/{gone['id']}").status_code == 204
+    with app.app_context():
+        batch = [
+            Frame(tenant_a.id, site["id"], kept["id"], "k0", start, jpeg),  # stored already, not marked redelivered
+            Frame(tenant_a.id, site["id"], kept["id"], "k1", start + 1, jpeg),
+            Frame(tenant_a.id, site["id"], gone["id"], "g0", start + 1, jpeg),
+            Frame(tenant_a.id, site["id"], kept["id"], "k2", start + 2, jpeg),
+        ]
+        outcomes = process_batch(batch)
+        assert [o.payload is not None for o in outcomes] == [False, True, False, True]
+        rows = db.session.execute(db.select(Observation.camera_id, Observation.frame_id).order_by(Observation.frame_id)).all()
+        assert [tuple(r) for r in rows] == [(kept["id"], "k0"), (kept["id"], "k1"), (kept["id"], "k2")]
+    items = tenant_a.call("GET", f"/api/v1/observations?camera_id={kept['id']}").get_json()["items"]
+    assert len(items) == 3
