@@ -76,6 +76,9 @@ def test_a_person_rule_is_created_through_the_form(embedded, browser, lang):  # 
 
     page.click("#simulate")
     page.wait_for_selector("section[aria-live=polite]")
+    # The result is in the answer's HTML before the form's script (at the end of the page) has
+    # hidden the other kinds' fields: wait for the page to finish loading.
+    page.wait_for_load_state("load")
     assert page.input_value("#kind") == "person" and not visible(page, "#min_faces")  # kept after the try
     page.click("#submit")
     page.wait_for_url("**/admin/rules")
@@ -142,6 +145,7 @@ def test_rise_and_baseline_rules_are_tried_and_saved_through_the_form(embedded, 
             page.fill("#min_weeks", "2")
         page.click("#simulate")
         page.wait_for_selector("section[aria-live=polite]")
+        page.wait_for_load_state("load")  # the form's script has run: the screenshot shows one kind's fields
         tried = page.inner_text("section[aria-live=polite]")
         assert RAISED[lang] in tried and re.search(words[lang], tried), tried
         assert page.input_value("#kind") == kind  # kept after the try
