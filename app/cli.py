@@ -1,4 +1,4 @@
-"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate``, ``users unlock``,
+"""Command-line commands: ``flask --app wsgi demo``, ``analyze``, ``model train|evaluate|calibrate``, ``users unlock``,
 ``keys reencrypt``."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _print_frame(frame_no: int, time_s: float, analysis, writer) -> None:
     click.echo(f"frame {frame_no} t={time_s:.2f}s: {len(analysis.faces)} face(s): {summary}")
 
 
-@model_cli.command("train")
+@model_cli.command("train", context_settings={"ignore_unknown_options": True})
 @click.option(
     "--data", envvar="EMOTISCAN_DATA_FER", required=True, help="Folder with train/val .npz(.xz) (or EMOTISCAN_DATA_FER)."
 )
@@ -99,8 +99,12 @@ def _print_frame(frame_no: int, time_s: float, analysis, writer) -> None:
 @click.option("--time-budget", default=0.0, help="Seconds: fit the epoch count (and schedule) to this budget.")
 @click.option("--widths", default="32,64,128,256", show_default=True)
 @click.option("--lr", default=2e-3, show_default=True)
-def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> None:
-    """Train the CNN (needs requirements-train.txt); prints progress per epoch."""
+@click.argument("training_options", nargs=-1, type=click.UNPROCESSED)
+def train_command(data, epochs, out, seed, resume, time_budget, widths, lr, training_options) -> None:
+    """Train the CNN (needs requirements-train.txt); prints progress per epoch.
+
+    Any further option goes to the trainer as it is (``python -m app.training.train --help``
+    lists them), e.g. ``--targets ferplus --ambiguous-vote-weight 0 --min-fer2013 0.66``."""
     try:
         from app.training.train import parse_args, train
     except ImportError as exc:
@@ -123,7 +127,11 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr) -> N
     ]
     if resume:
         args += ["--resume", resume]
-    train(parse_args(args))
+    try:
+        config = parse_args([*args, *training_options])
+    except SystemExit as exc:  # argparse has printed what was wrong
+        raise click.exceptions.Exit(exc.code or 0) from None
+    train(config)
 
 
 @model_cli.command("evaluate")
@@ -155,6 +163,46 @@ def evaluate_command(path: str, confusion: str | None, ferplus: str | None) -> N
         click.echo(f"confusion matrix written to {confusion}")
     report.pop("confusion")
     report.pop("ferplus_confusion", None)
+    click.echo(json.dumps(report))
+
+
+@model_cli.command("calibrate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--ferplus",
+    type=click.Path(exists=True, dir_okay=False),
+    help="FERPlus votes (.npz): calibrate against their majority (else the file's labels).",
+)
+@click.option("--write", is_flag=True, help="Store the temperature in MODEL_DIR's model.json.")
+def calibrate_command(path: str, ferplus: str | None, write: bool) -> None:
+    """Fit the served model's temperature on a split (temperature scaling); prints the ECE before,
+    after, and cross-fitted (each half scored with the temperature of the other); the last line
+    is JSON."""
+    import numpy as np
+
+    from app.inference.classifier import apply_temperature
+    from app.inference.evaluation import calibrate, predict_proba
+    from app.inference.fer_data import load_split
+    from app.inference.ferplus import load_votes, majority_labels
+    from app.inference.registry import get_models
+
+    model_dir = Path(current_app.config["MODEL_DIR"])
+    classifier = get_models(str(model_dir)).classifier
+    split = load_split(path)
+    # Served scores with the card's temperature undone: softmax(log p * T) inverts it exactly.
+    probs = apply_temperature(predict_proba(split, classifier), 1.0 / classifier.card.temperature)
+    labels = split.labels.astype(np.int64)
+    if ferplus or split.votes is not None:
+        votes, matched = load_votes(ferplus, len(split)) if ferplus else (split.votes, split.matched)
+        labels = majority_labels(votes, matched)
+        probs, labels = probs[labels >= 0], labels[labels >= 0]
+    report = {"model_version": classifier.version, "n": int(len(labels)), **calibrate(probs, labels)}
+    if write:
+        card_path = model_dir / "model.json"
+        card = json.loads(card_path.read_text())
+        card["temperature"] = report["temperature"]
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        click.echo(f"temperature {report['temperature']} written to {card_path}")
     click.echo(json.dumps(report))
 
 

@@ -64,6 +64,11 @@ class TrainConfig:
     # The same share for training images without a FERPlus majority (below 0: vote_weight). The
     # majority metric ignores such faces, so their FER2013 label can be kept at no cost to it.
     ambiguous_vote_weight: float = -1.0
+    # With ferplus targets: an epoch is a new best only if its FER2013 accuracy on the whole
+    # validation split (flip-averaged) is at least this, so that the kept weights hold both floors.
+    min_fer2013: float = 0.0
+    # Keep every epoch's weights (epoch<N>.weights.h5): short fine-tunes pick their epoch after.
+    keep_epochs: bool = False
 
 
 def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
@@ -92,8 +97,18 @@ def to_input(images: np.ndarray) -> np.ndarray:
 class Supervisor(keras.callbacks.Callback):
     """Schedule, progress lines, best/last checkpoints, early stopping and the time budget."""
 
-    def __init__(self, classifier: keras.Model, cfg: TrainConfig, start_epoch: int, best: float):
+    def __init__(
+        self,
+        classifier: keras.Model,
+        cfg: TrainConfig,
+        start_epoch: int,
+        best: float,
+        both_labels: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ):
         super().__init__()
+        # (all validation images, their FER2013 labels, their FERPlus majority or -1): each epoch is
+        # also scored on both label sets, flip-averaged as served.
+        self.both_labels = both_labels
         self.classifier = classifier
         self.cfg = cfg
         self.total = cfg.epochs
@@ -122,6 +137,7 @@ class Supervisor(keras.callbacks.Callback):
             fit = epoch + 1 + int(remaining / (sum(recent) / len(recent)))
             self.total = max(epoch + 1, min(self.cfg.epochs, fit))
         val_acc = float(logs.get("val_accuracy", 0.0))
+        scores = self.score_both() if self.both_labels is not None else {}
         row = {
             "epoch": epoch + 1,
             "loss": round(float(logs.get("loss", 0.0)), 4),
@@ -130,9 +146,13 @@ class Supervisor(keras.callbacks.Callback):
             "val_accuracy": round(val_acc, 4),
             "lr": float(self.model.optimizer.learning_rate),
             "seconds": round(self.epoch_times[-1], 1),
+            **scores,
         }
         self.history.append(row)
-        if val_acc > self.best:
+        if self.cfg.keep_epochs:
+            self.classifier.save_weights(self.out / f"epoch{epoch + 1}.weights.h5")
+        floor_met = scores.get("fer2013_flip", 1.0) >= self.cfg.min_fer2013
+        if val_acc > self.best and floor_met:
             self.best, self.best_epoch = val_acc, epoch
             self.classifier.save_weights(self.out / "best.weights.h5")
             if self.cfg.publish:
@@ -148,11 +168,20 @@ class Supervisor(keras.callbacks.Callback):
         print(
             f"epoch {epoch + 1}/{self.total} loss {row['loss']:.4f} acc {row['accuracy']:.4f} "
             f"val_acc {val_acc:.4f} best {self.best:.4f}@{self.best_epoch + 1} lr {row['lr']:.2e} "
-            f"{row['seconds']:.1f}s left ~{eta:.0f}s",
+            f"{row['seconds']:.1f}s left ~{eta:.0f}s" + "".join(f" {k} {v:.4f}" for k, v in scores.items()),
             flush=True,
         )
         if epoch + 1 >= self.total or epoch - self.best_epoch >= self.cfg.patience:
             self.model.stop_training = True
+
+    def score_both(self) -> dict[str, float]:
+        x, labels, majority = self.both_labels
+        predicted = predict_with_flip(self.classifier, x).argmax(1)
+        has = majority >= 0
+        return {
+            "fer2013_flip": round(float((predicted == labels).mean()), 4),
+            "ferplus_flip": round(float((predicted[has] == majority[has]).mean()), 4),
+        }
 
 
 def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_val: np.ndarray, cfg: TrainConfig):
@@ -237,7 +266,13 @@ def train(cfg: TrainConfig) -> dict:
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
-    supervisor = Supervisor(classifier, cfg, start_epoch, best)
+    both_labels = None
+    if cfg.targets == "ferplus":
+        from app.inference.ferplus import load_votes, majority_labels
+
+        majority = majority_labels(*load_votes(data / "ferplus_votes.npz", len(val_split)))
+        both_labels = (to_input(val_split.images), val_split.labels.astype(np.int64), majority)
+    supervisor = Supervisor(classifier, cfg, start_epoch, best, both_labels)
     trainer.fit(
         x_train,
         t_train,
@@ -302,6 +337,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--targets", choices=["labels", "ferplus"], default=d.targets)
     p.add_argument("--vote-weight", type=float, default=d.vote_weight)
     p.add_argument("--ambiguous-vote-weight", type=float, default=d.ambiguous_vote_weight)
+    p.add_argument("--min-fer2013", type=float, default=d.min_fer2013)
+    p.add_argument("--keep-epochs", action="store_true")
     return TrainConfig(**vars(p.parse_args(argv)))
 
 

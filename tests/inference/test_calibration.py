@@ -51,3 +51,16 @@ def test_ferplus_majority_rule_and_targets():
     targets = vote_distributions(votes)
     assert np.allclose(targets[0][EMOTIONS.index("happy")], 0.6) and np.allclose(targets.sum(1)[[0, 1, 2, 4]], 1)
     assert np.allclose(targets[4][EMOTIONS.index("disgust")], 1.0)  # contempt counts as disgust
+
+
+def test_calibrate_reports_an_out_of_sample_ece_and_fixes_overconfidence():
+    from app.inference.evaluation import calibrate
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 3, size=(3000, 7))
+    true = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(7, p=p) for p in true])
+    report = calibrate(apply_temperature(true, 0.5), labels)
+    assert 1.7 < report["temperature"] < 2.3
+    assert report["ece"] < 0.03 and report["ece_cross_fitted"] < 0.04
+    assert report["ece_uncalibrated"] > 2 * report["ece_cross_fitted"]

@@ -76,3 +76,41 @@ def test_embedded_database_file_is_private(tmp_path):
     target = tmp_path / "instance" / "emotiscan.db"
     create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "TESTING": True})
     assert target.exists() and target.stat().st_mode & 0o077 == 0
+
+
+def test_model_calibrate_fits_and_writes_the_temperature(app, tmp_path):
+    import shutil
+
+    from app.inference.ferplus import COLUMNS, majority_labels
+    from tests.conftest import FER_SAMPLE, fer_sample_votes
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(app.config["MODEL_DIR"], model_dir)
+    card = json.loads((model_dir / "model.json").read_text())
+    card["temperature"] = 3.0  # far from calibrated: the fit must move it
+    (model_dir / "model.json").write_text(json.dumps(card))
+    split, (votes, matched) = fer_sample(), fer_sample_votes()
+    votes_file = tmp_path / "votes.npz"
+    np.savez(votes_file, val_votes=votes, val_matched=matched, columns=np.array(COLUMNS))
+    app.config["MODEL_DIR"] = str(model_dir)
+    result = app.test_cli_runner().invoke(args=["model", "calibrate", str(FER_SAMPLE), "--ferplus", str(votes_file), "--write"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    written = json.loads((model_dir / "model.json").read_text())["temperature"]
+    assert written == report["temperature"] and abs(written - 3.0) > 0.5
+    assert report["n"] == int((majority_labels(votes, matched) >= 0).sum()) < len(split)
+    assert report["ece"] <= report["ece_uncalibrated"]
+
+
+def test_model_train_passes_further_options_to_the_trainer(runner, monkeypatch):
+    from app.training import train as training
+
+    seen = {}
+    monkeypatch.setattr(training, "train", lambda cfg: seen.setdefault("cfg", cfg))
+    args = ["model", "train", "--data", "/data", "--targets", "ferplus", "--ambiguous-vote-weight", "0", "--min-fer2013", "0.66"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    cfg = seen["cfg"]
+    assert (cfg.targets, cfg.ambiguous_vote_weight, cfg.min_fer2013, cfg.data_dir) == ("ferplus", 0.0, 0.66, "/data")
+    bad = runner.invoke(args=["model", "train", "--data", "/data", "--no-such-option"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output

@@ -43,3 +43,32 @@ def test_without_the_option_faces_without_a_majority_get_the_same_share_as_the_o
     keep = matched & (dist.sum(1) > 0) & (votes[:, COLUMNS.index("NF")] * 2 <= votes.sum(1))
     onehot = np.eye(len(EMOTIONS), dtype=np.float32)[split.labels[keep]]
     np.testing.assert_allclose(target, 0.7 * dist[keep] + 0.3 * onehot, atol=1e-6)
+
+
+def test_an_epoch_below_the_fer2013_floor_is_kept_but_never_the_best(tmp_path):
+    import keras
+
+    from app.training.architecture import build_classifier
+    from app.training.train import Supervisor, TrainConfig, to_input
+
+    split = fer_sample()
+    votes, matched = fer_sample_votes()
+    both = (to_input(split.images), split.labels.astype(np.int64), majority_labels(votes, matched))
+    net = build_classifier(widths=(4, 4, 4, 4), dense_units=8)
+    net.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
+
+    def run_epoch(out, floor: float) -> dict:
+        cfg = TrainConfig(out_dir=str(out), epochs=1, min_fer2013=floor, keep_epochs=True)
+        out.mkdir()
+        supervisor = Supervisor(net, cfg, 0, 0.0, both)
+        supervisor.set_model(net)
+        supervisor.on_epoch_begin(0)
+        supervisor.on_epoch_end(0, {"val_accuracy": 0.5})
+        return supervisor.history[-1]
+
+    row = run_epoch(tmp_path / "floor", 1.01)  # no network reaches 101%
+    assert 0 <= row["fer2013_flip"] <= 1 and 0 <= row["ferplus_flip"] <= 1
+    assert (tmp_path / "floor" / "epoch1.weights.h5").exists()
+    assert not (tmp_path / "floor" / "best.weights.h5").exists()
+    run_epoch(tmp_path / "open", 0.0)
+    assert (tmp_path / "open" / "best.weights.h5").exists()
