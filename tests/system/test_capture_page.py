@@ -202,6 +202,8 @@ def test_start_stop_one_at_a_time_and_stop_clears_the_boxes(embedded, browser): 
         while w.page.inner_text("#faces") == "0" and time.monotonic() < deadline:
             time.sleep(0.3)
         assert w.page.inner_text("#faces") == "1"
+        # The count follows its label, so one face reads right in both languages ("1 faces" did not).
+        assert {"en": "Faces in view: 1", "fr": "Visages visibles : 1"}[lang] in w.page.inner_text(".stats")
         assert green_pixels(w.page.locator(".stage").screenshot()) > 50  # the face box is drawn
         w.shoot("face-boxes")
         w.page.click("#stop")
