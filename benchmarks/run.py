@@ -34,7 +34,7 @@ FER_SPLIT = DATA / "fer2013" / "val.npz.xz" if DATA else FIXTURES / "fer2013_val
 from app.inference.detector import FaceDetector  # noqa: E402
 from app.inference.fer_data import load_split  # noqa: E402
 from app.inference.pipeline import analyze_jpeg  # noqa: E402
-from app.inference.registry import DEFAULT_MODEL_DIR, get_models  # noqa: E402
+from app.inference.registry import get_models  # noqa: E402
 from tests.conftest import PG_URL, REDIS_URL  # noqa: E402
 from tests.processes import (  # noqa: E402,E501
     ApiClient,
@@ -178,31 +178,65 @@ def bench_detector() -> None:
         )
 
 
-def bench_model() -> None:
-    models = get_models()
-    clf = models.classifier
-    card = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())
-    members = len(card["architecture"].get("members", [card["architecture"]]))
-    print(
-        f"## Classifier (LiteRT, {card.get('weights_storage', 'float16')} weights, {members} network(s) averaged, "
-        "flip averaging in the batch)"
-    )
-    size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.glob("*.tflite"))
-    print(f"model {clf.version}: {size / 1e6:.2f} MB on disk")
-    for batch in (1, 32):
-        x = np.random.default_rng(0).random((batch, 48, 48, 1), dtype=np.float32)
-        clf.predict(x)
-        t0, n = time.perf_counter(), 0
-        while time.perf_counter() - t0 < 2.0:
-            clf.predict(x)
-            n += batch
-        print(f"batch {batch:2d}: {n / (time.perf_counter() - t0):.0f} faces/s on one core")
-    bench_keras()
-    from app.inference.evaluation import evaluate_split
+def classify_cpu_ms(classifier, seconds: float = 2.0) -> float:
+    """CPU ms per face of one face at a time (a batch of 1, mirrored copy included where the card
+    asks for it), as a worker classifies a one-face frame."""
+    x = np.random.default_rng(0).random((1, 48, 48, 1), dtype=np.float32)
+    for _ in range(20):
+        classifier.predict(x)
+    cpu0, t0, n = time.thread_time(), time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        classifier.predict(x)
+        n += 1
+    return (time.thread_time() - cpu0) * 1000 / n
 
-    report = evaluate_split(load_split(FER_SPLIT), clf)
+
+def bench_model() -> None:
+    """Every shipped model: cost per face against the lighter model (issue 17's yardstick: the
+    32-64-128-256 network with its mirrored copy), size, and accuracy on both label sets."""
+    from app.inference.evaluation import evaluate_split
+    from app.inference.ferplus import load_votes
+    from app.inference.registry import FAST_MODEL_DIR, SHIPPED_MODEL_DIRS
+
+    print("## Classifiers (LiteRT, one core; cost = CPU ms per face at batch 1, ratio to the lighter model)")
+    split = load_split(FER_SPLIT)
+    if DATA:
+        votes, matched = load_votes(DATA / "fer2013" / "ferplus_votes.npz", len(split))
+    else:
+        with np.load(FIXTURES / "fer2013_val_sample_votes.npz") as sample:
+            votes, matched = sample["votes"].astype(np.int64), sample["matched"].astype(bool)
     where = "whole validation split" if DATA else "fixture sample of the validation split"
-    print(f"validation accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} (n={report['n']}, {where})")
+    classifiers = {d: get_models(d).classifier for d in SHIPPED_MODEL_DIRS}
+    # Interleaved rounds, the median kept: the ratio stays fair when the machine's speed drifts.
+    rounds = {d: [] for d in SHIPPED_MODEL_DIRS}
+    for _ in range(3):
+        for d, clf in classifiers.items():
+            rounds[d].append(classify_cpu_ms(clf, 1.0))
+    reference = statistics.median(rounds[FAST_MODEL_DIR])
+    for d, clf in classifiers.items():
+        card = json.loads((d / "model.json").read_text())
+        members = len(card["architecture"].get("members", [card["architecture"]]))
+        size = sum(f.stat().st_size for f in d.glob("*.tflite")) / 1e6
+        ms = statistics.median(rounds[d])
+        x = np.random.default_rng(0).random((32, 48, 48, 1), dtype=np.float32)
+        t0, n = time.perf_counter(), 0
+        while time.perf_counter() - t0 < 1.0:
+            clf.predict(x)
+            n += 32
+        report = evaluate_split(split, clf, votes, matched)
+        plus = (
+            f", FERPlus majority {report['ferplus_majority_accuracy']:.4f} (ECE {report['ferplus_ece']:.3f}, "
+            f"fear {report['ferplus_per_class_recall']['fear']:.3f}, sad {report['ferplus_per_class_recall']['sad']:.3f})"
+            if "ferplus_majority_accuracy" in report
+            else ""
+        )
+        print(
+            f"{d.name} ({clf.version}; {members} network(s), {'with' if card.get('flip_tta', True) else 'without'} "
+            f"mirrored copy, {card.get('weights_storage', 'float16')}, {size:.2f} MB): {ms:.2f} ms per face = "
+            f"{ms / reference:.2f} x the lighter model, {n / (time.perf_counter() - t0):.0f} faces/s at batch 32; "
+            f"FER2013 labels {report['accuracy']:.4f}{plus} ({where}, n={report['n']})"
+        )
+    bench_keras()
 
 
 def bench_keras() -> None:
@@ -215,8 +249,9 @@ os.environ['KERAS_BACKEND'] = 'jax'
 from app.training.weights_io import keras_model_from_card
 from app.inference.registry import DEFAULT_MODEL_DIR
 model = keras_model_from_card(DEFAULT_MODEL_DIR)
+copies = 2 if json.loads((DEFAULT_MODEL_DIR / "model.json").read_text()).get("flip_tta", True) else 1
 for batch in (1, 32):
-    x = np.random.default_rng(0).random((2 * batch, 48, 48, 1), dtype=np.float32)  # with the mirrored copies
+    x = np.random.default_rng(0).random((copies * batch, 48, 48, 1), dtype=np.float32)  # mirrored copies too
     predict = lambda: model.predict_on_batch(x)  # the compiled (jit) inference path
     predict(); predict()
     t0, n = time.perf_counter(), 0

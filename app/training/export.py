@@ -32,7 +32,15 @@ def member_weights_name(index: int) -> str:
     return f"emotiscan_cnn_m{index}.weights.npz"
 
 
-def export(weights: list[Path], members: list[dict], out_dir: Path, version: str, metrics: dict, int8: bool = False) -> Path:
+def export(
+    weights: list[Path],
+    members: list[dict],
+    out_dir: Path,
+    version: str,
+    metrics: dict,
+    int8: bool = False,
+    flip_tta: bool = True,
+) -> Path:
     import keras
     import tensorflow as tf
 
@@ -66,7 +74,7 @@ def export(weights: list[Path], members: list[dict], out_dir: Path, version: str
         "input": {"shape": [48, 48, 1], "range": [0.0, 1.0], "grayscale": True},
         "architecture": {"members": [{"widths": list(m["widths"]), "dense_units": int(m["dense_units"])} for m in members]},
         "weights_storage": "int8" if int8 else "float16",
-        "flip_tta": True,
+        "flip_tta": flip_tta,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": metrics,
     }
@@ -80,6 +88,7 @@ def main() -> None:
     p.add_argument("--widths", nargs="+", default=["32,64,128,256"], help="per member, e.g. 32,64,128,256")
     p.add_argument("--dense-units", type=int, nargs="+", default=[256], help="per member")
     p.add_argument("--int8", action="store_true", help="store weights as int8 instead of float16")
+    p.add_argument("--no-flip", action="store_true", help="serve the face alone (no mirrored copy): half the cost per face")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--version", default="")
     p.add_argument("--metrics", type=Path, help="JSON file whose figures go into model.json")
@@ -92,7 +101,7 @@ def main() -> None:
     ]
     metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
     version = args.version or "cnn-" + datetime.now(UTC).strftime("%Y%m%d%H%M")
-    export(args.weights, members, args.out, version, metrics, int8=args.int8)
+    export(args.weights, members, args.out, version, metrics, int8=args.int8, flip_tta=not args.no_flip)
     print(f"exported {version} to {args.out}")
 
 
