@@ -92,11 +92,17 @@ def test_served_model_scores_what_its_card_says(model_dir, validation, served_ne
     assert abs(estimate - card["metrics"]["val_accuracy"]) <= 2.5 * error, (estimate, error, card["metrics"]["val_accuracy"])
 
 
-def test_served_scores_average_the_face_and_its_mirror(validation):
+@MODEL_DIRS
+def test_served_scores_are_the_network_and_its_mirror_as_the_card_says_then_calibrated(model_dir, validation):
+    from app.inference.classifier import apply_temperature
+
     _, x = validation
-    classifier = get_models().classifier
-    expected = (classifier.predict_network(x[:64]) + classifier.predict_network(x[:64, :, ::-1, :])) / 2
-    np.testing.assert_allclose(classifier.predict(x[:64]), expected, atol=1e-5)
+    classifier = get_models(model_dir).classifier
+    plain = classifier.predict_network(x[:64])
+    expected = (plain + classifier.predict_network(x[:64, :, ::-1, :])) / 2 if classifier.card.flip_tta else plain
+    served = classifier.predict(x[:64])
+    np.testing.assert_allclose(served, apply_temperature(expected, classifier.card.temperature), atol=1e-5)
+    np.testing.assert_allclose(served.sum(1), 1.0, atol=1e-5)
 
 
 @MODEL_DIRS
