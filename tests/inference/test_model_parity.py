@@ -28,7 +28,7 @@ def validation():
 @pytest.fixture(scope="module")
 def served_network(validation):
     """Each model's LiteRT network on every validation face and on its mirror, computed once for
-    the tests below (the ensemble takes over a minute per pass on one core)."""
+    the tests below."""
     _, x = validation
     cache: dict = {}
 
@@ -78,7 +78,7 @@ def test_served_model_scores_what_its_card_says(model_dir, validation, served_ne
     reference = fer_reference()[model_dir.name]
     assert reference["version"] == card["version"], "new weights: regenerate tests/fixtures/fer2013_val_sample_reference.json"
     assert float((served == np.array(reference["served"])).mean()) >= 0.98
-    # 0.705 (ensemble), 0.714 (single network), 0.638 (FERPlus-trained) on the 210 faces, about the
+    # 0.676 (v3), 0.714 (lighter), 0.638 (FERPlus-trained lighter) on the 210 faces, about the
     # card's figure on the whole split: 0.04 below it leaves 5 faces or more of margin.
     assert report["accuracy"] >= card["metrics"]["val_accuracy"] - 0.04, report["accuracy"]
     # The card's figure on the whole split: the sample's recalls weighted by the split's class
