@@ -136,7 +136,11 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr, trai
 
 @model_cli.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--confusion", type=click.Path(dir_okay=False), help="Also write a confusion-matrix PNG.")
+@click.option(
+    "--confusion",
+    type=click.Path(dir_okay=False),
+    help="Also write a confusion-matrix PNG (and NAME-ferplus.png against the FERPlus majority).",
+)
 @click.option(
     "--ferplus",
     type=click.Path(exists=True, dir_okay=False),
@@ -161,6 +165,10 @@ def evaluate_command(path: str, confusion: str | None, ferplus: str | None) -> N
     if confusion:
         Path(confusion).write_bytes(confusion_png(report["confusion"]))
         click.echo(f"confusion matrix written to {confusion}")
+        if "ferplus_confusion" in report:  # rows: the FERPlus majority
+            plus = Path(confusion).with_name(f"{Path(confusion).stem}-ferplus{Path(confusion).suffix}")
+            plus.write_bytes(confusion_png(report["ferplus_confusion"]))
+            click.echo(f"confusion matrix against the FERPlus majority written to {plus}")
     report.pop("confusion")
     report.pop("ferplus_confusion", None)
     click.echo(json.dumps(report))

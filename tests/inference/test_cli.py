@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import FACES, fer_sample
+from tests.conftest import FACES, FER_SAMPLE, fer_sample
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_model_calibrate_fits_and_writes_the_temperature(app, tmp_path):
     import shutil
 
     from app.inference.ferplus import COLUMNS, majority_labels
-    from tests.conftest import FER_SAMPLE, fer_sample_votes
+    from tests.conftest import fer_sample_votes
 
     model_dir = tmp_path / "model"
     shutil.copytree(app.config["MODEL_DIR"], model_dir)
@@ -114,3 +114,19 @@ def test_model_train_passes_further_options_to_the_trainer(runner, monkeypatch):
     assert (cfg.targets, cfg.ambiguous_vote_weight, cfg.min_fer2013, cfg.data_dir) == ("ferplus", 0.0, 0.66, "/data")
     bad = runner.invoke(args=["model", "train", "--data", "/data", "--no-such-option"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_model_evaluate_with_votes_scores_both_label_sets_and_draws_both_matrices(runner, tmp_path):
+    from app.inference.ferplus import COLUMNS
+    from tests.conftest import fer_sample_votes
+
+    votes, matched = fer_sample_votes()
+    votes_file = tmp_path / "votes.npz"
+    np.savez(votes_file, val_votes=votes, val_matched=matched, columns=np.array(COLUMNS))
+    png = tmp_path / "confusion.png"
+    args = ["model", "evaluate", str(FER_SAMPLE), "--ferplus", str(votes_file), "--confusion", str(png)]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert 0 < report["ferplus_n"] < report["n"] and 0 <= report["ferplus_ece"] <= 1
+    assert cv2.imread(str(png)) is not None and cv2.imread(str(tmp_path / "confusion-ferplus.png")) is not None
