@@ -11,7 +11,7 @@ import numpy as np
 from tests.conftest import FACES
 
 
-def side_by_side(left: str = "deepface_img15.jpg", right: str = "deepface_img11.jpg", height: int = 360) -> bytes:
+def side_by_side(left: str = "deepface_img15.jpg", right: str = "deepface_img32.jpg", height: int = 360) -> bytes:
     """A happy face (left) and a neutral one (right) in one frame, from the committed photos."""
     parts = []
     for name in (left, right):
