@@ -187,7 +187,9 @@ class Supervisor(keras.callbacks.Callback):
 def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_val: np.ndarray, cfg: TrainConfig):
     """Vote distributions as targets (FERPlus's cross-entropy scheme); images that most annotators
     call not-a-face, or that have no votes, are left out. Validation keeps the images that have a
-    FERPlus majority, labelled with it, so that the best epoch is the one people agree with most."""
+    FERPlus majority, labelled with it, so that the best epoch is the one people agree with most;
+    the last value is the majority of every validation image (-1 without one), for the per-epoch
+    scores on both label sets."""
     from app.inference.ferplus import COLUMNS, load_votes, majority_labels, vote_distributions
 
     if cfg.limit:
@@ -207,7 +209,7 @@ def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_v
     if cfg.ambiguous_vote_weight >= 0:
         share[majority_labels(votes, matched) < 0] = cfg.ambiguous_vote_weight
     target = share * dist + (1.0 - share) * np.eye(len(EMOTIONS), dtype=np.float32)[train_split.labels]
-    return target[keep], x_train[keep], target[keep].argmax(1), x_val[usable], majority[usable]
+    return target[keep], x_train[keep], target[keep].argmax(1), x_val[usable], majority[usable], majority
 
 
 def predict_with_flip(classifier: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -237,7 +239,7 @@ def train(cfg: TrainConfig) -> dict:
     onehot = np.eye(len(EMOTIONS), dtype=np.float32)
     t_train = onehot[y_train]
     if cfg.targets == "ferplus":
-        t_train, x_train, y_train, x_val, y_val = ferplus_targets(data, train_split, val_split, x_train, x_val, cfg)
+        t_train, x_train, y_train, x_val, y_val, val_majority = ferplus_targets(data, train_split, val_split, x_train, x_val, cfg)
     sample_weight = class_weights(y_train, cfg.class_weight_clip)[y_train]
     print(f"train {len(y_train)} images, val {len(y_val)}; backend {keras.backend.backend()}", flush=True)
 
@@ -268,10 +270,7 @@ def train(cfg: TrainConfig) -> dict:
     )
     both_labels = None
     if cfg.targets == "ferplus":
-        from app.inference.ferplus import load_votes, majority_labels
-
-        majority = majority_labels(*load_votes(data / "ferplus_votes.npz", len(val_split)))
-        both_labels = (to_input(val_split.images), val_split.labels.astype(np.int64), majority)
+        both_labels = (to_input(val_split.images), val_split.labels.astype(np.int64), val_majority)
     supervisor = Supervisor(classifier, cfg, start_epoch, best, both_labels)
     trainer.fit(
         x_train,

@@ -17,9 +17,12 @@ def _targets(tmp_path, **cfg):
     # The sample stands for both splits: the votes file holds one array of its length.
     np.savez(tmp_path / "ferplus_votes.npz", val_votes=votes, val_matched=matched, columns=np.array(COLUMNS))
     x = to_input(split.images)
-    target, x_kept, labels, x_val, y_val = ferplus_targets(
+    target, x_kept, labels, x_val, y_val, val_majority = ferplus_targets(
         tmp_path, split, split, x, x, TrainConfig(data_dir=str(tmp_path), **cfg)
     )
+    # The majority of every validation image, for the per-epoch scores on both label sets.
+    np.testing.assert_array_equal(val_majority, majority_labels(votes, matched))
+    np.testing.assert_array_equal(y_val, val_majority[val_majority >= 0])
     return split, votes, matched, target, x_kept, labels, y_val
 
 
