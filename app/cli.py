@@ -134,6 +134,22 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr, trai
     train(config)
 
 
+@model_cli.command("soup", context_settings={"ignore_unknown_options": True})
+@click.argument("soup_options", nargs=-1, type=click.UNPROCESSED)
+def soup_command(soup_options) -> None:
+    """Average checkpoints of one network into one (needs requirements-train.txt), with fresh
+    BatchNorm statistics: ``CHECKPOINT[:SHARE] ... --data DIR --widths W --out SOUP.npz``
+    (``python -m app.training.soup --help`` lists the options)."""
+    try:
+        from app.training.soup import main
+    except ImportError as exc:
+        raise click.ClickException(f"averaging needs the training extra: pip install -r requirements-train.txt ({exc})") from None
+    try:
+        main(list(soup_options))
+    except SystemExit as exc:  # argparse has printed what was wrong
+        raise click.exceptions.Exit(exc.code or 0) from None
+
+
 @model_cli.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option(

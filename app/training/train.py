@@ -89,6 +89,12 @@ def lr_at(epoch: int, total: int, cfg: TrainConfig) -> float:
     return peak * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
+def split_path(data: Path, stem: str) -> Path:
+    """``<stem>.npz.xz`` (as shipped) where it exists, else ``<stem>.npz``."""
+    packed = data / f"{stem}.npz.xz"
+    return packed if packed.exists() else data / f"{stem}.npz"
+
+
 def to_input(images: np.ndarray) -> np.ndarray:
     """uint8 (N, 48, 48) -> float32 (N, 48, 48, 1) in [0, 1], the serving normalisation."""
     return (images.astype(np.float32) / 255.0)[..., None]
@@ -229,8 +235,7 @@ def train(cfg: TrainConfig) -> dict:
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
     data = Path(cfg.data_dir)
-    pick = lambda stem: data / f"{stem}.npz.xz" if (data / f"{stem}.npz.xz").exists() else data / f"{stem}.npz"  # noqa: E731
-    train_split, val_split = load_split(pick("train")), load_split(pick("val"))
+    train_split, val_split = load_split(split_path(data, "train")), load_split(split_path(data, "val"))
     x_train, y_train = to_input(train_split.images), train_split.labels
     if cfg.limit:  # a random subset: the split files are sorted by class
         keep = np.random.default_rng(cfg.seed).permutation(len(y_train))[: cfg.limit]

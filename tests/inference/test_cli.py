@@ -116,6 +116,20 @@ def test_model_train_passes_further_options_to_the_trainer(runner, monkeypatch):
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 
 
+def test_model_soup_passes_its_options_to_the_averaging_and_refuses_a_missing_checkpoint(runner, monkeypatch, tmp_path):
+    from app.training import soup
+
+    seen = {}
+    monkeypatch.setattr(soup, "main", lambda argv: seen.setdefault("argv", argv))
+    args = ["a.weights.h5", "b.npz:0.5", "--data", "/data", "--widths", "48,96,192,384", "--out", "s.npz"]
+    result = runner.invoke(args=["model", "soup", *args])
+    assert result.exit_code == 0, result.output
+    assert seen["argv"] == args
+    monkeypatch.undo()
+    missing = runner.invoke(args=["model", "soup", str(tmp_path / "none.npz"), "--data", "/data", "--out", "s.npz"])
+    assert missing.exit_code == 2 and "no such checkpoint" in missing.output and "Traceback" not in missing.output
+
+
 def test_model_evaluate_with_votes_scores_both_label_sets_and_draws_both_matrices(runner, tmp_path):
     from app.inference.ferplus import COLUMNS
     from tests.conftest import fer_sample_votes
