@@ -97,3 +97,29 @@ def test_the_command_writes_a_soup_that_loads_and_serves_the_mean(tmp_path):
     np.testing.assert_allclose(np.array(kernel), expected, atol=2e-3)  # stored as float16
     probs = soup.predict(np.zeros((2, 48, 48, 1), np.float32), verbose=0)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-3)
+
+
+def test_without_bn_images_the_running_statistics_are_averaged_like_the_weights(tmp_path):
+    from app.training.soup import main
+    from app.training.weights_io import load_weights_npz, save_weights_npz
+
+    a, b = _net(4), _net(5)
+    for net, value in ((a, 1.0), (b, 3.0)):
+        net.get_layer("fc_bn").moving_variance.assign(np.full(8, value, np.float32))
+    save_weights_npz(a, tmp_path / "a.npz")
+    save_weights_npz(b, tmp_path / "b.npz")
+    out = main(
+        [
+            str(tmp_path / "a.npz"),
+            str(tmp_path / "b.npz"),
+            "--widths",
+            ",".join(map(str, WIDTHS)),
+            "--dense-units",
+            "8",
+            "--out",
+            str(tmp_path / "s.npz"),
+        ]
+    )
+    soup = _net(6)
+    load_weights_npz(soup, out)
+    np.testing.assert_allclose(np.array(soup.get_layer("fc_bn").moving_variance), 2.0)
