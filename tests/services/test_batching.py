@@ -51,7 +51,10 @@ def _close(a, b, path="") -> None:
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _close(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (path, a, b)  # sums in another order
+        # Sums in another order differ in the last bits; the report's means are then rounded to 4
+        # decimals, where such a difference can flip the last digit (seen: 0.0015 against 0.0016).
+        tolerance = 1.01e-4 if path.startswith(".report.") and ".scores." in path else 1e-9
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=tolerance), (path, a, b)
     else:
         assert a == b, (path, a, b)
 
