@@ -5,6 +5,7 @@ Screenshots of each state, in English and French at 1280, 768 and 390 px, go to 
 
 from __future__ import annotations
 
+import re
 import time
 
 import cv2
@@ -26,13 +27,31 @@ LANGS = ("en", "fr")
 # binary attachment is still on its way, and python-socketio logs a traceback for that attachment
 # ("Unexpected binary packet", or the JPEG bytes decoded as a packet by socketio/packet.py).
 KNOWN_REVOCATION_RACE = ("Unexpected binary packet", "socketio/packet.py")
+ACCESS_LOG = re.compile(r"^\S+ - - \[")
+
+
+def tracebacks(output: str) -> list[str]:
+    """Each traceback in a server's output, from its header to its exception line: lines of other
+    threads (an access log line) written in between are left out, so that the whole traceback, the
+    exception included, is what a check reads and what a failure shows."""
+    found = []
+    for block in output.split("Traceback (most recent call last):")[1:]:
+        lines = []
+        for line in block.splitlines()[1:]:
+            if line.startswith(" "):
+                lines.append(line)
+            elif not ACCESS_LOG.match(line):
+                lines.append(line)  # the exception line ends it
+                break
+        found.append("\n".join(lines))
+    return found
 
 
 def unexpected_tracebacks(output: str, allow_revocation_race: bool = False) -> list[str]:
-    blocks = output.split("Traceback (most recent call last):")[1:]
+    found = tracebacks(output)
     if allow_revocation_race:
-        blocks = [b for b in blocks if not any(k in b[:1500] for k in KNOWN_REVOCATION_RACE)]
-    return [b[:800] for b in blocks]
+        found = [t for t in found if not any(k in t for k in KNOWN_REVOCATION_RACE)]
+    return found
 
 
 class Watched:
