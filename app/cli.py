@@ -150,6 +150,22 @@ def soup_command(soup_options) -> None:
         raise click.exceptions.Exit(exc.code or 0) from None
 
 
+@model_cli.command("teacher", context_settings={"ignore_unknown_options": True})
+@click.argument("teacher_options", nargs=-1, type=click.UNPROCESSED)
+def teacher_command(teacher_options) -> None:
+    """Scores of a mix of networks, each with its mirrored copy, on every training image, for
+    ``model train --teacher FILE --teacher-weight W`` (needs requirements-train.txt):
+    ``CHECKPOINT[:SHARE] ... --data DIR --widths W --out TEACHER.npz``."""
+    try:
+        from app.training.teacher import main
+    except ImportError as exc:
+        raise click.ClickException(f"teacher needs the training extra: pip install -r requirements-train.txt ({exc})") from None
+    try:
+        main(list(teacher_options))
+    except SystemExit as exc:  # argparse has printed what was wrong
+        raise click.exceptions.Exit(exc.code or 0) from None
+
+
 @model_cli.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option(

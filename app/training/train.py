@@ -69,6 +69,10 @@ class TrainConfig:
     min_fer2013: float = 0.0
     # Keep every epoch's weights (epoch<N>.weights.h5): short fine-tunes pick their epoch after.
     keep_epochs: bool = False
+    # Distillation: an .npz of scores for every training image (app.training.teacher), mixed into
+    # each target with this weight (the rest the targets above).
+    teacher: str = ""
+    teacher_weight: float = 0.0
 
 
 def class_weights(labels: np.ndarray, clip: tuple[float, float]) -> np.ndarray:
@@ -93,6 +97,24 @@ def split_path(data: Path, stem: str) -> Path:
     """``<stem>.npz.xz`` (as shipped) where it exists, else ``<stem>.npz``."""
     packed = data / f"{stem}.npz.xz"
     return packed if packed.exists() else data / f"{stem}.npz"
+
+
+def load_teacher(cfg: TrainConfig, count: int) -> np.ndarray | None:
+    """The teacher's scores, one row per training image, or None without ``--teacher``."""
+    if not cfg.teacher or cfg.teacher_weight <= 0:
+        return None
+    with np.load(cfg.teacher) as archive:
+        scores = archive["scores"].astype(np.float32)
+    if scores.shape != (count, len(EMOTIONS)) or not np.isfinite(scores).all():
+        raise ValueError(f"{cfg.teacher}: expected finite scores of shape ({count}, {len(EMOTIONS)}), got {scores.shape}")
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+def with_teacher(target: np.ndarray, teacher: np.ndarray | None, weight: float) -> np.ndarray:
+    """``(1 - weight) * target + weight * teacher`` (the target alone without a teacher)."""
+    if teacher is None:
+        return target
+    return ((1.0 - weight) * target + weight * teacher).astype(np.float32)
 
 
 def to_input(images: np.ndarray) -> np.ndarray:
@@ -190,7 +212,15 @@ class Supervisor(keras.callbacks.Callback):
         }
 
 
-def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_val: np.ndarray, cfg: TrainConfig):
+def ferplus_targets(
+    data: Path,
+    train_split,
+    val_split,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    cfg: TrainConfig,
+    teacher: np.ndarray | None = None,
+):
     """Vote distributions as targets (FERPlus's cross-entropy scheme); images that most annotators
     call not-a-face, or that have no votes, are left out. Validation keeps the images that have a
     FERPlus majority, labelled with it, so that the best epoch is the one people agree with most;
@@ -215,6 +245,7 @@ def ferplus_targets(data: Path, train_split, val_split, x_train: np.ndarray, x_v
     if cfg.ambiguous_vote_weight >= 0:
         share[majority_labels(votes, matched) < 0] = cfg.ambiguous_vote_weight
     target = share * dist + (1.0 - share) * np.eye(len(EMOTIONS), dtype=np.float32)[train_split.labels]
+    target = with_teacher(target, teacher, cfg.teacher_weight)
     return target[keep], x_train[keep], target[keep].argmax(1), x_val[usable], majority[usable], majority
 
 
@@ -237,14 +268,17 @@ def train(cfg: TrainConfig) -> dict:
     data = Path(cfg.data_dir)
     train_split, val_split = load_split(split_path(data, "train")), load_split(split_path(data, "val"))
     x_train, y_train = to_input(train_split.images), train_split.labels
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)
+    teacher = load_teacher(cfg, len(y_train))
+    t_train = with_teacher(onehot[y_train], teacher, cfg.teacher_weight)
     if cfg.limit:  # a random subset: the split files are sorted by class
         keep = np.random.default_rng(cfg.seed).permutation(len(y_train))[: cfg.limit]
-        x_train, y_train = x_train[keep], y_train[keep]
+        x_train, y_train, t_train = x_train[keep], y_train[keep], t_train[keep]
     x_val, y_val = to_input(val_split.images), val_split.labels
-    onehot = np.eye(len(EMOTIONS), dtype=np.float32)
-    t_train = onehot[y_train]
     if cfg.targets == "ferplus":
-        t_train, x_train, y_train, x_val, y_val, val_majority = ferplus_targets(data, train_split, val_split, x_train, x_val, cfg)
+        t_train, x_train, y_train, x_val, y_val, val_majority = ferplus_targets(
+            data, train_split, val_split, x_train, x_val, cfg, teacher
+        )
     sample_weight = class_weights(y_train, cfg.class_weight_clip)[y_train]
     print(f"train {len(y_train)} images, val {len(y_val)}; backend {keras.backend.backend()}", flush=True)
 
@@ -343,6 +377,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--ambiguous-vote-weight", type=float, default=d.ambiguous_vote_weight)
     p.add_argument("--min-fer2013", type=float, default=d.min_fer2013)
     p.add_argument("--keep-epochs", action="store_true")
+    p.add_argument("--teacher", default="", help="teacher scores (.npz from app.training.teacher) to distil")
+    p.add_argument("--teacher-weight", type=float, default=d.teacher_weight)
     return TrainConfig(**vars(p.parse_args(argv)))
 
 

@@ -108,10 +108,11 @@ def test_model_train_passes_further_options_to_the_trainer(runner, monkeypatch):
     seen = {}
     monkeypatch.setattr(training, "train", lambda cfg: seen.setdefault("cfg", cfg))
     args = ["model", "train", "--data", "/data", "--targets", "ferplus", "--ambiguous-vote-weight", "0", "--min-fer2013", "0.66"]
-    result = runner.invoke(args=args)
+    result = runner.invoke(args=[*args, "--teacher", "t.npz", "--teacher-weight", "0.5"])
     assert result.exit_code == 0, result.output
     cfg = seen["cfg"]
     assert (cfg.targets, cfg.ambiguous_vote_weight, cfg.min_fer2013, cfg.data_dir) == ("ferplus", 0.0, 0.66, "/data")
+    assert (cfg.teacher, cfg.teacher_weight) == ("t.npz", 0.5)
     bad = runner.invoke(args=["model", "train", "--data", "/data", "--no-such-option"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 
@@ -127,6 +128,21 @@ def test_model_soup_passes_its_options_to_the_averaging_and_refuses_a_missing_ch
     assert seen["argv"] == args
     monkeypatch.undo()
     missing = runner.invoke(args=["model", "soup", str(tmp_path / "none.npz"), "--data", "/data", "--out", "s.npz"])
+    assert missing.exit_code == 2 and "no such checkpoint" in missing.output and "Traceback" not in missing.output
+
+
+def test_model_teacher_passes_its_options_to_the_scoring_and_refuses_a_missing_checkpoint(runner, monkeypatch, tmp_path):
+    from app.training import teacher
+
+    seen = {}
+    monkeypatch.setattr(teacher, "main", lambda argv: seen.setdefault("argv", argv))
+    args = ["v3b.npz:0.8", "ferplus.npz:0.2", "--data", "/data", "--widths", "48,96,192,384", "--out", "t.npz"]
+    result = runner.invoke(args=["model", "teacher", *args])
+    assert result.exit_code == 0, result.output
+    assert seen["argv"] == args
+    monkeypatch.undo()
+    missing_args = [str(tmp_path / "none.npz"), "--data", "/data", "--widths", "4,4", "--out", "t.npz"]
+    missing = runner.invoke(args=["model", "teacher", *missing_args])
     assert missing.exit_code == 2 and "no such checkpoint" in missing.output and "Traceback" not in missing.output
 
 
