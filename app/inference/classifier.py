@@ -22,6 +22,10 @@ class ModelCard:
     # Temperature scaling (Guo et al. 2017), fitted on validation: served scores are
     # softmax(logits / T), i.e. probabilities raised to 1/T and renormalised. 1.0: as trained.
     temperature: float = 1.0
+    # With flip_tta: mirror only the faces whose top score (before the temperature) is below this
+    # (1.0: every face). Confident faces rarely change their answer with the mirror, so a gate
+    # keeps most of the mirror's gain for a fraction of its cost (model card).
+    flip_below: float = 1.0
 
 
 def read_card(model_dir: str | Path) -> ModelCard:
@@ -31,8 +35,15 @@ def read_card(model_dir: str | Path) -> ModelCard:
     temperature = float(data.get("temperature", 1.0))
     if not 0.05 <= temperature <= 20:
         raise ValueError(f"model.json: temperature {temperature} is not a plausible calibration")
+    flip_below = float(data.get("flip_below", 1.0))
+    if not 0.0 < flip_below <= 1.0:
+        raise ValueError(f"model.json: flip_below {flip_below} is not a score between 0 and 1")
     return ModelCard(
-        version=str(data["version"]), file=str(data["file"]), flip_tta=bool(data.get("flip_tta", True)), temperature=temperature
+        version=str(data["version"]),
+        file=str(data["file"]),
+        flip_tta=bool(data.get("flip_tta", True)),
+        temperature=temperature,
+        flip_below=flip_below,
     )
 
 
@@ -44,6 +55,18 @@ def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     logits -= logits.max(1, keepdims=True)
     scaled = np.exp(logits)
     return (scaled / scaled.sum(1, keepdims=True)).astype(np.float32)
+
+
+def with_mirror(plain: np.ndarray, mirrored: np.ndarray, card: ModelCard) -> np.ndarray:
+    """The served scores before the temperature, from the network's scores on the faces and on
+    their mirrors, as the card asks: the faces alone, every face with its mirror, or only the
+    faces whose top score is below ``flip_below`` with theirs."""
+    if not card.flip_tta:
+        return plain
+    averaged = (plain + mirrored) / 2.0
+    if card.flip_below >= 1.0:
+        return averaged
+    return np.where((plain.max(1) < card.flip_below)[:, None], averaged, plain)
 
 
 # Batches are padded to one of these row counts, each with its own interpreter, so that a batch
@@ -98,10 +121,17 @@ class ExpressionClassifier:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, 48, 48, 1) in [0, 1] -> probabilities (N, 7); mirrored copies averaged in
-        the same batch when the model card asks for it (it was validated that way), then the
-        card's temperature applied (calibrated confidence)."""
+        when the model card asks for it (it was validated that way): every face's in the same
+        batch, or with ``flip_below`` only the unsure faces', in a second call; then the card's
+        temperature applied (calibrated confidence)."""
         if x.shape[0] == 0 or not self.card.flip_tta:
             return apply_temperature(self.predict_network(x), self.card.temperature)
-        scores = self._run(np.concatenate([x, x[:, :, ::-1, :]], axis=0))
-        n = x.shape[0]
-        return apply_temperature((scores[:n] + scores[n:]) / 2.0, self.card.temperature)
+        if self.card.flip_below >= 1.0:
+            scores = self._run(np.concatenate([x, x[:, :, ::-1, :]], axis=0))
+            n = x.shape[0]
+            return apply_temperature((scores[:n] + scores[n:]) / 2.0, self.card.temperature)
+        scores = self._run(x)
+        unsure = scores.max(1) < self.card.flip_below
+        if unsure.any():
+            scores[unsure] = (scores[unsure] + self._run(x[unsure][:, :, ::-1, :])) / 2.0
+        return apply_temperature(scores, self.card.temperature)

@@ -40,6 +40,7 @@ def export(
     metrics: dict,
     int8: bool = False,
     flip_tta: bool = True,
+    flip_below: float = 1.0,
 ) -> Path:
     import keras
     import tensorflow as tf
@@ -49,6 +50,8 @@ def export(
 
     if len(weights) != len(members):
         raise ValueError("one weights file per member")
+    if not 0.0 < flip_below <= 1.0:
+        raise ValueError("flip_below is a top score in (0, 1]")
     model = build_ensemble(members)
     load_members(model, weights)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +78,7 @@ def export(
         "architecture": {"members": [{"widths": list(m["widths"]), "dense_units": int(m["dense_units"])} for m in members]},
         "weights_storage": "int8" if int8 else "float16",
         "flip_tta": flip_tta,
+        **({"flip_below": flip_below} if flip_tta and flip_below < 1.0 else {}),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": metrics,
     }
@@ -89,6 +93,12 @@ def main() -> None:
     p.add_argument("--dense-units", type=int, nargs="+", default=[256], help="per member")
     p.add_argument("--int8", action="store_true", help="store weights as int8 instead of float16")
     p.add_argument("--no-flip", action="store_true", help="serve the face alone (no mirrored copy): half the cost per face")
+    p.add_argument(
+        "--flip-below",
+        type=float,
+        default=1.0,
+        help="mirror only the faces whose top score is below this (default 1: every face)",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--version", default="")
     p.add_argument("--metrics", type=Path, help="JSON file whose figures go into model.json")
@@ -101,7 +111,8 @@ def main() -> None:
     ]
     metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
     version = args.version or "cnn-" + datetime.now(UTC).strftime("%Y%m%d%H%M")
-    export(args.weights, members, args.out, version, metrics, int8=args.int8, flip_tta=not args.no_flip)
+    flip = {"flip_tta": not args.no_flip, "flip_below": args.flip_below}
+    export(args.weights, members, args.out, version, metrics, int8=args.int8, **flip)
     print(f"exported {version} to {args.out}")
 
 

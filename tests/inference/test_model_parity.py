@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pytest
 
+from app.inference.classifier import read_card, with_mirror
 from app.inference.evaluation import metrics
 from app.inference.preprocessing import to_model_input
 from app.inference.registry import SHIPPED_MODEL_DIRS, get_models
@@ -71,7 +72,7 @@ def test_served_model_scores_what_its_card_says(model_dir, validation, served_ne
     split, _ = validation
     card = json.loads((model_dir / "model.json").read_text())
     plain, mirrored = served_network(model_dir)
-    served = ((plain + mirrored) / 2 if card["flip_tta"] else plain).argmax(1)
+    served = with_mirror(plain, mirrored, read_card(model_dir)).argmax(1)
     report = metrics(split.labels, served)
     # What it served on the sample when shipped (regenerate with `python -m tests.fixtures.make_fixtures
     # reference` when the weights change): the same class on all but near-ties (4 of 210 at most).
@@ -99,7 +100,7 @@ def test_served_scores_are_the_network_and_its_mirror_as_the_card_says_then_cali
     _, x = validation
     classifier = get_models(model_dir).classifier
     plain = classifier.predict_network(x[:64])
-    expected = (plain + classifier.predict_network(x[:64, :, ::-1, :])) / 2 if classifier.card.flip_tta else plain
+    expected = with_mirror(plain, classifier.predict_network(x[:64, :, ::-1, :]), classifier.card)
     served = classifier.predict(x[:64])
     np.testing.assert_allclose(served, apply_temperature(expected, classifier.card.temperature), atol=1e-5)
     np.testing.assert_allclose(served.sum(1), 1.0, atol=1e-5)
@@ -114,7 +115,7 @@ def test_served_model_scores_what_its_card_says_against_the_ferplus_majority(mod
     card = json.loads((model_dir / "model.json").read_text())
     claimed = card["metrics"]["ferplus_majority_accuracy"]  # every shipped card states it
     plain, mirrored = served_network(model_dir)
-    served = ((plain + mirrored) / 2 if card["flip_tta"] else plain).argmax(1)
+    served = with_mirror(plain, mirrored, read_card(model_dir)).argmax(1)
     majority = majority_labels(*fer_sample_votes())
     usable = majority >= 0
     accuracy = float((served[usable] == majority[usable]).mean())
