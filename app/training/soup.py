@@ -29,15 +29,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.training.architecture import build_classifier  # noqa: E402
-from app.training.weights_io import load_weights_npz, save_weights_npz  # noqa: E402
+from app.training.weights_io import load_checkpoint, save_weights_npz  # noqa: E402
 
 
 def read_checkpoint(model: keras.Model, path: Path) -> list[np.ndarray]:
     """A checkpoint's arrays in model order: a training ``.weights.h5`` or an exported ``.npz``."""
-    if str(path).endswith(".npz"):
-        load_weights_npz(model, path)
-    else:
-        model.load_weights(path)
+    load_checkpoint(model, path)
     return [w.astype(np.float32, copy=True) for w in model.get_weights()]
 
 
@@ -56,7 +53,7 @@ def recompute_batchnorm(model: keras.Model, images: np.ndarray, batch_size: int 
     serving input) in training mode, as during training: the mean of the batch statistics, each
     batch counted once (as PyTorch's ``update_bn``), so the stale statistics weigh nothing. Only
     the running statistics change."""
-    layers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     saved = [layer.momentum for layer in layers]
     try:
         for step, start in enumerate(range(0, len(images), batch_size)):

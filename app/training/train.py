@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from app.inference.fer_data import load_split  # noqa: E402
 from app.inference.labels import EMOTIONS  # noqa: E402
 from app.training.architecture import build_augmenter, build_classifier  # noqa: E402
-from app.training.weights_io import load_weights_npz, save_weights_npz  # noqa: E402
+from app.training.weights_io import load_checkpoint, save_weights_npz  # noqa: E402
 
 
 @dataclass
@@ -284,10 +284,9 @@ def train(cfg: TrainConfig) -> dict:
 
     classifier = build_classifier(widths=tuple(cfg.widths), dense_units=cfg.dense_units)
     start_epoch, best = 0, 0.0
-    if cfg.resume.endswith(".npz"):
-        load_weights_npz(classifier, Path(cfg.resume))
-    elif cfg.resume:
-        classifier.load_weights(cfg.resume)
+    if cfg.resume:
+        load_checkpoint(classifier, Path(cfg.resume))
+    if cfg.resume and not cfg.resume.endswith(".npz"):
         state_file = Path(cfg.resume).with_name("state.json")
         if state_file.exists() and Path(cfg.resume).name == "last.weights.h5":
             state = json.loads(state_file.read_text())

@@ -28,6 +28,14 @@ def load_weights_npz(model: keras.Model, path: Path) -> None:
         model.set_weights([archive[k].astype(np.float32) for k in sorted(archive.files)])
 
 
+def load_checkpoint(model: keras.Model, path: Path) -> None:
+    """A training checkpoint (``.weights.h5``) or an exported or averaged ``.npz`` into ``model``."""
+    if str(path).endswith(".npz"):
+        load_weights_npz(model, path)
+    else:
+        model.load_weights(path)
+
+
 def member_networks(model: keras.Model, count: int) -> list[keras.Model]:
     """The members inside a model made by ``build_ensemble`` (the model itself for one)."""
     return [model] if count == 1 else [model.get_layer(f"member{i}") for i in range(count)]

@@ -102,3 +102,42 @@ def test_a_teacher_file_that_does_not_fit_the_training_split_is_refused(tmp_path
     np.savez(tmp_path / "t.npz", scores=scores)
     with pytest.raises(ValueError, match="expected finite scores"):
         load_teacher(TrainConfig(teacher=str(tmp_path / "t.npz"), teacher_weight=0.5), 10)
+
+
+def test_a_distilled_run_on_a_few_faces_trains_and_resumes_where_it_stopped(tmp_path):
+    """The whole loop, tiny: vote targets with a teacher, one epoch, then resumed for a second from
+    its last checkpoint (the state file carries the epoch on)."""
+    import dataclasses
+    import json
+
+    from app.training.train import TrainConfig, train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    raw = lzma.open(FER_SAMPLE).read()
+    (data / "train.npz").write_bytes(raw)
+    (data / "val.npz").write_bytes(raw)
+    votes, matched = fer_sample_votes()
+    np.savez(data / "ferplus_votes.npz", val_votes=votes, val_matched=matched, columns=np.array(COLUMNS))
+    np.savez(data / "teacher.npz", scores=np.full((len(votes), len(EMOTIONS)), 1 / len(EMOTIONS), np.float32))
+    run = tmp_path / "run"
+    cfg = TrainConfig(
+        data_dir=str(data),
+        out_dir=str(run),
+        epochs=1,
+        batch_size=64,
+        warmup_epochs=0,
+        widths=WIDTHS,
+        dense_units=8,
+        targets="ferplus",
+        ambiguous_vote_weight=0.0,
+        teacher=str(data / "teacher.npz"),
+        teacher_weight=0.5,
+    )
+    first = train(cfg)
+    assert first["epochs_run"] == 1 and json.loads((run / "state.json").read_text())["epoch"] == 1
+    second = train(dataclasses.replace(cfg, epochs=2, resume=str(run / "last.weights.h5")))
+    assert second["epochs_run"] == 1  # epoch 2 only
+    assert [row["epoch"] for row in json.loads((run / "history.json").read_text())] == [2]
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+    assert 0 <= second["val_accuracy"] <= 1 and (run / "model.keras").exists()
