@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.admin.decimal_field import LocalDecimalField
 from app.labels import EMOTION_LABELS, SEVERITY_LABELS
 from app.rules.kinds import KINDS, Kind, Param
 
@@ -73,9 +74,9 @@ class RuleForm(FlaskForm):
     target = SelectField(_l("Where"), validators=[DataRequired()])
     emotion = SelectField(_l("Expression"), choices=EMOTION_CHOICES, default="distress")
     kind = SelectField(_l("Kind of rule"), choices=[], default="share")
-    threshold = DecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0, max=1)])
+    threshold = LocalDecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0, max=1)])
     duration_s = IntegerField(_l("For at least (seconds)"), default=20, validators=[NumberRange(min=1, max=3600)])
-    min_share = DecimalField(
+    min_share = LocalDecimalField(
         _l("Share of frames that must agree (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0.05, max=1)]
     )
     min_faces = IntegerField(_l("Minimum number of faces"), default=1, validators=[NumberRange(min=1, max=50)])
@@ -100,7 +101,7 @@ def _param_field(param: Param):  # noqa: ANN202 - an unbound wtforms field
     bounds = [Optional(), NumberRange(min=param.minimum, max=param.maximum)]
     if param.integer:
         return IntegerField(param.label or param.name, default=param.default, validators=bounds)
-    return DecimalField(param.label or param.name, default=param.default, places=2, validators=bounds)
+    return LocalDecimalField(param.label or param.name, default=param.default, places=2, validators=bounds)
 
 
 _form_classes: dict[tuple, type[RuleForm]] = {}

@@ -45,6 +45,20 @@ def test_the_rules_list_words_each_kind_and_fits_a_phone(embedded, browser):  # 
         page.select_option("#kind", "share")
         visible = page.locator("label[for=threshold]:visible").all_inner_texts()
         assert visible == [{"en": "Above this score (0 to 1)", "fr": "Au-dessus de ce score (0 à 1)"}[lang]], visible
+        # Decimals as the language writes them, typed back the same way (a French admin types 0,7).
+        decimal = {"en": ".", "fr": ","}[lang]
+        assert page.input_value("#threshold") == f"0{decimal}60" and page.input_value("#min_share") == f"0{decimal}60"
+        assert page.get_attribute("#threshold", "inputmode") == "decimal"
+        page.fill("#threshold", f"0{decimal}85")
+        page.fill("#name", f"Decimal {lang}")
+        for name, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.locator("#threshold").scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / f"rule-form-decimal-{lang}-{name}.png"))
+        with page.expect_navigation():
+            page.click("#submit")
+        saved = " ".join(page.locator("main table").first.inner_text().replace("\u202f", " ").replace("\u00a0", " ").split())
+        assert f"Decimal {lang}" in saved and f"0{decimal}85" in saved, saved
         assert errors == [], errors
         context.close()
     assert "Traceback" not in proc.output()
