@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from app.services import notifications, webhooks
+from app.services import webhooks
+from app.services.alerts import notifications
 
 
 @shared_task(name="emotiscan.deliver_webhook", bind=True, ignore_result=True, max_retries=webhooks.MAX_ATTEMPTS - 1)
