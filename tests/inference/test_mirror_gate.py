@@ -53,7 +53,7 @@ def test_only_faces_below_the_gate_are_mirrored_and_only_they_cost_a_second_call
 def test_without_a_gate_every_face_or_none_is_mirrored(tmp_path):
     plain = np.array([[0.9, 0.1], [0.5, 0.5]], np.float32)
     mirrored = np.array([[0.7, 0.3], [0.1, 0.9]], np.float32)
-    every = read_card(_model_dir(tmp_path, flip_tta=True))
+    every = read_card(_model_dir(tmp_path, flip_tta=True, flip_below=1.0))
     np.testing.assert_allclose(with_mirror(plain, mirrored, every), (plain + mirrored) / 2)
     none = read_card(_model_dir(tmp_path / "b", flip_tta=False, flip_below=0.6))
     np.testing.assert_allclose(with_mirror(plain, mirrored, none), plain)
