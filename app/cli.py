@@ -134,20 +134,29 @@ def train_command(data, epochs, out, seed, resume, time_budget, widths, lr, trai
     train(config)
 
 
+def _run_training_script(name: str, options: tuple[str, ...]) -> None:
+    """``app.training.<name>.main(options)``: a clear message without the training extra, and
+    argparse's own exit status (it has printed what was wrong)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"app.training.{name}")
+    except ImportError as exc:
+        extra = "pip install -r requirements-train.txt"
+        raise click.ClickException(f"model {name} needs the training extra: {extra} ({exc})") from None
+    try:
+        module.main(list(options))
+    except SystemExit as exc:
+        raise click.exceptions.Exit(exc.code or 0) from None
+
+
 @model_cli.command("soup", context_settings={"ignore_unknown_options": True})
 @click.argument("soup_options", nargs=-1, type=click.UNPROCESSED)
 def soup_command(soup_options) -> None:
     """Average checkpoints of one network into one (needs requirements-train.txt), with fresh
     BatchNorm statistics: ``CHECKPOINT[:SHARE] ... --data DIR --widths W --out SOUP.npz``
     (``python -m app.training.soup --help`` lists the options)."""
-    try:
-        from app.training.soup import main
-    except ImportError as exc:
-        raise click.ClickException(f"averaging needs the training extra: pip install -r requirements-train.txt ({exc})") from None
-    try:
-        main(list(soup_options))
-    except SystemExit as exc:  # argparse has printed what was wrong
-        raise click.exceptions.Exit(exc.code or 0) from None
+    _run_training_script("soup", soup_options)
 
 
 @model_cli.command("teacher", context_settings={"ignore_unknown_options": True})
@@ -156,14 +165,7 @@ def teacher_command(teacher_options) -> None:
     """Scores of a mix of networks, each with its mirrored copy, on every training image, for
     ``model train --teacher FILE --teacher-weight W`` (needs requirements-train.txt):
     ``CHECKPOINT[:SHARE] ... --data DIR --widths W --out TEACHER.npz``."""
-    try:
-        from app.training.teacher import main
-    except ImportError as exc:
-        raise click.ClickException(f"teacher needs the training extra: pip install -r requirements-train.txt ({exc})") from None
-    try:
-        main(list(teacher_options))
-    except SystemExit as exc:  # argparse has printed what was wrong
-        raise click.exceptions.Exit(exc.code or 0) from None
+    _run_training_script("teacher", teacher_options)
 
 
 @model_cli.command("evaluate")

@@ -57,16 +57,20 @@ def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     return (scaled / scaled.sum(1, keepdims=True)).astype(np.float32)
 
 
+def mirrored_faces(plain: np.ndarray, card: ModelCard) -> np.ndarray:
+    """Which faces the card has scored with their mirror too, from the network's scores on the
+    faces alone: none, every face, or those whose top score is below ``flip_below``."""
+    if not card.flip_tta:
+        return np.zeros(len(plain), dtype=bool)
+    if card.flip_below >= 1.0:
+        return np.ones(len(plain), dtype=bool)
+    return plain.max(1) < card.flip_below
+
+
 def with_mirror(plain: np.ndarray, mirrored: np.ndarray, card: ModelCard) -> np.ndarray:
     """The served scores before the temperature, from the network's scores on the faces and on
-    their mirrors, as the card asks: the faces alone, every face with its mirror, or only the
-    faces whose top score is below ``flip_below`` with theirs."""
-    if not card.flip_tta:
-        return plain
-    averaged = (plain + mirrored) / 2.0
-    if card.flip_below >= 1.0:
-        return averaged
-    return np.where((plain.max(1) < card.flip_below)[:, None], averaged, plain)
+    their mirrors: the mean of the two for the faces :func:`mirrored_faces` picks."""
+    return np.where(mirrored_faces(plain, card)[:, None], (plain + mirrored) / 2.0, plain)
 
 
 # Batches are padded to one of these row counts, each with its own interpreter, so that a batch
@@ -131,7 +135,7 @@ class ExpressionClassifier:
             n = x.shape[0]
             return apply_temperature((scores[:n] + scores[n:]) / 2.0, self.card.temperature)
         scores = self._run(x)
-        unsure = scores.max(1) < self.card.flip_below
+        unsure = mirrored_faces(scores, self.card)
         if unsure.any():
             scores[unsure] = (scores[unsure] + self._run(x[unsure][:, :, ::-1, :])) / 2.0
         return apply_temperature(scores, self.card.temperature)

@@ -87,11 +87,11 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
 
-    model = build_classifier(widths=tuple(int(w) for w in args.widths.split(",")), dense_units=args.dense_units)
     specs = [parse_checkpoint(s) for s in args.checkpoints]
     for path, _ in specs:
         if not path.exists():
             p.error(f"no such checkpoint: {path}")
+    model = build_classifier(widths=tuple(int(w) for w in args.widths.split(",")), dense_units=args.dense_units)
     model.set_weights(average([read_checkpoint(model, path) for path, _ in specs], [s for _, s in specs]))
     if args.bn_images > 0:
         if not args.data:

@@ -23,20 +23,12 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.inference.fer_data import load_split  # noqa: E402
 from app.training.architecture import build_classifier  # noqa: E402
 from app.training.soup import parse_checkpoint, read_checkpoint  # noqa: E402
-from app.training.train import split_path, to_input  # noqa: E402
-
-
-def mirrored_scores(model: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Mean of the softmax scores of each image and of its mirror."""
-    plain = model.predict(x, batch_size=batch_size, verbose=0)
-    mirrored = model.predict(x[:, :, ::-1, :], batch_size=batch_size, verbose=0)
-    return (plain + mirrored) / 2.0
+from app.training.train import predict_with_flip, split_path, to_input  # noqa: E402
 
 
 def geometric_mix(scores: Sequence[np.ndarray], shares: Sequence[float]) -> np.ndarray:
@@ -57,7 +49,7 @@ def teacher_scores(
     scores = []
     for path, _ in checkpoints:
         read_checkpoint(model, path)
-        scores.append(mirrored_scores(model, images))
+        scores.append(predict_with_flip(model, images))
     return geometric_mix(scores, [share for _, share in checkpoints])
 
 

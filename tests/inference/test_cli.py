@@ -117,32 +117,25 @@ def test_model_train_passes_further_options_to_the_trainer(runner, monkeypatch):
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 
 
-def test_model_soup_passes_its_options_to_the_averaging_and_refuses_a_missing_checkpoint(runner, monkeypatch, tmp_path):
-    from app.training import soup
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("soup", ["a.weights.h5", "b.npz:0.5", "--data", "/data", "--widths", "48,96,192,384", "--out", "s.npz"]),
+        ("teacher", ["v3b.npz:0.8", "ferplus.npz:0.2", "--data", "/data", "--widths", "48,96,192,384", "--out", "t.npz"]),
+    ],
+)
+def test_model_soup_and_teacher_pass_options_on_and_refuse_a_missing_checkpoint(runner, monkeypatch, tmp_path, command, args):
+    import importlib
 
+    module = importlib.import_module(f"app.training.{command}")
     seen = {}
-    monkeypatch.setattr(soup, "main", lambda argv: seen.setdefault("argv", argv))
-    args = ["a.weights.h5", "b.npz:0.5", "--data", "/data", "--widths", "48,96,192,384", "--out", "s.npz"]
-    result = runner.invoke(args=["model", "soup", *args])
+    monkeypatch.setattr(module, "main", lambda argv: seen.setdefault("argv", argv))
+    result = runner.invoke(args=["model", command, *args])
     assert result.exit_code == 0, result.output
     assert seen["argv"] == args
     monkeypatch.undo()
-    missing = runner.invoke(args=["model", "soup", str(tmp_path / "none.npz"), "--data", "/data", "--out", "s.npz"])
-    assert missing.exit_code == 2 and "no such checkpoint" in missing.output and "Traceback" not in missing.output
-
-
-def test_model_teacher_passes_its_options_to_the_scoring_and_refuses_a_missing_checkpoint(runner, monkeypatch, tmp_path):
-    from app.training import teacher
-
-    seen = {}
-    monkeypatch.setattr(teacher, "main", lambda argv: seen.setdefault("argv", argv))
-    args = ["v3b.npz:0.8", "ferplus.npz:0.2", "--data", "/data", "--widths", "48,96,192,384", "--out", "t.npz"]
-    result = runner.invoke(args=["model", "teacher", *args])
-    assert result.exit_code == 0, result.output
-    assert seen["argv"] == args
-    monkeypatch.undo()
-    missing_args = [str(tmp_path / "none.npz"), "--data", "/data", "--widths", "4,4", "--out", "t.npz"]
-    missing = runner.invoke(args=["model", "teacher", *missing_args])
+    missing_args = [str(tmp_path / "none.npz"), "--data", "/data", "--widths", "4,4", "--out", "x.npz"]
+    missing = runner.invoke(args=["model", command, *missing_args])
     assert missing.exit_code == 2 and "no such checkpoint" in missing.output and "Traceback" not in missing.output
 
 
