@@ -60,7 +60,16 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     from flask_babel import format_date
 
-    from app.labels import CAVEAT, EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS, face_outputs
+    from app.labels import (
+        CAVEAT,
+        EMOTION_LABELS,
+        PURPOSE_LABELS,
+        SETTING_LABELS,
+        SEVERITY_LABELS,
+        STREAM_STATE_LABELS,
+        face_outputs,
+        stream_error_text,
+    )
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -72,7 +81,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         caveat=CAVEAT,
         setting_labels=SETTING_LABELS,
         purpose_labels=PURPOSE_LABELS,
+        stream_state_labels=STREAM_STATE_LABELS,
     )
+    app.jinja_env.filters["stream_error"] = stream_error_text
     from app.timefilters import register_time_filters
 
     register_time_filters(app)

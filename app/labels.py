@@ -38,6 +38,37 @@ EMOTION_WORDS = {
 }
 SEVERITY_LABELS = {"info": _l("Information"), "warning": _l("Warning"), "critical": _l("Critical")}
 CAVEAT = _l("Scores describe facial expressions, not inner feelings. They are not to be used alone for decisions about a person.")
+ROLE_LABELS = {"staff": _l("Staff"), "manager": _l("Manager"), "admin": _l("Admin")}
+#: Whether a site's declared setting and purpose let the analysis run (app.services.privacy).
+ANALYSIS_LABELS = {"allowed": _l("allowed"), "purpose_not_allowed": _l("refused: this purpose is not allowed in this setting")}
+STREAM_STATE_LABELS = {
+    "connecting": _l("connecting"),
+    "live": _l("live"),
+    "unreachable": _l("unreachable"),
+    "disabled": _l("disabled"),
+}
+#: Why the gateway could not pull a stream, by the code that starts its stored error (``code: detail``).
+STREAM_ERROR_REASONS = {
+    "unreachable": _l("the camera cannot be reached"),
+    "auth_failed": _l("the camera refused the user name or password"),
+    "not_video": _l("the address gives no video that the server can read"),
+    "source_not_allowed": _l("the server may not pull this address"),
+    "ended": _l("the video ended"),
+}
+
+
+def stream_error_text(error: str | None) -> str:
+    """A stored stream error for people: its reason in the page's language, then the technical
+    detail as the gateway wrote it (``unreachable: cannot connect to ...``)."""
+    if not error:
+        return ""
+    code, _, detail = error.partition(": ")
+    reason = STREAM_ERROR_REASONS.get(code)
+    if reason is None:
+        return error
+    return f"{reason} ({detail})" if detail else str(reason)
+
+
 FREQUENCY_WORDS = {"daily": _l("daily"), "weekly": _l("weekly"), "monthly": _l("monthly")}
 SETTING_LABELS = {
     "unspecified": _l("Not declared yet"),

@@ -1,12 +1,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.auth.forms import ReadableEmail
+from app.labels import ROLE_LABELS
 from app.services.accounts import MIN_PASSWORD
 
-ROLE_CHOICES = [("staff", _l("Staff")), ("manager", _l("Manager")), ("admin", _l("Admin"))]
+ROLE_CHOICES = list(ROLE_LABELS.items())
 
 
 class SiteForm(FlaskForm):
@@ -20,6 +31,48 @@ class CameraForm(FlaskForm):
     site_id = SelectField(_l("Site"), coerce=int)
     fps = IntegerField(_l("Frames per second"), default=5, validators=[NumberRange(min=1, max=15)])
     submit = SubmitField(_l("Save"))
+
+
+CAMERA_KINDS = [
+    ("browser", _l("A tablet or a phone that films, or the edge agent (a capture link)")),
+    ("stream", _l("An IP camera that this server pulls (RTSP or HTTP address)")),
+]
+
+
+class NewCameraForm(CameraForm):
+    """Adding a camera; the stream fields count only for an IP camera (kind ``stream``)."""
+
+    kind = RadioField(_l("What films"), choices=CAMERA_KINDS, default="browser")
+    source_url = StringField(_l("Camera address"), validators=[Optional(), Length(max=2048)])
+    username = StringField(_l("User name (if the camera asks for one)"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Password (if the camera asks for one)"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Add the camera"))
+
+
+class StreamCameraForm(CameraForm):
+    """An IP camera's settings: an empty address, user name or password keeps the stored one
+    (they are never shown again)."""
+
+    source_url = StringField(_l("New camera address"), validators=[Optional(), Length(max=2048)])
+    username = StringField(_l("New user name"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("New password"), validators=[Optional(), Length(max=200)])
+    forget_credentials = BooleanField(_l("Remove the stored user name and password"))
+    enabled = BooleanField(_l("Pull this camera (untick to pause it)"))
+
+
+def with_site_choices(form: CameraForm) -> CameraForm:
+    """The camera form's site list: the actor's sites, by name."""
+    from app.services import listings
+
+    form.site_id.choices = [(s.id, s.name) for s in listings.sites_by_name()]
+    return form
+
+
+def new_camera_form(default_site: int | None = None) -> NewCameraForm:
+    form = with_site_choices(NewCameraForm())
+    if default_site and not form.is_submitted():
+        form.site_id.data = default_site
+    return form
 
 
 class UserForm(FlaskForm):

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user, login_required, login_user
 
 from app.admin import bp
-from app.admin.forms import CameraForm, ConfirmForm, SiteForm, TokenForm, UserForm
+from app.admin.forms import ConfirmForm, NewCameraForm, SiteForm, TokenForm, UserForm, new_camera_form
 from app.auth.forms import password_message
 from app.infra.mail import send_mail
 from app.infra.pagination import paginate
-from app.models import Camera, Site, User
+from app.models import Site, User
 from app.models.base import utcnow
-from app.services import accounts, cameras, listings, onboarding, qr_sheet, sites, tokens
+from app.services import accounts, cameras, listings, onboarding, sites, tokens
 from app.services.errors import ServiceError
 from app.tenancy import check_role, get_for_tenant
 
@@ -74,26 +74,30 @@ def site_detail(site_id: int):
             sites.update_site(site, form.name.data, form.timezone.data, actor_id=current_user.id)
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.site_detail", site_id=site.id))
-    cams = listings.cameras_of(site.id)
-    camera_form = _camera_form(default_site=site.id)
+    return site_page(site, form)
+
+
+def site_page(site: Site, form: SiteForm | None = None, camera_form: NewCameraForm | None = None, status: int = 200):
+    """The site's page: its cameras, purpose, and the forms to add a camera and change the site."""
     from app.admin.privacy import PurposeForm
+    from app.services.camera_status import status_of
     from app.services.privacy import site_refusal
 
-    purpose_form = PurposeForm(data={"setting": site.setting, "purpose": site.purpose})
+    cams = listings.cameras_of(site.id)
     declared_by = listings.user_by_id(site.purpose_declared_by) if site.purpose_declared_by else None
-    from app.services.camera_status import status_of
-
-    return render_template(
+    page = render_template(
         "admin/site_detail.html",
         site=site,
-        form=form,
+        form=form or _site_form(site),
         cameras=cams,
-        camera_form=camera_form,
+        camera_form=camera_form or new_camera_form(default_site=site.id),
+        stream_allowed=bool(cameras.stream_networks()),
         status=status_of(cams),
-        purpose_form=purpose_form,
+        purpose_form=PurposeForm(data={"setting": site.setting, "purpose": site.purpose}),
         refusal=site_refusal(site),
         declared_by=declared_by,
     )
+    return page, status
 
 
 @bp.route("/sites/<int:site_id>/delete", methods=["GET", "POST"])
@@ -114,136 +118,11 @@ def site_delete(site_id: int):
     )
 
 
-# Cameras ---------------------------------------------------------------------------------------
-
-
-def _camera_form(default_site: int | None = None, camera: Camera | None = None) -> CameraForm:
-    form = CameraForm(obj=camera)
-    form.site_id.choices = [(s.id, s.name) for s in listings.sites_by_name()]
-    if default_site and not form.is_submitted():
-        form.site_id.data = default_site
-    return form
-
-
-def _show_token(camera: Camera, token: str, title: str):
-    url = cameras.capture_url(camera, token)
-    return render_template(
-        "admin/camera_token.html",
-        camera=camera,
-        capture_url=url,
-        qr=cameras.qr_data_uri(url),
-        title=title,
-        loopback_host=cameras.loopback_host(url),
-    )
-
-
-@bp.post("/cameras")
-def camera_create():
-    check_role("admin")
-    form = _camera_form()
-    if form.validate_on_submit():
-        site = get_for_tenant(Site, form.site_id.data)
-        try:
-            camera, token = cameras.create_camera(site, form.name.data, form.fps.data or 5, actor_id=current_user.id)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("admin.site_detail", site_id=site.id))
-        return _show_token(camera, token, gettext("Camera “%(name)s” created", name=camera.name))
-    flash(gettext("Check the camera's name and frame rate."), "error")
-    return redirect(request.referrer or url_for("admin.sites_list"))
-
-
-@bp.route("/cameras/<int:camera_id>", methods=["GET", "POST"])
-def camera_detail(camera_id: int):
-    camera = get_for_tenant(Camera, camera_id)
-    check_role("admin", "manager", "staff")
-    form = _camera_form(camera=camera)
-    if request.method == "POST":
-        check_role("admin")
-        if form.validate_on_submit():
-            cameras.update_camera(
-                camera, form.name.data, form.fps.data, get_for_tenant(Site, form.site_id.data), actor_id=current_user.id
-            )
-            flash(gettext("Saved."), "success")
-            return redirect(url_for("admin.camera_detail", camera_id=camera.id))
-    return render_template("admin/camera_detail.html", camera=camera, form=form, confirm=ConfirmForm())
-
-
-@bp.post("/cameras/<int:camera_id>/rotate")
-def camera_rotate(camera_id: int):
-    camera = get_for_tenant(Camera, camera_id)
-    check_role("admin")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    token = cameras.rotate_token(camera, actor_id=current_user.id)  # the old token's captures close at once
-    return _show_token(camera, token, gettext("New capture link for “%(name)s”", name=camera.name))
-
-
-def _qr_sheet_response(camera: Camera, token: str) -> Response:
-    language = str(get_locale() or "en")
-    body = qr_sheet.sheet_for(camera, cameras.capture_url(camera, token), language)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="emotiscan-qr-camera-{camera.id}.pdf"',
-            "Cache-Control": "no-store",  # the sheet carries the capture link
-        },
-    )
-
-
-@bp.route("/cameras/<int:camera_id>/qr-sheet", methods=["GET", "POST"])
-def camera_qr_sheet(camera_id: int):
-    """The printable QR sheet. The token is kept only as a hash, so the sheet either carries the
-    link just shown (its token posted back from the link page) or renews the link, after a confirmation."""
-    camera = get_for_tenant(Camera, camera_id)
-    user = check_role("admin")
-    form = ConfirmForm()
-    if request.method == "POST" and "token" in request.form:
-        if form.validate_on_submit() and qr_sheet.token_is_current(camera, request.form["token"]):
-            return _qr_sheet_response(camera, request.form["token"])
-        flash(gettext("This link has been renewed since: print a new sheet."), "error")
-        return redirect(url_for("admin.camera_qr_sheet", camera_id=camera.id))
-    if form.validate_on_submit():
-        token = cameras.rotate_token(camera, actor_id=user.id)  # the old link's captures close at once
-        return _qr_sheet_response(camera, token)
-    form.submit.label.text = gettext("Renew the link and download the sheet")
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=gettext("QR sheet of camera %(camera)s", camera=camera.name),
-        detail=gettext(
-            "The capture link is shown only once, so the sheet comes with a new link: a tablet still using the old one stops "
-            "and must scan the new sheet."
-        ),
-        back=url_for("admin.site_detail", site_id=camera.site_id),
-    )
-
-
-@bp.route("/cameras/<int:camera_id>/delete", methods=["GET", "POST"])
-def camera_delete(camera_id: int):
-    camera = get_for_tenant(Camera, camera_id)
-    check_role("admin")
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        site_id = camera.site_id
-        cameras.delete_camera(camera, current_user.id)
-        flash(gettext("Camera deleted."), "success")
-        return redirect(url_for("admin.site_detail", site_id=site_id))
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=gettext("Delete the camera “%(name)s”?", name=camera.name),
-        detail=gettext("Its stored observations are deleted too."),
-        back=url_for("admin.camera_detail", camera_id=camera.id),
-    )
-
-
 # Users -----------------------------------------------------------------------------------------
 
 
-def _user_form(user: User | None = None) -> UserForm:
-    form = UserForm(obj=user)
+def _user_form(user: User | None = None, blank: bool = False) -> UserForm:
+    form = UserForm(obj=user, **({"formdata": None} if blank else {}))
     form.site_ids.choices = [(s.id, s.name) for s in listings.sites_by_name()]
     if user is not None and not form.is_submitted():
         form.site_ids.data = [s.id for s in user.sites]
@@ -280,7 +159,7 @@ def users_list():
                 if not form.password.data:
                     shown = _invite(user)
                     if shown is not None:  # no mail server: the admin hands the link over
-                        return _users_page(_user_form(), invitation=shown)
+                        return _users_page(_user_form(blank=True), invitation=shown)  # ready for the next person
                 else:
                     flash(gettext("User %(email)s created.", email=user.email), "success")
                 return redirect(url_for("admin.users_list"))
@@ -290,6 +169,7 @@ def users_list():
 
 
 def _users_page(form: UserForm, status: int = 200, invitation: dict | None = None):
+    form.submit.label.text = gettext("Add this person")
     items, cursor = _page(listings.users(), User.id)
     return render_template(
         "admin/users.html",
@@ -330,7 +210,7 @@ def user_invitation_resend(user_id: int):
         abort(400)
     accounts.note_invitation_resent(user, admin)
     shown = _invite(user)
-    return _users_page(_user_form(), invitation=shown) if shown else redirect(url_for("admin.users_list"))
+    return _users_page(_user_form(blank=True), invitation=shown) if shown else redirect(url_for("admin.users_list"))
 
 
 @bp.route("/users/<int:user_id>/invitation/revoke", methods=["GET", "POST"])

@@ -60,18 +60,27 @@ def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(tz).date()
 
 
+class PeriodError(ValueError):
+    """A period that cannot be reported on: the message is the API's (English); ``reason``
+    (format, range, order, too_long) lets a page say it in its own language."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def parse_period(start: str | None, end: str | None, today: date) -> Period:
     """``from``/``to`` query values (YYYY-MM-DD, inclusive); defaults: the last 7 days.
-    Raises ValueError with a message fit for the user."""
+    Raises PeriodError with a message fit for the user."""
     try:
         end_date = date.fromisoformat(end) if end else today
         start_date = date.fromisoformat(start) if start else end_date - timedelta(days=6)
     except ValueError:
-        raise ValueError("Dates are written YYYY-MM-DD.") from None
+        raise PeriodError("format", "Dates are written YYYY-MM-DD.") from None
     if not (date(2000, 1, 1) <= start_date and end_date <= date(2100, 12, 31)):
-        raise ValueError("Dates must lie between 2000 and 2100.")
+        raise PeriodError("range", "Dates must lie between 2000 and 2100.")
     if start_date > end_date:
-        raise ValueError("'from' is after 'to'.")
+        raise PeriodError("order", "'from' is after 'to'.")
     if (end_date - start_date).days + 1 > MAX_DAYS:
-        raise ValueError(f"A report covers at most {MAX_DAYS} days.")
+        raise PeriodError("too_long", f"A report covers at most {MAX_DAYS} days.")
     return Period(start_date, end_date)

@@ -75,13 +75,27 @@ def _requested() -> tuple[reports.Scope, object, dict]:
     return scope, period, form
 
 
+def _period_message(exc: ServiceError) -> str:
+    """The service's (English) refusal of the dates, in the page's language."""
+    from app.reporting.periods import MAX_DAYS
+
+    messages = {
+        "format": lambda: gettext("Dates are written YYYY-MM-DD."),
+        "range": lambda: gettext("Dates must lie between 2000 and 2100."),
+        "order": lambda: gettext("The start date is after the end date."),
+        "too_long": lambda: gettext("A report covers at most %(n)d days.", n=MAX_DAYS),
+    }
+    message = messages.get(getattr(exc.__cause__, "reason", ""))
+    return message() if message else exc.message
+
+
 def _requested_report() -> tuple[dict, dict] | None:
     """The report the query string asks for and the form's values; None (with a message) when
     the dates are not valid."""
     try:
         scope, period, form = _requested()
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(_period_message(exc), "error")
         return None
     return reports.build_report(scope, period), form
 

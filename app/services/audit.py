@@ -112,14 +112,24 @@ _TARGETS = {"alert": _l("alert #%(id)s"), "webhook": _l("webhook #%(id)s"), "rep
 
 
 def _value(value: object, key: str = "") -> str:
-    from app.labels import EMOTION_LABELS, PURPOSE_LABELS, SETTING_LABELS, SEVERITY_LABELS
+    from app.labels import ANALYSIS_LABELS, EMOTION_LABELS, PURPOSE_LABELS, ROLE_LABELS, SETTING_LABELS, SEVERITY_LABELS
     from app.numformat import number, percent
+    from app.rules.kinds import KINDS
 
-    names = {"emotion": EMOTION_LABELS, "setting": SETTING_LABELS, "purpose": PURPOSE_LABELS, "severity": SEVERITY_LABELS}
+    names = {
+        "emotion": EMOTION_LABELS,
+        "setting": SETTING_LABELS,
+        "purpose": PURPOSE_LABELS,
+        "severity": SEVERITY_LABELS,
+        "role": ROLE_LABELS,
+        "analysis": ANALYSIS_LABELS,
+    }
     if key in names and value in names[key]:
         return str(names[key][value])
     if key in _VALUES and value in _VALUES[key]:
         return str(_VALUES[key][value])
+    if key == "kind" and isinstance(value, str) and value in KINDS:  # a rule's kind (a camera's is above)
+        return str(KINDS[value].label or value)
     if key == "min_share" and isinstance(value, int | float):
         return percent(value)
     if isinstance(value, bool):

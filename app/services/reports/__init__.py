@@ -309,10 +309,10 @@ def request_scope(user, site_id: int | None, camera_id: int | None) -> Scope:
 def request_period(scope: Scope, start: str | None, end: str | None, now: datetime | None = None) -> Period:
     """``from``/``to`` of a request, "today" being the scope's local date; a ServiceError (400)
     with a clear message when they are not valid."""
-    from app.reporting.periods import local_today, parse_period
+    from app.reporting.periods import PeriodError, local_today, parse_period
     from app.services.errors import ServiceError
 
     try:
         return parse_period(start, end, local_today(ZoneInfo(scope_time_zone(scope)), now))
-    except ValueError as exc:
-        raise ServiceError("validation_error", str(exc), fields={"from": "invalid"}) from None
+    except PeriodError as exc:
+        raise ServiceError("validation_error", str(exc), fields={"from": "invalid"}) from exc  # pages read its reason

@@ -1,0 +1,154 @@
+"""Camera pages: an IP camera added and changed from the site page (not only through the API),
+the service's refusals said in the page's language, and what a stream camera's page shows and
+hides (its address without secrets, never its password, no capture link)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import Camera
+
+FR = {"Accept-Language": "fr"}
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def admin(app, client, tenant_a):
+    app.config["STREAM_SOURCES_ALLOW"] = ["127.0.0.0/8"]
+    site = tenant_a.site("Gate")
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    return site
+
+
+def _camera(app, camera_id: int) -> Camera:
+    with app.app_context():
+        camera = db.session.get(Camera, camera_id)
+        db.session.expunge(camera)
+        return camera
+
+
+def _add_stream(client, site, **extra):
+    data = {"kind": "stream", "name": "Door", "site_id": site["id"], "fps": 2, "source_url": "rtsp://127.0.0.1:8554/door"}
+    return client.post("/admin/cameras", data={**data, **extra}, headers=EN)
+
+
+def test_an_ip_camera_is_added_from_the_site_page_and_its_page_hides_its_secrets(app, client, admin):
+    page = client.get(f"/admin/sites/{admin['id']}", headers=EN).get_data(as_text=True)
+    assert 'name="kind"' in page and 'value="stream"' in page and 'name="source_url"' in page
+    r = _add_stream(client, admin, source_url="rtsp://127.0.0.1:8554/door?pwd=k3y", username="cam", password="hunter22")
+    assert r.status_code == 302 and "/admin/cameras/" in r.headers["Location"]
+    camera_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    camera = _camera(app, camera_id)
+    assert (camera.kind, camera.fps, camera.stream_status) == ("stream", 2, "connecting")
+    assert camera.credentials and "hunter22" not in camera.credentials  # stored encrypted
+    detail = client.get(f"/admin/cameras/{camera_id}", headers=EN).get_data(as_text=True)
+    assert "rtsp://127.0.0.1:8554/door?pwd=***" in detail and "stored (never shown)" in detail
+    assert "hunter22" not in detail and "k3y" not in detail and "cam:" not in detail
+    assert "Renew the capture link" not in detail and "Link renewed" not in detail and "Added:" in detail
+    assert client.get(f"/admin/cameras/{camera_id}/qr-sheet").status_code == 404  # nothing to print
+
+
+def test_refusals_come_back_on_the_form_in_french_with_what_was_typed(app, client, admin):
+    r = client.post("/admin/cameras", data={"kind": "stream", "name": "Porte", "site_id": admin["id"], "fps": 2}, headers=FR)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Indiquez l&#39;adresse de la caméra." in page and 'value="Porte"' in page
+    r = _add_stream(client, admin, source_url="rtsp://a camera/x")
+    assert r.status_code == 400 and "Check the camera&#39;s address" in r.get_data(as_text=True)
+    r = client.post(
+        "/admin/cameras",
+        data={"kind": "stream", "name": "Porte", "site_id": admin["id"], "fps": 2, "source_url": "rtsp://10.9.9.9/x"},
+        headers=FR,
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "n&#39;a pas le droit de lire cette adresse" in page and "STREAM_SOURCES_ALLOW" in page
+    with app.app_context():
+        assert db.session.query(Camera).count() == 0
+
+
+def test_without_allowed_networks_only_tablet_cameras_are_offered(app, client, admin):
+    app.config["STREAM_SOURCES_ALLOW"] = []
+    page = client.get(f"/admin/sites/{admin['id']}", headers=FR).get_data(as_text=True)
+    assert 'name="kind"' not in page and 'name="source_url"' not in page and "agent local" in page
+    r = client.post("/admin/cameras", data={"name": "Caisse", "site_id": admin["id"], "fps": 5}, headers=FR)
+    assert r.status_code == 200 and 'id="capture-url"' in r.get_data(as_text=True)  # a tablet camera, as before
+
+
+def test_settings_keep_what_is_left_blank_and_change_what_is_given(app, client, admin):
+    camera_id = int(_add_stream(client, admin, username="cam", password="hunter22").headers["Location"].rsplit("/", 1)[1])
+    form = {"name": "Front door", "site_id": admin["id"], "fps": 3, "enabled": "y"}
+    assert client.post(f"/admin/cameras/{camera_id}", data=form).status_code == 302
+    with app.app_context():
+        from app.services.cameras import credentials_of
+
+        camera = db.session.get(Camera, camera_id)
+        assert (camera.name, camera.fps, camera.source_url) == ("Front door", 3, "rtsp://127.0.0.1:8554/door")
+        assert credentials_of(camera) == ("cam", "hunter22")
+    # A new password alone keeps the user name; a new address replaces the old one.
+    form.update(password="s3cond", source_url="http://127.0.0.1:8080/snap.jpg")
+    assert client.post(f"/admin/cameras/{camera_id}", data=form).status_code == 302
+    with app.app_context():
+        camera = db.session.get(Camera, camera_id)
+        assert credentials_of(camera) == ("cam", "s3cond") and camera.source_url == "http://127.0.0.1:8080/snap.jpg"
+    # Unticked: paused; forgetting the credentials removes them.
+    r = client.post(
+        f"/admin/cameras/{camera_id}", data={"name": "Front door", "site_id": admin["id"], "fps": 3, "forget_credentials": "y"}
+    )
+    assert r.status_code == 302
+    camera = _camera(app, camera_id)
+    assert camera.enabled is False and camera.stream_status == "disabled" and camera.credentials is None
+    # An address the server may not pull is refused on the field, nothing changed.
+    r = client.post(f"/admin/cameras/{camera_id}", data={**form, "source_url": "rtsp://10.9.9.9/x"}, headers=FR)
+    assert r.status_code == 400 and "n&#39;a pas le droit de lire cette adresse" in r.get_data(as_text=True)
+    assert _camera(app, camera_id).source_url == "http://127.0.0.1:8080/snap.jpg"
+
+
+def test_a_stream_error_reads_in_the_page_language_with_its_detail(app, client, admin):
+    camera_id = int(_add_stream(client, admin).headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        from app.services.cameras import set_stream_status
+
+        set_stream_status(camera_id, "unreachable", "auth_failed: rtsp://127.0.0.1:8554/door refused the credentials")
+    for path in (f"/admin/sites/{admin['id']}", f"/admin/cameras/{camera_id}"):
+        page = client.get(path, headers=FR).get_data(as_text=True)
+        text = re.sub(r"\s+", " ", page)
+        assert (
+            "injoignable" in text and "Dernière erreur : la caméra a refusé le nom d&#39;utilisateur ou le mot de passe" in text
+        )
+        assert "(rtsp://127.0.0.1:8554/door refused the credentials)" in text
+
+
+def test_after_an_invitation_the_form_is_blank_for_the_next_person(app, client, admin):
+    r = client.post("/admin/users", data={"email": "new.person@alpha-org.example", "role": "manager"}, headers=EN)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Invitation of new.person@alpha-org.example" in page
+    form = page[page.index("Invite someone") :]
+    assert "new.person@alpha-org.example" not in form and "Add this person" in form
+
+
+def test_report_dates_refused_in_french(client, admin):
+    r = client.get("/reports/?period=custom&from=2026-12-05&to=2026-12-01", headers=FR, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "La date de début est après la date de fin." in page and "is after" not in page
+
+
+def test_audit_details_name_roles_rule_kinds_and_analysis_in_french(app, client, tenant_a, admin):
+    from app.services import audit
+
+    with app.app_context():
+        from app.models import AuditEntry
+
+        for action, details in (
+            ("user.created", {"email": "x@alpha-org.example", "role": "staff"}),
+            ("rule.created", {"name": "Caisse", "kind": "share"}),
+            ("site.purpose_declared", {"setting": "retail", "purpose": "safety", "analysis": "allowed"}),
+        ):
+            entry = AuditEntry(tenant_id=1, action=action, details=details)
+            from flask_babel import force_locale
+
+            with app.test_request_context(headers=FR), force_locale("fr"):
+                _, text = audit.describe(entry)
+            assert not re.search(r"\b(staff|share|allowed)\b", text), text
+            assert any(word in text for word in ("Équipe", "Personnel", "autorisée", "image")), text
