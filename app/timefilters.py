@@ -14,12 +14,13 @@ from app.tenancy import current_actor
 from app.timefmt import as_moment, iso_utc, local_iso, local_time
 
 
-def site_time(value: datetime | str | None, zone: str | None, fmt: str = "short") -> Markup | str:
+def site_time(value: datetime | str | None, zone: str | None, fmt: str = "short", labelled: bool = True) -> Markup | str:
     """``<time datetime="2026-12-02T04:05:00+14:00" data-zone="...">`` with the local text in the user's
-    language; a missing moment reads as a dash."""
+    language (``labelled=False``: without the zone's name, which the page shows beside it); a missing
+    moment reads as a dash."""
     if value is None:
         return "—"
-    text = local_time(value, zone, str(get_locale() or "en"), fmt)
+    text = local_time(value, zone, str(get_locale() or "en"), fmt, labelled)
     return Markup('<time datetime="{}" data-utc="{}" data-zone="{}">{}</time>').format(
         local_iso(value, zone), iso_utc(as_moment(value)), zone or "UTC", escape(text)
     )

@@ -35,9 +35,12 @@ def as_moment(value: datetime | str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def local_time(value: datetime | str | None, zone: str | None, locale: str = "en", fmt: str = "short") -> str | None:
+def local_time(
+    value: datetime | str | None, zone: str | None, locale: str = "en", fmt: str = "short", labelled: bool = True
+) -> str | None:
     """``value`` in the time zone ``zone`` (an IANA name; unknown or empty reads as UTC), in the words of
-    ``locale``, labelled with the zone: ``12/2/26, 4:05 AM (Pacific/Kiritimati)``. None stays None."""
+    ``locale``, labelled with the zone: ``12/2/26, 4:05 AM (Pacific/Kiritimati)`` (without the label
+    where the page names the zone beside it). None stays None."""
     if value is None:
         return None
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,7 +52,8 @@ def local_time(value: datetime | str | None, zone: str | None, locale: str = "en
     except (ZoneInfoNotFoundError, ValueError):
         tz, zone = ZoneInfo("UTC"), "UTC"
     local = as_moment(value).astimezone(tz)
-    return f"{format_datetime(local, fmt, tzinfo=tz, locale=locale)} ({zone or 'UTC'})"
+    text = format_datetime(local, fmt, tzinfo=tz, locale=locale)
+    return f"{text} ({zone or 'UTC'})" if labelled else text
 
 
 def local_iso(value: datetime | str, zone: str | None) -> str:

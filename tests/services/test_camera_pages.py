@@ -152,3 +152,19 @@ def test_audit_details_name_roles_rule_kinds_and_analysis_in_french(app, client,
                 _, text = audit.describe(entry)
             assert not re.search(r"\b(staff|share|allowed)\b", text), text
             assert any(word in text for word in ("Équipe", "Personnel", "autorisée", "image")), text
+
+
+def test_the_live_room_shows_each_cameras_last_frame_before_it_opened(app, client, tenant_a, admin):
+    from datetime import UTC, datetime
+
+    seen = tenant_a.camera(admin["id"], "Seen")
+    tenant_a.camera(admin["id"], "Never")
+    with app.app_context():
+        db.session.get(Camera, seen["id"]).last_seen_at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+        db.session.commit()
+    page = client.get("/live", headers=FR).get_data(as_text=True)
+    tiles = {name: page[page.index(f"<h2>{name} ") :][:2500] for name in ("Seen", "Never")}
+    # The site is in Europe/Paris (tenant_a.site): 09:30 UTC is 10:30 there, its zone named beside.
+    updated = re.search(r'class="updated">.*?</p>', tiles["Seen"], re.S).group(0)
+    assert "10:30" in updated and 'datetime="2026-12-01T10:30:00+01:00"' in updated and updated.count("Europe/Paris)") == 1
+    assert "<time>—</time>" in tiles["Never"]
