@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from sqlalchemy import func, select
+
 from app.connections import revoke
 from app.extensions import db
-from app.models import Site
+from app.models import Site, Tenant
 from app.services import audit
 from app.services.errors import ServiceError
 
@@ -22,8 +24,15 @@ def _check(name: str | None, timezone: str | None) -> None:
 
 def create_site(tenant_id: int, name: str, timezone: str = "Europe/Paris", actor_id: int | None = None) -> Site:
     _check(name, timezone)
+    first = db.session.scalar(select(func.count()).select_from(Site).where(Site.tenant_id == tenant_id)) == 0
     site = Site(tenant_id=tenant_id, name=name.strip()[:120], timezone=timezone)
     db.session.add(site)
+    # Sign-up does not ask for a zone, so the organisation's events (sign-ins, audit, tokens) read in
+    # UTC until told otherwise: its first site's zone becomes the organisation's while that is still
+    # the default. An admin changes it in the privacy settings.
+    tenant = db.session.get(Tenant, tenant_id)
+    if first and tenant.timezone == "UTC":
+        tenant.timezone = timezone
     db.session.commit()
     audit.record(tenant_id, actor_id, "site.created", "site", site.id, name=site.name, timezone=site.timezone)
     return site

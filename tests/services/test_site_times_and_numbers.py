@@ -111,3 +111,20 @@ def test_staff_are_not_told_to_renew_a_link_they_cannot_renew(client, tenant_a):
     client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
     page = client.get(f"/admin/cameras/{cam['id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Lost it? Renew it" in page and "/rotate" in page
+
+
+def test_the_first_site_gives_its_zone_to_an_organisation_still_on_the_default(app, tenant_a, tenant_b):
+    from app.models import Tenant
+    from app.services import sites
+
+    with app.app_context():
+        a, b = (db.session.query(Tenant).filter_by(name=n).one() for n in ("Alpha School", "Beta Clinic"))
+        assert a.timezone == b.timezone == "UTC"  # sign-up asks no zone
+        b.timezone = "America/Toronto"  # chosen by its admin before any site
+        db.session.commit()
+        sites.create_site(a.id, "Atoll", ZONE)
+        sites.create_site(a.id, "Paris", "Europe/Paris")  # a second site changes nothing
+        sites.create_site(b.id, "Gate", ZONE)
+        db.session.expire_all()
+        assert db.session.get(Tenant, a.id).timezone == ZONE
+        assert db.session.get(Tenant, b.id).timezone == "America/Toronto"
