@@ -213,7 +213,8 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
     line(_("Emotion report"), 16, bold=True, height=9)
     line(_pair(_("Organisation"), scope["organisation"]))
     line(_pair(_("Scope"), scope["name"]))
-    line(_pair(_("Period"), f"{format_date(start, 'long')} – {format_date(end, 'long')} ({', '.join(period['time_zones'])})"))
+    days = format_date(start, "long") if end == start else f"{format_date(start, 'long')} – {format_date(end, 'long')}"
+    line(_pair(_("Period"), f"{days} ({', '.join(period['time_zones'])})"))
     line(_pair(_("Generated"), format_datetime(generated, "long", tzinfo=zone, locale=get_locale())))
     pdf.ln(2)
     line(
