@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
+from babel.dates import format_skeleton, format_time, get_day_names
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
@@ -117,12 +117,20 @@ def index():
     )
 
 
+def hour_label(hour: str) -> str:
+    """An hour of the report (ISO, with its site's offset) as the page's language writes it, on that
+    site's clock: "7 déc. 07:00" in French, "Dec 7 07:00" in English."""
+    moment = datetime.fromisoformat(hour)
+    day = format_skeleton("MMMd", moment, tzinfo=moment.tzinfo, locale=get_locale())
+    return f"{day} {format_time(moment, 'HH:mm', tzinfo=moment.tzinfo, locale=get_locale())}"
+
+
 def page_figures(report: dict) -> dict:
     """What the page needs beyond the report: chart data, heatmap cells and their shade."""
     heatmap = {(c["weekday"], c["hour"]): c for c in report["heatmap"]}
     peak = max((c["faces"] for c in report["heatmap"]), default=0)
     chart = {
-        "labels": [row["hour"][:16].replace("T", " ") for row in report["hourly"]],
+        "labels": [hour_label(row["hour"]) for row in report["hourly"]],
         "series": [
             {
                 "key": e,
@@ -136,6 +144,7 @@ def page_figures(report: dict) -> dict:
         "chart": chart,
         "heatmap": heatmap,
         "emotions": EMOTIONS,
+        "hour_label": hour_label,
         "heat_level": lambda cell: min(9, int(10 * cell["faces"] / peak)) if cell and peak else 0,
         "weekdays": [get_day_names("abbreviated", locale=get_locale())[d] for d in range(7)],
         "from_date": date.fromisoformat(report["period"]["from"]),

@@ -83,7 +83,8 @@ def test_report_figures_and_coverage_in_french(app, client, tenant_a):
             assert observations.record(tenant_a.id, site["id"], cam["id"], start + timedelta(seconds=k), "test", [face], 5.0)
         db.session.remove()
     client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
-    expected = {"fr": ("0,80", "0,20", r"\d+,\d\s%"), "en": ("0.80", "0.20", r"\d+\.\d%")}
+    # Shares as percentages, as the chart's axis writes them ("80 %" in French, a non-breaking space).
+    expected = {"fr": ("80\xa0%", "20\xa0%", r"\d+,\d\s%"), "en": ("80%", "20%", r"\d+\.\d%")}
     for lang, (happy, neutral, share) in expected.items():
         page = client.get("/reports/?period=today", headers={"Accept-Language": lang}).get_data(as_text=True)
         figures = page[page.index("<details>") : page.index("</details>")]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_skeleton, format_time
 
 from tests.processes import ApiClient
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401  (the fixture)
@@ -41,7 +42,7 @@ def test_one_hour_report_draws_points_in_the_sites_time_and_fits_a_phone(embedde
     site = tenant.call("POST", "/api/v1/sites", json={"name": "Atoll", "timezone": ZONE}).json()
     camera = tenant.call("POST", "/api/v1/cameras", json={"site_id": site["id"], "name": "Desk"}).json()
     hour = seed_hour(tmp_path, tenant.tenant_id, site["id"], camera["id"])
-    local = hour.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
+    moment = hour.astimezone(ZoneInfo(ZONE))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SCREENSHOTS}")
     for lang in ("en", "fr"):
@@ -49,6 +50,9 @@ def test_one_hour_report_draws_points_in_the_sites_time_and_fits_a_phone(embedde
             context = browser.new_context(
                 viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
             )
+            # The hour as the page's language writes it, on the site's clock ("8 déc. 02:00").
+            day = format_skeleton("MMMd", moment, tzinfo=moment.tzinfo, locale=lang)
+            local = f"{day} {format_time(moment, 'HH:mm', tzinfo=moment.tzinfo, locale=lang)}"
             page = context.new_page()
             errors = watch(page)  # console errors, page errors, failed requests
             page.goto(base + "/auth/login")
@@ -61,12 +65,15 @@ def test_one_hour_report_draws_points_in_the_sites_time_and_fits_a_phone(embedde
             drawn = page.evaluate(
                 """() => { const c = Chart.getChart('hourly-chart');
                    return {labels: c.data.labels, points: c.getSortedVisibleDatasetMetas()
-                     .reduce((n, m) => n + m.data.filter(p => !p.skip && p.options.radius > 0).length, 0)}; }"""
+                     .reduce((n, m) => n + m.data.filter(p => !p.skip && p.options.radius > 0).length, 0),
+                     top: c.scales.y.ticks[c.scales.y.ticks.length - 1].label}; }"""
             )
-            assert drawn == {"labels": [local], "points": 7}, (lang, name, drawn)
+            # Shares read as percentages on the axis, as everywhere else ("100 %" in French).
+            top = "100\xa0%" if lang == "fr" else "100%"
+            assert drawn == {"labels": [local], "points": 7, "top": top}, (lang, name, drawn)
             # The figures table's hour is the site's wall clock, with its offset.
             page.click("details summary")
-            assert f"{local} (+14:00)" in page.inner_text("details table")
+            assert f"{local} (UTC+14:00)" in page.inner_text("details table")
             assert ZONE in page.inner_text("main")
             # "Includes data up to" is the site's wall clock (UTC+14), not the server's UTC.
             now_local = datetime.now(UTC).astimezone(ZoneInfo(ZONE))

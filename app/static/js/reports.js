@@ -25,6 +25,7 @@
   var colours = JSON.parse(document.getElementById("face-outputs").textContent).colours;
   // A line needs two hours: with few hours draw each as a point, so one hour of data shows.
   var radius = report.labels.length <= 48 ? 3 : 0;
+  var percent = new Intl.NumberFormat(document.documentElement.lang || undefined, {style: "percent", maximumFractionDigits: 0});
   new Chart(canvas, {
     type: "line",
     data: {
@@ -38,7 +39,12 @@
       // Axis and tooltip numbers in the page's language ("0,4" in French).
       locale: document.documentElement.lang || undefined,
       animation: false, responsive: true, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
-      scales: {y: {min: 0, max: 1}, x: {offset: report.labels.length < 3, ticks: {maxTicksLimit: 12}}}
+      // Shares as percentages, as everywhere else in the product ("40 %" in French).
+      plugins: {tooltip: {callbacks: {label: function (c) {
+        return c.dataset.label + " " + percent.format(c.parsed.y);
+      }}}},
+      scales: {y: {min: 0, max: 1, ticks: {callback: function (v) { return percent.format(v); }}},
+               x: {offset: report.labels.length < 3, ticks: {maxTicksLimit: 12}}}
     }
   });
 })();
