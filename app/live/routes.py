@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_login import login_required
 
 from app.api.serializers import camera_dict, site_dict
 from app.live import bp
 from app.models import Site
-from app.services import listings
+from app.services import listings, live_trend
 from app.tenancy import check_role, get_for_tenant
 
 
@@ -26,6 +26,20 @@ def room():
         site=site,
         offline_after_s=current_app.config["CAMERA_OFFLINE_S"],
     )
+
+
+@bp.get("/live/trend")
+@login_required
+def trend():
+    """The live room's curves of the last minutes (numbers only), drawn when the page opens."""
+    check_role("admin", "manager", "staff")
+    site_id = request.args.get("site_id", type=int)
+    site = get_for_tenant(Site, site_id) if site_id else None
+    cams = listings.cameras_of(site.id if site is not None else None)
+    body = {"window_s": live_trend.WINDOW_S, "cameras": live_trend.recent_trend([c.id for c in cams])}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/capture/<int:camera_id>")

@@ -108,6 +108,7 @@ NO_ID_ROUTES = {
     "auth.logout": "the caller's session",
     "auth.signup": "a new tenant",
     "live.room": "A's cameras (site_id probed)",
+    "live.trend": "A's cameras' recent scores (site_id probed)",
     "main.healthz": "no data",
     "main.favicon": "a static icon",
     "main.index": "no data",
@@ -801,6 +802,7 @@ ARGUMENT_PROBES = [
         body={"site_id": _target("site"), "camera_id": None},
     ),
     Probe("live-of-site", "admin", "live.room", "GET", query={"site_id": _target("site")}),
+    Probe("live-trend-of-site", "admin", "live.trend", "GET", query={"site_id": _target("site")}),
     Probe("history-of-site", "admin", "admin.alert_history", "GET", query={"site_id": _target("site")}, outcome="filtered"),
     Probe("history-of-camera", "admin", "admin.alert_history", "GET", query={"camera_id": _target("camera")}, outcome="filtered"),
     Probe("history-of-rule", "admin", "admin.alert_history", "GET", query={"rule_id": _target("rule")}, outcome="filtered"),
@@ -915,6 +917,7 @@ ARGUMENT_PROBES = [
         body={"camera_id": _target("camera", "south"), "emotion": "distress", "threshold": 0.1, "duration_s": 1},
     ),
     Probe("limited-live", "manager_north", "live.room", "GET", query={"site_id": _target("site", "south")}),
+    Probe("limited-live-trend", "manager_north", "live.trend", "GET", query={"site_id": _target("site", "south")}),
     Probe(
         "limited-history",
         "manager_north",

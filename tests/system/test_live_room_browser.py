@@ -190,6 +190,14 @@ def test_live_room_on_a_wall_tablet(embedded, browser):
             page.screenshot(path=str(SCREENSHOTS / f"live-{lang}-{name}.png"), full_page=True)
     capture.click("#stop")
     time.sleep(1.5)  # the last frames in flight land before the tracked observation below
+    # A wall tablet opened after the camera stopped: the last minutes' curves come from the stored
+    # observations (no frame arrives any more), and the tile says when the last frame came.
+    ctx_late, late = open_live(browser, base, tenant.email, "fr", errors, size=WIDTHS["tablet"])
+    assert wait_until(lambda: int(late.get_attribute(tile, "data-trend-points") or 0) >= 2, 15)
+    assert late.locator(f"{tile} svg.chart path.series").count() == 7
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", late.inner_text(f"{tile} .updated time")), late.inner_text(tile)
+    late.screenshot(path=str(SCREENSHOTS / "live-reopened-fr-tablet.png"), full_page=True)
+    ctx_late.close()
     # Per-face tracks, their own smoothed scores and the people in view, when the server sends them;
     # a face withheld by the quality gate reads as such, with its reason.
     scores = dict.fromkeys(WORDS["en"], 0.0) | {"sad": 0.7, "neutral": 0.3}

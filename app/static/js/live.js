@@ -148,6 +148,24 @@
 
   if (tilesEl) {
     tilesEl.querySelectorAll(".tile").forEach(function (tile) { buildLegend(tile); drawChart(tile, [], tile.dataset.timezone || "UTC"); });
+    // The curves of the last minutes, from the stored observations: a wall tablet that reloads shows
+    // the recent trend at once. Points that arrived live meanwhile are kept; stored ones go before them.
+    fetch("/live/trend" + location.search, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || !data.cameras) { return; }
+        Object.keys(data.cameras).forEach(function (id) {
+          var tile = document.getElementById("camera-" + id);
+          if (!tile) { return; }
+          var live = history[id] || [], firstLive = live.length ? live[0].t : Infinity;
+          var stored = data.cameras[id].map(function (p) { return { t: Date.parse(p.t), scores: p.scores }; })
+            .filter(function (p) { return p.t < firstLive; });
+          history[id] = stored.concat(live);
+          tile.dataset.trendPoints = String(history[id].length);
+          drawChart(tile, history[id], zoneOf(id));
+        });
+      })
+      .catch(function () { /* the live events still draw the curve */ });
   }
 
   setInterval(function () {
