@@ -54,6 +54,7 @@ STREAM_ERROR_REASONS = {
     "not_video": _l("the address gives no video that the server can read"),
     "source_not_allowed": _l("the server may not pull this address"),
     "ended": _l("the video ended"),
+    "credentials_unreadable": _l("the stored user name and password can no longer be read: enter them again"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from cryptography.fernet import InvalidToken
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user
@@ -122,8 +123,13 @@ def _stream_changes(camera: Camera, form: StreamCameraForm) -> dict:
         changes["source_url"] = form.source_url.data
     if form.forget_credentials.data:
         changes["username"] = changes["password"] = ""
+    elif form.username.data and form.password.data:
+        changes["username"], changes["password"] = form.username.data, form.password.data
     elif form.username.data or form.password.data:
-        stored_user, stored_password = cameras.credentials_of(camera) or ("", "")
+        try:
+            stored_user, stored_password = cameras.credentials_of(camera) or ("", "")
+        except (InvalidToken, ValueError):  # their key left DATA_KEYS: only what is typed now counts
+            stored_user, stored_password = "", ""
         changes["username"] = form.username.data or stored_user
         changes["password"] = form.password.data or stored_password
     return changes

@@ -43,6 +43,10 @@ class NewCameraForm(CameraForm):
     """Adding a camera; the stream fields count only for an IP camera (kind ``stream``)."""
 
     kind = RadioField(_l("What films"), choices=CAMERA_KINDS, default="browser")
+    # Empty: the kind's own rate (5 for a tablet, 2 for an IP camera, whose scenes change slowly).
+    fps = IntegerField(
+        _l("Frames per second (empty: 5 for a tablet, 2 for an IP camera)"), validators=[Optional(), NumberRange(min=1, max=15)]
+    )
     source_url = StringField(_l("Camera address"), validators=[Optional(), Length(max=2048)])
     username = StringField(_l("User name (if the camera asks for one)"), validators=[Optional(), Length(max=200)])
     password = PasswordField(_l("Password (if the camera asks for one)"), validators=[Optional(), Length(max=200)])

@@ -45,8 +45,8 @@ def onboarding_dismiss():
     return redirect(url_for("admin.sites_list"))
 
 
-def _site_form(site: Site | None = None) -> SiteForm:
-    form = SiteForm(obj=site)
+def _site_form(site: Site | None = None, blank: bool = False) -> SiteForm:
+    form = SiteForm(obj=site, **({"formdata": None} if blank else {}))
     form.timezone.choices = [(z, z) for z in sites.timezone_names()]
     return form
 
@@ -84,14 +84,19 @@ def site_page(site: Site, form: SiteForm | None = None, camera_form: NewCameraFo
     from app.services.privacy import site_refusal
 
     cams = listings.cameras_of(site.id)
+    try:
+        stream_allowed = bool(cameras.stream_networks())
+    except ValueError:  # a mistyped STREAM_SOURCES_ALLOW: no IP camera offered, the rest of the page works
+        current_app.logger.error("STREAM_SOURCES_ALLOW is not a list of networks; IP cameras are not offered")
+        stream_allowed = False
     declared_by = listings.user_by_id(site.purpose_declared_by) if site.purpose_declared_by else None
     page = render_template(
         "admin/site_detail.html",
         site=site,
-        form=form or _site_form(site),
+        form=form or _site_form(site, blank=True),  # not filled from another form's POST (a refused camera)
         cameras=cams,
         camera_form=camera_form or new_camera_form(default_site=site.id),
-        stream_allowed=bool(cameras.stream_networks()),
+        stream_allowed=stream_allowed,
         status=status_of(cams),
         purpose_form=PurposeForm(data={"setting": site.setting, "purpose": site.purpose}),
         refusal=site_refusal(site),

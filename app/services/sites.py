@@ -31,8 +31,10 @@ def create_site(tenant_id: int, name: str, timezone: str = "Europe/Paris", actor
     # UTC until told otherwise: its first site's zone becomes the organisation's while that is still
     # the default. An admin changes it in the privacy settings.
     tenant = db.session.get(Tenant, tenant_id)
-    if first and tenant.timezone == "UTC":
+    adopted = first and tenant.timezone == "UTC" and timezone != "UTC"
+    if adopted:
         tenant.timezone = timezone
+        audit.record(tenant_id, actor_id, "privacy.settings", "tenant", tenant_id, commit=False, timezone=timezone)
     db.session.commit()
     audit.record(tenant_id, actor_id, "site.created", "site", site.id, name=site.name, timezone=site.timezone)
     return site

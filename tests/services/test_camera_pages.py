@@ -134,3 +134,41 @@ def test_the_live_room_shows_each_cameras_last_frame_before_it_opened(app, clien
     updated = re.search(r'class="updated">.*?</p>', tiles["Seen"], re.S).group(0)
     assert "10:30" in updated and 'datetime="2026-12-01T10:30:00+01:00"' in updated and updated.count("Europe/Paris)") == 1
     assert "<time>—</time>" in tiles["Never"]
+
+
+def test_an_empty_rate_is_the_kinds_own_and_a_refusal_leaves_the_site_form_alone(app, client, admin):
+    base = {"name": "Door", "site_id": admin["id"], "fps": ""}
+    r = client.post("/admin/cameras", data={**base, "kind": "stream", "source_url": "rtsp://127.0.0.1:8554/door"})
+    assert _camera(app, int(r.headers["Location"].rsplit("/", 1)[1])).fps == 2  # an IP camera: 2 frames/s
+    r = client.post("/admin/cameras", data={**base, "name": "Desk"})
+    assert r.status_code == 200 and 'id="capture-url"' in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Camera).filter_by(name="Desk").one().fps == 5  # a tablet: 5
+    # Refused: the site page comes back; its own settings form still names the site and posts to it.
+    page = client.post("/admin/cameras", data={**base, "kind": "stream", "name": "Yard", "source_url": "rtsp://10.9.9.9/x"})
+    html = page.get_data(as_text=True)
+    settings = html[html.index("Site settings") :]
+    assert page.status_code == 400 and 'value="Gate"' in settings and 'value="Yard"' not in settings
+    assert f'action="/admin/sites/{admin["id"]}"' in settings
+
+
+def test_a_mistyped_allow_list_offers_no_ip_camera_instead_of_failing(app, client, admin):
+    app.config["STREAM_SOURCES_ALLOW"] = "10.0.0.0/33"
+    r = client.get(f"/admin/sites/{admin['id']}")
+    assert r.status_code == 200 and 'name="kind"' not in r.get_data(as_text=True)
+
+
+def test_credentials_whose_key_is_gone_can_be_typed_again(app, client, admin):
+    camera_id = int(_add_stream(client, admin, username="cam", password="hunter22").headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.get(Camera, camera_id).credentials = "gAAAAA-not-a-token-of-any-key"
+        db.session.commit()
+    form = {"name": "Door", "site_id": admin["id"], "fps": 2, "enabled": "y"}
+    assert client.post(f"/admin/cameras/{camera_id}", data={**form, "password": "n3w"}).status_code == 302
+    with app.app_context():
+        from app.services.cameras import credentials_of
+
+        assert credentials_of(db.session.get(Camera, camera_id)) == ("", "n3w")  # what was typed; no 500
+    assert client.post(f"/admin/cameras/{camera_id}", data={**form, "username": "cam", "password": "n4w"}).status_code == 302
+    with app.app_context():
+        assert credentials_of(db.session.get(Camera, camera_id)) == ("cam", "n4w")

@@ -129,3 +129,8 @@ def test_the_first_site_gives_its_zone_to_an_organisation_still_on_the_default(a
         db.session.expire_all()
         assert db.session.get(Tenant, a.id).timezone == ZONE
         assert db.session.get(Tenant, b.id).timezone == "America/Toronto"
+        from app.models import AuditEntry
+
+        changed = db.session.query(AuditEntry).filter_by(tenant_id=a.id, action="privacy.settings").one()
+        assert changed.details == {"timezone": ZONE}  # the trail says the organisation's zone changed
+        assert db.session.query(AuditEntry).filter_by(tenant_id=b.id, action="privacy.settings").count() == 0
