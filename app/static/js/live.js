@@ -228,7 +228,8 @@
     var since = i18n.since + " " + timeIn(zone, Date.parse(alert.started_at), false) + " (" + zone + ")";
     if (alert.emotion === "camera_offline") {
       // Not a reading: no score, no rule; it says what happened.
-      return i18n.camera_offline + " · " + where + " · " + i18n.camera_offline_text + " " + since;
+      // "since" is when the camera was declared offline, not its last frame (the tile shows that one).
+      return i18n.camera_offline + " · " + where + " · " + i18n.camera_offline_text + " · " + since;
     }
     return i18n.alert + " · " + where + " · " + (i18n[alert.emotion] || alert.emotion) + " " + pct.format(alert.value || 0) + " · " + since;
   }
