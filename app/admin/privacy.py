@@ -100,7 +100,7 @@ def privacy_settings():
     admin = check_role("admin")
     tenant = admin.tenant
     form = PrivacyForm(obj=tenant)
-    form.timezone.choices = ["UTC", *sites.timezone_names()]
+    form.timezone.choices = sites.timezone_choices(tenant.timezone, with_utc=True)
     if form.validate_on_submit():
         privacy.update_settings(
             tenant,

@@ -47,7 +47,7 @@ def onboarding_dismiss():
 
 def _site_form(site: Site | None = None, blank: bool = False) -> SiteForm:
     form = SiteForm(obj=site, **({"formdata": None} if blank else {}))
-    form.timezone.choices = [(z, z) for z in sites.timezone_names()]
+    form.timezone.choices = sites.timezone_choices(site.timezone if site is not None else None)
     return form
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
+from pathlib import Path
+from zoneinfo import TZPATH, available_timezones
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,22 @@ from app.services import audit
 from app.services.errors import ServiceError
 
 _ZONES = available_timezones()
+
+
+def _places() -> frozenset[str]:
+    """The zones tzdata lists by country (zone.tab): one name per place, without the old aliases that
+    available_timezones() also holds (Africa/Asmera beside Africa/Asmara, America/Atka...). Every
+    zone stays valid; this only shortens the lists people choose from. Empty where tzdata has no
+    zone.tab."""
+    for root in TZPATH:
+        path = Path(root) / "zone.tab"
+        if path.is_file():
+            rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+            return frozenset(row[2] for row in rows if len(row) > 2) & _ZONES
+    return frozenset()
+
+
+_PLACES = _places()
 
 
 def _check(name: str | None, timezone: str | None) -> None:
@@ -70,3 +87,15 @@ def delete_site(site: Site, actor_id: int | None = None) -> None:
 
 def timezone_names() -> list[str]:
     return sorted(z for z in _ZONES if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def timezone_choices(current: str | None = None, with_utc: bool = False) -> dict[str, list[tuple[str, str]]]:
+    """The zones to choose from, grouped by region for a select's optgroups ("Europe": [("Europe/Paris",
+    "Europe/Paris"), ...]): one per place, plus ``current`` if it is an alias already in use."""
+    names = set(_PLACES or timezone_names())
+    if current in _ZONES and current != "UTC":
+        names.add(current)
+    groups: dict[str, list[tuple[str, str]]] = {"UTC": [("UTC", "UTC")]} if with_utc or current == "UTC" else {}
+    for name in sorted(names):
+        groups.setdefault(name.partition("/")[0], []).append((name, name.replace("_", " ")))
+    return groups

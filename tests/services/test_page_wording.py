@@ -58,3 +58,17 @@ def test_a_one_day_report_names_its_day_once(client, admin):
     assert title.count("1 décembre 2026") == 1 and "–" not in title, title
     page = client.get("/reports/?period=custom&from=2026-12-01&to=2026-12-03", headers=FR).get_data(as_text=True)
     assert "1 décembre 2026 – 3 décembre 2026" in re.search(r"<h2>(.*?)</h2>", page, re.S).group(1)
+
+
+def test_time_zones_are_grouped_by_region_without_old_aliases(client, tenant_a, admin):
+    page = client.get("/admin/sites", headers=EN).get_data(as_text=True)
+    zones = page[page.index('id="timezone"') : page.index("</select>", page.index('id="timezone"'))]
+    assert '<optgroup label="Europe">' in zones and '<optgroup label="America">' in zones
+    assert '<option selected value="Europe/Paris">' in zones and ">America/Los Angeles<" in zones
+    assert "Africa/Asmera" not in zones and "America/Atka" not in zones and "Etc/" not in zones
+    # A site already on an alias keeps it, shown and selected.
+    site = tenant_a.call("POST", "/api/v1/sites", json={"name": "Old", "timezone": "America/Atka"}).get_json()
+    page = client.get(f"/admin/sites/{site['id']}", headers=EN).get_data(as_text=True)
+    assert '<option selected value="America/Atka">' in page
+    privacy = client.get("/admin/privacy", headers=EN).get_data(as_text=True)
+    assert 'value="UTC"' in privacy and '<optgroup label="Europe">' in privacy
