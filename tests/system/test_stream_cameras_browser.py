@@ -138,6 +138,8 @@ def test_an_admin_adds_an_ip_camera_from_the_site_page(server, browser):  # noqa
                     for i in range(cells.count()):
                         assert _right_edge(cells.nth(i)) <= width, (path, i)
                     assert page.evaluate(WIDEST) <= width, path  # nothing (a long e-mail address) sticks out
+                    for button in page.locator("main button.link").all():  # revoke, resend: touch-sized
+                        assert button.bounding_box()["height"] >= 44, (path, button.inner_text())
                     page.screenshot(path=str(SCREENSHOTS / f"{shot}-stacked-{lang}-phone.png"), full_page=True)
                 page.goto(base + "/admin/privacy/erase")
                 button = page.locator("main input[type=submit]").first
