@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from cryptography.fernet import InvalidToken
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
@@ -43,12 +41,11 @@ def camera_error(exc: ServiceError) -> tuple[str | None, str]:
         message = _FIELD_MESSAGES.get((field_name, reason))
         if message is not None:
             return field_name, message()
-        if reason == "quota_exceeded":
-            number = re.search(r"\d+", exc.message)
-            n = int(number.group()) if number else 0
+        if reason == "quota_exceeded":  # the limits are the caller's own organisation's
+            tenant = current_user.tenant
             if field_name == "cameras":
-                return None, gettext("Your plan allows %(n)d cameras.", n=n)
-            return "fps", gettext("Your plan allows %(n)d frames per second over all cameras.", n=n)
+                return None, gettext("Your plan allows %(n)d cameras.", n=tenant.max_cameras)
+            return "fps", gettext("Your plan allows %(n)d frames per second over all cameras.", n=tenant.max_total_fps)
     return None, exc.message
 
 

@@ -10,13 +10,19 @@ from app.services import listings, live_trend
 from app.tenancy import check_role, get_for_tenant
 
 
-@bp.get("/live")
-@login_required
-def room():
+def _room_cameras() -> tuple[Site | None, list]:
+    """The room's site (``?site_id``, another tenant's or a hidden site's is a 404) and the cameras
+    the caller may watch there, or everywhere."""
     check_role("admin", "manager", "staff")
     site_id = request.args.get("site_id", type=int)
     site = get_for_tenant(Site, site_id) if site_id else None
-    cams = listings.cameras_of(site.id if site is not None else None)
+    return site, listings.cameras_of(site.id if site is not None else None)
+
+
+@bp.get("/live")
+@login_required
+def room():
+    site, cams = _room_cameras()
     all_sites = listings.sites_by_name()
     return render_template(
         "live/room.html",
@@ -32,10 +38,7 @@ def room():
 @login_required
 def trend():
     """The live room's curves of the last minutes (numbers only), drawn when the page opens."""
-    check_role("admin", "manager", "staff")
-    site_id = request.args.get("site_id", type=int)
-    site = get_for_tenant(Site, site_id) if site_id else None
-    cams = listings.cameras_of(site.id if site is not None else None)
+    _, cams = _room_cameras()
     body = {"window_s": live_trend.WINDOW_S, "cameras": live_trend.recent_trend([c.id for c in cams])}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

@@ -172,3 +172,21 @@ def test_credentials_whose_key_is_gone_can_be_typed_again(app, client, admin):
     assert client.post(f"/admin/cameras/{camera_id}", data={**form, "username": "cam", "password": "n4w"}).status_code == 302
     with app.app_context():
         assert credentials_of(db.session.get(Camera, camera_id)) == ("cam", "n4w")
+
+
+def test_a_plan_limit_is_said_in_french_with_the_organisations_own_figures(app, client, tenant_a, admin):
+    from app.models import Tenant
+
+    with app.app_context():
+        tenant = db.session.get(Tenant, tenant_a.id)
+        tenant.max_cameras, tenant.max_total_fps = 2, 6
+        db.session.commit()
+    tenant_a.camera(admin["id"], "One")
+    r = client.post("/admin/cameras", data={"name": "Two", "site_id": admin["id"], "fps": 5}, headers=FR)
+    assert r.status_code == 400 and "Votre formule permet 6 images par seconde" in r.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Tenant, tenant_a.id).max_total_fps = 100
+        db.session.commit()
+    tenant_a.camera(admin["id"], "Two")  # 2 of 2 cameras
+    r = client.post("/admin/cameras", data={"name": "Three", "site_id": admin["id"], "fps": 1}, headers=FR)
+    assert r.status_code == 400 and "Votre formule permet 2 caméras." in r.get_data(as_text=True)

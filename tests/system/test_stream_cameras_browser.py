@@ -11,7 +11,7 @@ import pytest
 from tests.processes import BIN, ROOT, ApiClient, make_run
 from tests.system.test_browser import SCREENSHOTS, WIDTHS, browser  # noqa: F401 - the shared fixture
 from tests.system.test_first_hour_journey import WIDEST
-from tests.system.watch import watch
+from tests.system.watch import signed_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 
@@ -74,16 +74,6 @@ def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # 
     assert "Traceback" not in proc.output() and "hunter22" not in proc.output()
 
 
-def _sign_in(context, base: str, email: str):
-    page = context.new_page()
-    page.goto(base + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", "secret-pass-1")
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/live")
-    return page
-
-
 def _right_edge(locator) -> float:
     box = locator.bounding_box()
     return box["x"] + box["width"]
@@ -103,11 +93,7 @@ def test_an_admin_adds_an_ip_camera_from_the_site_page(server, browser):  # noqa
     }
     for lang, (added, state, stored) in expected.items():
         for name, (width, height) in WIDTHS.items():
-            context = browser.new_context(
-                viewport={"width": width, "height": height}, locale=lang, extra_http_headers={"Accept-Language": lang}
-            )
-            page = _sign_in(context, base, tenant.email)
-            errors = watch(page)
+            context, page, errors = signed_in(browser, base, tenant.email, lang, (width, height))
             page.goto(f"{base}/admin/sites/{site['id']}")
             form = page.locator("form.camera-form")
             assert form.locator("#source_url").is_hidden()  # a tablet camera by default: no address to give
