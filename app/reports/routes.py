@@ -140,8 +140,12 @@ def page_figures(report: dict) -> dict:
             for e in EMOTIONS
         ],
     }
+    # One offset for the whole period goes in the column's heading; a period across a change of
+    # clocks (or sites in several zones) keeps it on each row.
+    offsets = {row["hour"][19:] for row in report["hourly"]}
     return {
         "chart": chart,
+        "hour_offset": next(iter(offsets)) if len(offsets) == 1 else None,
         "heatmap": heatmap,
         "emotions": EMOTIONS,
         "hour_label": hour_label,

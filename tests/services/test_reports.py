@@ -199,7 +199,7 @@ def test_csv_and_pdf_carry_the_same_figures_in_french(tenant_a, october):
     assert "Emotion report" in PdfReader(io.BytesIO(english.data)).pages[0].extract_text()
 
 
-def test_days_when_clocks_change_have_23_and_25_hours(app, tenant_a):
+def test_days_when_clocks_change_have_23_and_25_hours(app, client, tenant_a):
     site = tenant_a.site("Gate")
     cam = tenant_a.camera(site["id"])
     quarter = timedelta(minutes=15)
@@ -221,6 +221,15 @@ def test_days_when_clocks_change_have_23_and_25_hours(app, tenant_a):
     assert all(row["observations"] == 4 for row in autumn["hourly"])
     heat = {(c["weekday"], c["hour"]): c["observations"] for c in autumn["heatmap"]}
     assert heat[(6, 2)] == 8 and heat[(6, 3)] == 4  # Sunday 02h happened twice
+    # The page's table: one offset for a day is said once, in the heading; on the day the clocks
+    # change, each hour carries its own, so that the two 02:00 can be told apart.
+    sign_in(client, tenant_a.email)
+    page = f"/reports/?scope=site:{site['id']}&period=custom&from=2026-10-24&to=2026-10-24"
+    html = client.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Hour (UTC+02:00)</th>" in html and "(UTC+02:00)</td>" not in html
+    html = client.get(page.replace("10-24", "10-25"), headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<th scope="col">Hour</th>' in html
+    assert re.findall(r"<td>Oct 25 02:00 \((UTC[+-]\d\d:\d\d)\)</td>", html) == ["UTC+02:00", "UTC+01:00"]
 
 
 def test_each_site_reports_in_its_own_time_zone(app, tenant_a):

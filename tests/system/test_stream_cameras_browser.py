@@ -68,6 +68,9 @@ def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # 
             assert browser_kind in rows["Tablet"]
             assert down in " ".join(rows["Door"].split()) and last_error in rows["Door"]
             assert up in " ".join(rows["Yard"].split()) and "hunter22" not in page.content()
+            # All eight columns in view, without scrolling the table sideways: on a tablet held
+            # upright and on a phone each camera is a card.
+            assert max(_right_edge(cell) for cell in page.locator("tbody td").all()) <= width, name
             page.screenshot(path=str(SCREENSHOTS / f"site-stream-cameras-{lang}-{name}.png"), full_page=True)
             assert errors == [], errors
             context.close()
