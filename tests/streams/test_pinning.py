@@ -5,6 +5,8 @@ else: the name is not resolved again (by requests nor FFmpeg), and a redirect (H
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.gateway import coordinator as gw  # noqa: F401 - sets the FFmpeg options the gateway runs with
-from app.streams.source import UNREACHABLE, Backoff, SourceError, SourceSpec, _http_probe, frames, open_capture
+from app.streams.source import (
+    UNREACHABLE,
+    Backoff,
+    SourceError,
+    SourceSpec,
+    _http_probe,
+    _RtspRelay,
+    frames,
+    open_capture,
+)
 from tests.services.test_outbound import FakeDNS
 from tests.streams.sources import PASSWORD, SnapshotServer
 from tests.streams.test_gateway import run_gateway, status, stop_gateway, stream_camera, wait_for
@@ -193,6 +204,64 @@ def test_an_rtsp_redirect_is_refused_and_its_target_never_reached(trap):
     assert refused.value.code == UNREACHABLE and "redirect (RTSP 302)" in refused.value.message
     assert PASSWORD not in refused.value.message
     assert trap.connections == 0
+
+
+class TlsListener:
+    """A TLS port on 127.0.0.1 with a self-signed certificate for ``camera.example``: it counts
+    the handshakes that complete (a client that checks the certificate completes none)."""
+
+    def __init__(self, tmp_path):
+        self.cert, key = tmp_path / "camera.pem", tmp_path / "camera.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=camera.example",
+             "-addext", "subjectAltName=DNS:camera.example", "-keyout", str(key), "-out", str(self.cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(self.cert, key)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.handshakes = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.context.wrap_socket(conn, server_side=True):
+                    self.handshakes += 1
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_pinned_rtsps_camera_must_show_a_certificate_valid_for_its_name(tmp_path, monkeypatch):
+    """rtsps:// is chosen to keep the password and the frames from whoever sits on the path: a
+    certificate that is not trusted, or not for the URL's host, ends the pull before any RTSP
+    request (the password included) is sent."""
+    listener = TlsListener(tmp_path)
+    try:
+        url = f"rtsps://camera.example:{listener.port}/cam"
+        with pytest.raises(SourceError) as refused:
+            open_capture(SourceSpec(url, "viewer", PASSWORD, address="127.0.0.1"))
+        assert refused.value.code == UNREACHABLE and "certificate that is not trusted" in refused.value.message
+        assert "self-signed" in refused.value.message and PASSWORD not in refused.value.message
+        assert listener.handshakes == 0
+        # Trusted (as a camera with a certificate from the organisation's authority), the relay
+        # completes its handshake; the name must still match.
+        monkeypatch.setenv("SSL_CERT_FILE", str(listener.cert))
+        relay = _RtspRelay("127.0.0.1", listener.port, "camera.example")
+        relay.close()
+        wait_for(lambda: listener.handshakes == 1, 5, "a trusted handshake")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            _RtspRelay("127.0.0.1", listener.port, "other.example")
+    finally:
+        listener.close()
 
 
 @pytest.mark.process
