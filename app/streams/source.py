@@ -231,8 +231,13 @@ class _PinnedAdapter(HTTPAdapter):
 
         class Pinned:
             def _new_conn(self) -> socket.socket:
-                self._dns_host = address  # an address literal: create_connection queries no DNS
-                return super()._new_conn()
+                # An address literal: create_connection queries no DNS. Only for the connection:
+                # the Host header and TLS (SNI, the certificate's name) read the same attribute.
+                host, self._dns_host = self._dns_host, address
+                try:
+                    return super()._new_conn()
+                finally:
+                    self._dns_host = host
 
         class HTTP(HTTPConnectionPool):
             ConnectionCls = type("PinnedHTTPConnection", (Pinned, HTTPConnection), {})
@@ -248,6 +253,8 @@ def _session(spec: SourceSpec) -> requests.Session:
     session = requests.Session()
     if spec.address is not None:
         session.trust_env = False  # a proxy from the environment would connect in our stead
+        # The same authorities as rtsps:// (OpenSSL's, where SSL_CERT_FILE names another bundle)
+        session.verify = os.environ.get("SSL_CERT_FILE") or True
         adapter = _PinnedAdapter(spec.address)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -264,6 +271,22 @@ def _get(session: requests.Session, spec: SourceSpec, **kwargs) -> requests.Resp
     return r
 
 
+def _causes(exc: BaseException):
+    """The exception, its arguments and what caused it, depth first (urllib3 wraps ssl's errors)."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend(
+            a
+            for a in (*getattr(e, "args", ()), e.__cause__, e.__context__, getattr(e, "reason", None))
+            if isinstance(a, BaseException)
+        )
+
+
 def _http_probe(spec: SourceSpec) -> str:
     """'snapshot' (one JPEG per GET) or 'stream' (MJPEG or a video over HTTP), or a SourceError."""
     try:
@@ -273,6 +296,11 @@ def _http_probe(spec: SourceSpec) -> str:
             if r.status_code >= 400:
                 raise SourceError(UNREACHABLE, f"{redact(spec.source)} answered HTTP {r.status_code}")
             kind = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    except requests.exceptions.SSLError as exc:
+        reason = next((a.verify_message for a in _causes(exc) if isinstance(a, ssl.SSLCertVerificationError)), None)
+        if reason is None:
+            raise SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: TLS failed") from None
+        raise SourceError(UNREACHABLE, f"{redact(spec.source)} has a certificate that is not trusted ({reason})") from None
     except requests.RequestException as exc:
         raise SourceError(UNREACHABLE, f"cannot reach {redact(spec.source)}: {type(exc).__name__}") from None
     if kind.startswith("image/"):

@@ -16,9 +16,11 @@ class Snapshots(BaseHTTPRequestHandler):
     jpeg = face_jpeg("deepface_img1.jpg")
     expected = "Basic " + base64.b64encode(f"viewer:{PASSWORD}".encode()).decode()
     served: list[str]  # the paths asked for, per server (SnapshotServer gives each its own list)
+    hosts: list[str]  # the Host header of each request
 
     def do_GET(self):  # noqa: N802 - http.server's name
         self.served.append(self.path)
+        self.hosts.append(self.headers.get("Host", ""))
         if self.path.startswith("/page"):
             body, kind = b"<html><body>login</body></html>", "text/html"
         elif self.headers.get("Authorization") != self.expected:
@@ -41,7 +43,9 @@ class Snapshots(BaseHTTPRequestHandler):
 class SnapshotServer:
     def __init__(self):
         self.served: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Served", (Snapshots,), {"served": self.served}))
+        self.hosts: list[str] = []
+        handler = type("Served", (Snapshots,), {"served": self.served, "hosts": self.hosts})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -148,6 +148,9 @@ def test_a_pinned_http_source_connects_to_the_checked_address_and_never_resolves
         server.stop()
     assert len(got) == 2 and pins == [spec.source]
     assert "camera.example" not in dns.calls and trap.connections == 0
+    # The address is only where to connect: the request still names the camera's host (a camera
+    # behind a name-based proxy answers by it; for https:// the certificate is checked against it).
+    assert server.hosts and set(server.hosts) == {f"camera.example:{port}"}
 
 
 def test_a_pin_that_refuses_is_an_unreachable_status_with_its_code_and_nothing_is_opened(dns):
@@ -260,6 +263,15 @@ def test_a_pinned_rtsps_camera_must_show_a_certificate_valid_for_its_name(tmp_pa
         wait_for(lambda: listener.handshakes == 1, 5, "a trusted handshake")
         with pytest.raises(ssl.SSLCertVerificationError):
             _RtspRelay("127.0.0.1", listener.port, "other.example")
+        # An https:// camera is held to the same authorities by its first probe.
+        https = SourceSpec(f"https://camera.example:{listener.port}/snap.jpg", "viewer", PASSWORD, address="127.0.0.1")
+        with pytest.raises(SourceError) as answered:  # trusted: the handshake passes, then no HTTP
+            _http_probe(https)
+        assert "certificate" not in answered.value.message
+        monkeypatch.delenv("SSL_CERT_FILE")
+        with pytest.raises(SourceError) as refused:
+            _http_probe(https)
+        assert "certificate that is not trusted (self-signed" in refused.value.message
     finally:
         listener.close()
 
