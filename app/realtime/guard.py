@@ -19,6 +19,9 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 
+# Event names that only the server may raise (socketio's own lifecycle).
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+
 
 @dataclass
 class _Conn:
@@ -74,6 +77,20 @@ class ConnectionGuard:
                 except Exception:  # noqa: BLE001 - already gone
                     log.debug("connection already closed", exc_info=True)
 
+        handle_event = server._handle_event
+
+        def on_event(eio_sid, namespace, id, data):
+            # socketio hands a client's event named "connect" or "disconnect" to the namespace's
+            # own handlers: a socket could drop itself from the revocation registry and stay in
+            # its rooms, or re-run authorisation. Those names are the server's: close the socket.
+            name = data[0] if isinstance(data, list) and data else None
+            if isinstance(name, str) and name in RESERVED_EVENTS:
+                log.info("closing a connection that sent the reserved event %r", name)
+                close_connection(server, eio_sid)
+                return None
+            return handle_event(eio_sid, namespace, id, data)
+
+        server._handle_event = on_event
         server.eio.on("connect", on_connect)
         server.eio.on("message", on_message)
         server.eio.on("disconnect", on_disconnect)

@@ -14,6 +14,7 @@ import requests
 import websocket
 
 from tests.engineio_client import RawSocket
+from tests.processes import ApiClient
 
 pytestmark = pytest.mark.process
 
@@ -102,5 +103,23 @@ def test_malformed_packets_close_the_connection_without_a_traceback(embedded):
         assert sock.joined
         sock.ws.send(packet)
         assert closed_by_server([sock], within_s=5) == 1, packet
+    assert requests.get(base + "/healthz", timeout=5).status_code == 200
+    assert "Traceback" not in proc.output()
+
+
+def test_a_client_event_named_like_the_servers_own_closes_the_socket(embedded):
+    """socketio hands a client's event named "disconnect" or "connect" to the namespace's handlers:
+    "disconnect" took the socket out of the revocation registry while it stayed in its rooms (it
+    kept receiving observations after its token was revoked), "connect" re-ran authorisation on an
+    open socket. Either name now closes the connection, as any other bad packet does."""
+    base, proc = embedded
+    tenant = ApiClient(base, "Spoof")
+    auth = {"/live": {"token": tenant.token}, "/capture": {"token": tenant.camera()["capture_token"]}}
+    for name in ("disconnect", "connect", "connect_error"):
+        for namespace, credentials in auth.items():
+            sock = RawSocket(base, namespace, credentials, timeout=5)
+            assert sock.joined, (name, namespace)
+            sock.ws.send(f'42{namespace},["{name}",{{}}]')
+            assert closed_by_server([sock], within_s=5) == 1, (name, namespace)
     assert requests.get(base + "/healthz", timeout=5).status_code == 200
     assert "Traceback" not in proc.output()
