@@ -167,12 +167,16 @@ def update_organisation():
 
 
 @bp.patch("/me")
-@operation("Change your language or password", body=s.MePatch, returns=s.User)
+@operation("Change your language or password", body=s.MePatch, returns=s.User, errors=(403, 423))
 def update_me():
     data = payload()
     user = current_actor()
     if "notify_alerts" in data or "locale" in data:
         listings.save_preferences(user, data.get("notify_alerts"), data.get("locale"))
     if "password" in data:
-        accounts.update_user(user, password=data["password"])
+        if not data.get("current_password"):
+            raise ServiceError(
+                "validation_error", "Give current_password to change the password.", fields={"current_password": "required"}
+            )
+        accounts.change_password(user, data["current_password"], data["password"])
     return user_dict(user)

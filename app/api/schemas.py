@@ -283,8 +283,16 @@ class UserPatch(UserIn):
 
 
 class MePatch(Body):
+    # With a new password, the current one: a session or a token alone does not change it.
+    model_config = ConfigDict(
+        strict=True, extra="ignore", json_schema_extra={"dependentRequired": {"password": ["current_password"]}}
+    )
     locale: Locale | None = None
     password: Password() = None
+    current_password: Line(200, strip=False) = Field(
+        None,
+        description="Required with password (400 if missing, 403 wrong_password if wrong; wrong ones count towards the lock)",
+    )
     notify_alerts: Bool = None
 
 

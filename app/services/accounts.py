@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -197,24 +197,29 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
     if ok:
         user.failed_logins, user.lockouts, user.locked_until = 0, 0, None
     else:
-        user.failed_logins += 1
-        if not locked and user.failed_logins >= current_app.config["LOCKOUT_AFTER"]:
-            user.lockouts += 1
-            minutes = lock_minutes(user.lockouts)
-            user.locked_until = now + timedelta(minutes=minutes)
-            audit.record(
-                user.tenant_id,
-                None,
-                "user.locked",
-                "user",
-                user.id,
-                commit=False,
-                failed=user.failed_logins,
-                lockouts=user.lockouts,
-                minutes=minutes,
-            )
+        _count_failure(user, now, locked)
     db.session.commit()
     return user if ok else None
+
+
+def _count_failure(user: User, now: datetime, locked: bool) -> None:
+    """One more wrong password in a row; the LOCKOUT_AFTER-th locks the account."""
+    user.failed_logins += 1
+    if not locked and user.failed_logins >= current_app.config["LOCKOUT_AFTER"]:
+        user.lockouts += 1
+        minutes = lock_minutes(user.lockouts)
+        user.locked_until = now + timedelta(minutes=minutes)
+        audit.record(
+            user.tenant_id,
+            None,
+            "user.locked",
+            "user",
+            user.id,
+            commit=False,
+            failed=user.failed_logins,
+            lockouts=user.lockouts,
+            minutes=minutes,
+        )
 
 
 def _clear_lock(user: User) -> None:
@@ -252,9 +257,22 @@ def reset_password(user: User, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> User:
-    """The user's own change: the current password first (a borrowed open session is not enough)."""
+    """The user's own change: the current password first (a borrowed open session or a leaked API
+    token is not enough). Wrong ones count towards the account's lock, as at sign-in, so that a
+    token cannot be used to guess the password either."""
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until <= now:
+        user.failed_logins, user.locked_until = 0, None
+    if user.is_locked(now):
+        raise ServiceError(
+            "account_locked", "This account is locked after too many wrong passwords. Try again later.", status=423
+        )
     if not user.check_password(current):
-        raise ServiceError("wrong_password", "The current password is wrong.", status=403, fields={"current": "wrong"})
+        audit.record(user.tenant_id, user.id, "user.password_change_refused", "user", user.id, commit=False)
+        _count_failure(user, now, locked=False)
+        db.session.commit()
+        raise ServiceError("wrong_password", "The current password is wrong.", status=403, fields={"current_password": "wrong"})
+    user.failed_logins = 0
     return update_user(user, password=new, actor_id=user.id)
 
 

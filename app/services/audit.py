@@ -44,6 +44,7 @@ _ACTIONS = {
     "user.unlocked": _l("Account unlocked"),
     "user.password_reset": _l("Password reset by e-mail link"),
     "user.password_changed": _l("Password changed"),
+    "user.password_change_refused": _l("Password change refused (wrong current password)"),
     "user.role_changed": _l("Role changed"),
     "user.invitation_resent": _l("Invitation of %(email)s sent again"),
     "user.invitation_revoked": _l("Invitation of %(email)s withdrawn"),

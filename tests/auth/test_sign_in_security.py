@@ -285,6 +285,33 @@ def test_a_password_change_on_the_admin_page_ends_that_user_s_sessions_and_token
     assert old.get("/api/v1/me").status_code == 401
 
 
+def test_an_api_token_alone_does_not_change_its_owner_s_password(app, tenant_a):
+    """A leaked or integration token must not become the account: the current password is asked
+    for, as on the account page, and guessing it through the API counts towards the lock."""
+    new = {"password": "Attacker-Chosen-Pass-42"}
+    r = tenant_a.call("PATCH", "/api/v1/me", json=new)
+    assert r.status_code == 400 and r.get_json()["error"]["fields"] == {"current_password": "required"}
+    r = tenant_a.call("PATCH", "/api/v1/me", json={**new, "current_password": "not-the-password"})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "wrong_password"
+    assert user_row(app, tenant_a.email).failed_logins == 1
+    assert accounts_check(app, tenant_a.email, "secret-pass-1")  # unchanged
+    limit = app.config["LOCKOUT_AFTER"]
+    codes = [
+        tenant_a.call("PATCH", "/api/v1/me", json={**new, "current_password": f"guess-{i}"}).status_code for i in range(limit)
+    ]
+    assert codes[: limit - 1] == [403] * (limit - 1) and codes[-1] == 423  # the tenth wrong password locked it
+    r = tenant_a.call("PATCH", "/api/v1/me", json={**new, "current_password": "secret-pass-1"})
+    assert r.status_code == 423 and r.get_json()["error"]["code"] == "account_locked"  # even the right one now
+    set_user(app, tenant_a.email, locked_until=None, failed_logins=0)
+    r = tenant_a.call("PATCH", "/api/v1/me", json={**new, "current_password": "secret-pass-1"})
+    assert r.status_code == 200 and accounts_check(app, tenant_a.email, new["password"])
+    assert tenant_a.call("GET", "/api/v1/me").status_code == 401  # the change ended the token it came through
+
+
+def accounts_check(app, email: str, password: str) -> bool:
+    return user_row(app, email).check_password(password)
+
+
 def test_a_revoked_token_closes_its_connections(tenant_a, revocations):
     token_id = tenant_a.call("GET", "/api/v1/tokens").get_json()["items"][0]["id"]
     assert tenant_a.call("DELETE", "/api/v1/tokens/current").status_code == 204
