@@ -95,12 +95,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
+    from app.api.validation import IdConverter
     from app.auth import bp as auth_bp
     from app.cli import register_cli
     from app.live import bp as live_bp
     from app.main import bp as main_bp
     from app.reports import bp as reports_bp
 
+    # Every blueprint's ids in paths: 1..2**31-1 like the id columns, anything else a 404.
+    app.url_map.converters["id"] = IdConverter
     for blueprint in (main_bp, auth_bp, account_bp, admin_bp, live_bp, reports_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes

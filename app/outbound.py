@@ -153,6 +153,8 @@ def _parse(url: str) -> tuple[str, int]:
     host = parts.hostname or ""
     if not host:
         raise _refuse("The URL has no host.")
+    if port == 0:  # urlsplit reads ":0" as a port; nothing listens there
+        raise _refuse("The URL's port is not valid.")
     port = port or (443 if scheme == "https" else 80)
     try:
         ip = ipaddress.ip_address(host)

@@ -132,7 +132,7 @@ def _stream_changes(camera: Camera, form: StreamCameraForm) -> dict:
     return changes
 
 
-@bp.route("/cameras/<int:camera_id>", methods=["GET", "POST"])
+@bp.route("/cameras/<id:camera_id>", methods=["GET", "POST"])
 def camera_detail(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin", "manager", "staff")
@@ -167,7 +167,7 @@ def camera_detail(camera_id: int):
     ), status
 
 
-@bp.post("/cameras/<int:camera_id>/rotate")
+@bp.post("/cameras/<id:camera_id>/rotate")
 def camera_rotate(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")
@@ -190,7 +190,7 @@ def _qr_sheet_response(camera: Camera, token: str) -> Response:
     )
 
 
-@bp.route("/cameras/<int:camera_id>/qr-sheet", methods=["GET", "POST"])
+@bp.route("/cameras/<id:camera_id>/qr-sheet", methods=["GET", "POST"])
 def camera_qr_sheet(camera_id: int):
     """The printable QR sheet. The token is kept only as a hash, so the sheet either carries the
     link just shown (its token posted back from the link page) or renews the link, after a confirmation."""
@@ -220,7 +220,7 @@ def camera_qr_sheet(camera_id: int):
     )
 
 
-@bp.route("/cameras/<int:camera_id>/delete", methods=["GET", "POST"])
+@bp.route("/cameras/<id:camera_id>/delete", methods=["GET", "POST"])
 def camera_delete(camera_id: int):
     camera = get_for_tenant(Camera, camera_id)
     check_role("admin")

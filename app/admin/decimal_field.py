@@ -9,9 +9,12 @@ language's sign and takes either sign back; the stored value is the same Decimal
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale
-from wtforms import DecimalField
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 
@@ -38,9 +41,32 @@ class LocalDecimalField(DecimalField):
                 text = text.replace(",", ".")
             valuelist = [text, *valuelist[1:]]
         super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            # Decimal reads "NaN", "sNaN" and "Infinity"; a signalling NaN even breaks the range
+            # check that comes next (comparing it raises).
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def pre_validate(self, form) -> None:
+        _one_error(self)
 
     def _value(self) -> str:
         if self.raw_data:  # what the person typed, as typed, when the form comes back with an error
             return str(self.raw_data[0])
         text = super()._value()
         return text.replace(".", _decimal_sign()) if text else text
+
+
+class WholeNumberField(IntegerField):
+    """IntegerField that says one thing when the text is not a number ("1e5", "abc"): that it is not
+    one, without the range check's message under it too."""
+
+    def pre_validate(self, form) -> None:
+        _one_error(self)
+
+
+def _one_error(field) -> None:
+    """The value could not be read: its own message stands alone (the range check is skipped)."""
+    typed = field.raw_data[0] if field.raw_data else ""
+    if field.process_errors and isinstance(typed, str) and typed.strip():  # empty: Optional() decides
+        raise StopValidation()

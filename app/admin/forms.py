@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -13,23 +12,25 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.admin.decimal_field import WholeNumberField
 from app.auth.forms import ReadableEmail
 from app.labels import ROLE_LABELS
 from app.services.accounts import MIN_PASSWORD
+from app.text_rules import PlainText
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 
 
 class SiteForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), PlainText()])
     timezone = SelectField(_l("Time zone"), default="Europe/Paris")
     submit = SubmitField(_l("Save"))
 
 
 class CameraForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), PlainText()])
     site_id = SelectField(_l("Site"), coerce=int)
-    fps = IntegerField(_l("Frames per second"), default=5, validators=[NumberRange(min=1, max=15)])
+    fps = WholeNumberField(_l("Frames per second"), default=5, validators=[NumberRange(min=1, max=15)])
     submit = SubmitField(_l("Save"))
 
 
@@ -44,11 +45,13 @@ class NewCameraForm(CameraForm):
 
     kind = RadioField(_l("What films"), choices=CAMERA_KINDS, default="browser")
     # Empty: the kind's own rate (5 for a tablet, 2 for an IP camera, whose scenes change slowly).
-    fps = IntegerField(
+    fps = WholeNumberField(
         _l("Frames per second (empty: 5 for a tablet, 2 for an IP camera)"), validators=[Optional(), NumberRange(min=1, max=15)]
     )
     source_url = StringField(_l("Camera address"), validators=[Optional(), Length(max=2048)])
-    username = StringField(_l("User name (if the camera asks for one)"), validators=[Optional(), Length(max=200)])
+    username = StringField(
+        _l("User name (if the camera asks for one)"), validators=[Optional(), Length(max=200), PlainText(bidi=False)]
+    )
     password = PasswordField(_l("Password (if the camera asks for one)"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Add the camera"))
 
@@ -58,7 +61,7 @@ class StreamCameraForm(CameraForm):
     (they are never shown again)."""
 
     source_url = StringField(_l("New camera address"), validators=[Optional(), Length(max=2048)])
-    username = StringField(_l("New user name"), validators=[Optional(), Length(max=200)])
+    username = StringField(_l("New user name"), validators=[Optional(), Length(max=200), PlainText(bidi=False)])
     password = PasswordField(_l("New password"), validators=[Optional(), Length(max=200)])
     forget_credentials = BooleanField(_l("Remove the stored user name and password"))
     enabled = BooleanField(_l("Pull this camera (untick to pause it)"))
@@ -90,8 +93,8 @@ class UserForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Length(max=80)])
-    ttl_days = IntegerField(_l("Valid for (days)"), default=30, validators=[NumberRange(min=1, max=365)])
+    name = StringField(_l("Name"), validators=[Length(max=80), PlainText()])
+    ttl_days = WholeNumberField(_l("Valid for (days)"), default=30, validators=[NumberRange(min=1, max=365)])
     submit = SubmitField(_l("Create a token"))
 
 

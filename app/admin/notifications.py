@@ -41,7 +41,7 @@ def webhooks_list():
     ), 400 if form.errors else 200
 
 
-@bp.post("/webhooks/<int:hook_id>/delete")
+@bp.post("/webhooks/<id:hook_id>/delete")
 def webhook_delete(hook_id: int):
     hook = get_for_tenant(Webhook, hook_id)
     admin = check_role("admin")

@@ -8,16 +8,18 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.admin import bp
+from app.admin.decimal_field import WholeNumberField
 from app.labels import PURPOSE_LABELS, SETTING_LABELS
 from app.models import Site
 from app.services import privacy, sites
 from app.services.errors import ServiceError
 from app.services.notice_pdf import render_notice
 from app.tenancy import check_role, get_for_tenant
+from app.text_rules import PlainText
 
 
 class PurposeForm(FlaskForm):
@@ -38,10 +40,10 @@ class PurposeForm(FlaskForm):
 
 
 class PrivacyForm(FlaskForm):
-    retention_days = IntegerField(_l("Keep observations and alerts for (days)"), validators=[NumberRange(min=1, max=3650)])
-    audit_retention_days = IntegerField(_l("Keep the audit trail for (days)"), validators=[NumberRange(min=30, max=3650)])
+    retention_days = WholeNumberField(_l("Keep observations and alerts for (days)"), validators=[NumberRange(min=1, max=3650)])
+    audit_retention_days = WholeNumberField(_l("Keep the audit trail for (days)"), validators=[NumberRange(min=30, max=3650)])
     privacy_contact = StringField(
-        _l("Privacy contact shown on notices (e-mail, phone or desk)"), validators=[Optional(), Length(max=200)]
+        _l("Privacy contact shown on notices (e-mail, phone or desk)"), validators=[Optional(), Length(max=200), PlainText()]
     )
     outside_eu = BooleanField(_l("Our organisation operates outside the European Union"))
     # Sign-ins, the audit trail and webhook deliveries belong to no site: they are shown in this zone.
@@ -54,7 +56,7 @@ class EraseForm(FlaskForm):
     submit = SubmitField(_l("Delete the organisation and all its data"))
 
 
-@bp.post("/sites/<int:site_id>/purpose")
+@bp.post("/sites/<id:site_id>/purpose")
 def site_purpose(site_id: int):
     site = get_for_tenant(Site, site_id)
     admin = check_role("admin")
@@ -80,7 +82,7 @@ def site_purpose(site_id: int):
     return redirect(url_for("admin.site_detail", site_id=site.id))
 
 
-@bp.get("/sites/<int:site_id>/notice.pdf")
+@bp.get("/sites/<id:site_id>/notice.pdf")
 def site_notice(site_id: int):
     site = get_for_tenant(Site, site_id)
     check_role("admin", "manager")

@@ -63,7 +63,7 @@ def site_create():
     return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=form), 400
 
 
-@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
+@bp.route("/sites/<id:site_id>", methods=["GET", "POST"])
 def site_detail(site_id: int):
     site = get_for_tenant(Site, site_id)
     check_role("admin", "manager", "staff")
@@ -105,7 +105,7 @@ def site_page(site: Site, form: SiteForm | None = None, camera_form: NewCameraFo
     return page, status
 
 
-@bp.route("/sites/<int:site_id>/delete", methods=["GET", "POST"])
+@bp.route("/sites/<id:site_id>/delete", methods=["GET", "POST"])
 def site_delete(site_id: int):
     site = get_for_tenant(Site, site_id)
     check_role("admin")
@@ -207,7 +207,7 @@ def _invite(user: User) -> dict | None:
     return {"email": user.email, "link": link, "mail_configured": accounts.mail_configured()}
 
 
-@bp.post("/users/<int:user_id>/invitation")
+@bp.post("/users/<id:user_id>/invitation")
 def user_invitation_resend(user_id: int):
     user = get_for_tenant(User, user_id)
     admin = check_role("admin")
@@ -218,7 +218,7 @@ def user_invitation_resend(user_id: int):
     return _users_page(_user_form(blank=True), invitation=shown) if shown else redirect(url_for("admin.users_list"))
 
 
-@bp.route("/users/<int:user_id>/invitation/revoke", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/invitation/revoke", methods=["GET", "POST"])
 def user_invitation_revoke(user_id: int):
     user = get_for_tenant(User, user_id)
     admin = check_role("admin")
@@ -239,7 +239,7 @@ def user_invitation_revoke(user_id: int):
     )
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def user_detail(user_id: int):
     user = get_for_tenant(User, user_id)
     check_role("admin")
@@ -265,7 +265,7 @@ def user_detail(user_id: int):
     return render_template("admin/user_detail.html", user=user, form=form, locked=locked, unlock_form=ConfirmForm())
 
 
-@bp.post("/users/<int:user_id>/unlock")
+@bp.post("/users/<id:user_id>/unlock")
 def user_unlock(user_id: int):
     user = get_for_tenant(User, user_id)
     admin = check_role("admin")
@@ -276,7 +276,7 @@ def user_unlock(user_id: int):
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/delete", methods=["GET", "POST"])
 def user_delete(user_id: int):
     user = get_for_tenant(User, user_id)
     check_role("admin")
@@ -314,7 +314,7 @@ def tokens_list():
     )
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 def token_revoke(token_id: int):
     user = check_role("admin", "manager", "staff")
     record = next((t for t in tokens.tokens_of(user) if t.id == token_id), None)

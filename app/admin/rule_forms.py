@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.admin.decimal_field import LocalDecimalField
+from app.admin.decimal_field import LocalDecimalField, WholeNumberField
 from app.labels import EMOTION_LABELS, SEVERITY_LABELS
 from app.rules.kinds import KINDS, Kind, Param
+from app.text_rules import PlainText
 
 EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key != "camera_offline"]
 SEVERITY_CHOICES = list(SEVERITY_LABELS.items())
@@ -70,21 +71,23 @@ PRESETS = {
 
 
 class RuleForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120), PlainText()])
     target = SelectField(_l("Where"), validators=[DataRequired()])
     emotion = SelectField(_l("Expression"), choices=EMOTION_CHOICES, default="distress")
     kind = SelectField(_l("Kind of rule"), choices=[], default="share")
     threshold = LocalDecimalField(_l("Above this score (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0, max=1)])
-    duration_s = IntegerField(_l("For at least (seconds)"), default=20, validators=[NumberRange(min=1, max=3600)])
+    duration_s = WholeNumberField(_l("For at least (seconds)"), default=20, validators=[NumberRange(min=1, max=3600)])
     min_share = LocalDecimalField(
         _l("Share of frames that must agree (0 to 1)"), default=0.6, places=2, validators=[NumberRange(min=0.05, max=1)]
     )
-    min_faces = IntegerField(_l("Minimum number of faces"), default=1, validators=[NumberRange(min=1, max=50)])
-    cooldown_s = IntegerField(_l("Quiet time after an alert (seconds)"), default=300, validators=[NumberRange(min=0, max=86400)])
+    min_faces = WholeNumberField(_l("Minimum number of faces"), default=1, validators=[NumberRange(min=1, max=50)])
+    cooldown_s = WholeNumberField(
+        _l("Quiet time after an alert (seconds)"), default=300, validators=[NumberRange(min=0, max=86400)]
+    )
     active_from = StringField(_l("Active from (HH:MM, site time; empty: always)"), validators=[Optional(), HHMM])
     active_to = StringField(_l("Active until (HH:MM)"), validators=[Optional(), HHMM])
     severity = SelectField(_l("Severity"), choices=SEVERITY_CHOICES, default="warning")
-    escalate_after_s = IntegerField(
+    escalate_after_s = WholeNumberField(
         _l("Tell admins and managers when not acknowledged within (seconds; empty: never)"),
         validators=[Optional(), NumberRange(min=30, max=86400)],
     )
@@ -100,7 +103,7 @@ class RuleForm(FlaskForm):
 def _param_field(param: Param):  # noqa: ANN202 - an unbound wtforms field
     bounds = [Optional(), NumberRange(min=param.minimum, max=param.maximum)]
     if param.integer:
-        return IntegerField(param.label or param.name, default=param.default, validators=bounds)
+        return WholeNumberField(param.label or param.name, default=param.default, validators=bounds)
     return LocalDecimalField(param.label or param.name, default=param.default, places=2, validators=bounds)
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import ConfirmForm
 from app.admin.rule_forms import PRESETS, RuleForm, kind_help, kind_only_fields, rule_form_class, threshold_labels
+from app.api.validation import parse_id
 from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow
@@ -117,7 +118,7 @@ def rules_list():
     ), 400 if form.errors else 200
 
 
-@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/rules/<id:rule_id>", methods=["GET", "POST"])
 def rule_detail(rule_id: int):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
@@ -144,7 +145,7 @@ def rule_detail(rule_id: int):
     )
 
 
-@bp.route("/rules/<int:rule_id>/delete", methods=["GET", "POST"])
+@bp.route("/rules/<id:rule_id>/delete", methods=["GET", "POST"])
 def rule_delete(rule_id: int):
     rule = get_for_tenant(AlertRule, rule_id)
     check_role("admin")
@@ -170,7 +171,7 @@ PERIODS = {"day": 1, "week": 7, "month": 31}
 def alert_history():
     check_role("admin", "manager", "staff")
     filters = {k: request.args.get(k, "") for k in ("site_id", "camera_id", "rule_id", "status", "period")}
-    ids = {k: int(filters[k]) if filters[k].isdigit() else None for k in ("site_id", "camera_id", "rule_id")}
+    ids = {k: parse_id(filters[k]) for k in ("site_id", "camera_id", "rule_id")}
     stmt = alerts.alerts_query(
         **ids,
         status=filters["status"] if filters["status"] in alerts.ALERT_STATUSES else None,

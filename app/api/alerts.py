@@ -106,6 +106,8 @@ def acknowledge_alert(alert_id: int):
     alert = get_for_tenant(Alert, alert_id)
     user = check_role("admin", "manager", "staff")
     data = payload()
-    body = alerts.alert_dict(alerts.acknowledge(alert, user, data.get("note")))
-    events.alert(alert.tenant_id, body, "alert.acknowledged")  # every screen and webhook hears of it
+    changed = alerts.acknowledge(alert, user, data.get("note"))
+    body = alerts.alert_dict(alert)
+    if changed:  # every screen and webhook hears of it, once per change
+        events.alert(alert.tenant_id, body, "alert.acknowledged")
     return body

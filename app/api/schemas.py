@@ -35,19 +35,14 @@ from app.rules.kinds import Param
 from app.services.accounts import MIN_PASSWORD, check_email
 from app.services.cameras import KINDS, MAX_CREDENTIAL, MAX_FPS, MAX_URL, STREAM_STATUSES
 from app.services.privacy import PURPOSES, SETTINGS
+from app.text_rules import BIDI, CONTROL, INVISIBLE, NOTE_CONTROL, SPACE, SURROGATE, is_blank  # noqa: F401 - re-exported
 from config import Config
 
 MAX_ID = 2**31 - 1  # ids and counts live in 32-bit integer columns (PostgreSQL `integer`)
 MAX_ITEMS = 1000  # site_ids of one user
 
-# Character classes (regex syntax that Python, ECMA-262 and Rust agree on: the document's patterns
-# are checked by clients, by schemathesis and by us).
-CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode Cc: NUL, C0, DEL, C1
-NOTE_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same but tab, LF and CR: notes have lines
-BIDI = r"\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates: they reorder what people read
-# What str.strip() removes besides control characters (tests/api/test_api_schemas.py recomputes it).
-SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SURROGATE = r"\ud800-\udfff"  # lone surrogates (escaped in JSON) cannot be stored; Rust regex cannot say them
+# Character classes: one definition for the API and the pages (app/text_rules.py).
+_SURROGATE = SURROGATE
 
 
 class Doc:
@@ -71,13 +66,13 @@ def _text(max_len: int, forbidden: str, *, blank: bool, strip: bool = True, **ke
     """A string of at most ``max_len`` characters as sent, none of them in ``forbidden``; stripped
     unless ``strip`` is false; ``blank`` false: it must hold more than white space."""
     bad = re.compile(f"[{forbidden}{_SURROGATE}]")
-    pattern = f"^[^{forbidden}]*$" if blank else f"^[^{forbidden}]*[^{forbidden}{SPACE}][^{forbidden}]*$"
+    pattern = f"^[^{forbidden}]*$" if blank else f"^[^{forbidden}]*[^{forbidden}{SPACE}{INVISIBLE}][^{forbidden}]*$"
 
     def clean(value: str) -> str:
         if bad.search(value):
             raise refuse("invalid", "Control characters and text-direction overrides are not allowed.")
         stripped = value.strip() if strip else value
-        if not blank and not stripped:
+        if not blank and is_blank(stripped):
             raise refuse("required", "A value is required.")
         return stripped
 

@@ -115,6 +115,16 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+_ID = re.compile(IdConverter.regex)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id given in a query string (``?site_id=``, ``scope=site:7``): an int in the id columns'
+    range, or None for anything else (ASCII digits only: ``int()`` takes "٣" and refuses "²", both of
+    which ``str.isdigit`` accepts)."""
+    return int(raw) if raw is not None and _ID.fullmatch(raw) else None
+
+
 def json_body() -> dict:
     """The request's JSON object, or a clear 400/415."""
     if not request.is_json:

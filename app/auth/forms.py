@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.services.accounts import MIN_PASSWORD, check_email
 from app.services.errors import ServiceError
+from app.text_rules import PlainText
 
 # Passwords are taken exactly as typed: no WTForms filter strips them (the services never do either).
 _NEW_PASSWORD = [
@@ -45,7 +46,7 @@ class ReadableEmail:
 
 
 class SignupForm(FlaskForm):
-    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=120)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=120), PlainText()])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), ReadableEmail(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=_NEW_PASSWORD)
     submit = SubmitField(_l("Create my organisation"))

@@ -5,9 +5,11 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from app.api.validation import parse_id
 from app.auth import bp
 from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm, password_message
 from app.extensions import limiter, login_manager
+from app.i18n import select_locale
 from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth, known_device_for_account, known_device_token, remember_device, safe_next
@@ -18,10 +20,11 @@ from app.services.errors import ServiceError
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user of a session cookie, if the cookie's session version is still the user's (see User.get_id)."""
-    uid, _, version = user_id.partition(":")
-    if not (uid.isdigit() and version.isdigit()):
+    raw_uid, _, version = user_id.partition(":")
+    uid = parse_id(raw_uid)
+    if uid is None or not version.isdecimal() or not version.isascii():
         return None  # also a cookie from before versions existed: sign in again
-    user = listings.user_by_id(int(uid))
+    user = listings.user_by_id(uid)
     return user if user is not None and user.session_version == int(version) else None
 
 
@@ -49,7 +52,8 @@ def signup():
                 form.organisation.data,
                 form.email.data,
                 form.password.data,
-                locale=request.accept_languages.best_match(current_app.config["LANGUAGES"]),
+                # The language the page was read in: chosen on it (the session's) or the browser's.
+                locale=select_locale(),
             )
         except ServiceError as exc:
             if exc.code == "email_taken":
@@ -61,7 +65,8 @@ def signup():
         else:
             flash(gettext("Welcome! Start by adding a site and a camera."), "success")
             return _signed_in(user, url_for("admin.sites_list"))
-    return render_template("auth/signup.html", form=form, min_password=accounts.MIN_PASSWORD)
+    status = 400 if request.method == "POST" else 200  # the form again, with what to correct
+    return render_template("auth/signup.html", form=form, min_password=accounts.MIN_PASSWORD), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

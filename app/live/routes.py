@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 from flask_login import login_required
 
 from app.api.serializers import camera_dict, site_dict
+from app.api.validation import parse_id
 from app.live import bp
 from app.models import Site
 from app.services import listings, live_trend
@@ -14,7 +15,10 @@ def _room_cameras() -> tuple[Site | None, list]:
     """The room's site (``?site_id``, another tenant's or a hidden site's is a 404) and the cameras
     the caller may watch there, or everywhere."""
     check_role("admin", "manager", "staff")
-    site_id = request.args.get("site_id", type=int)
+    raw = request.args.get("site_id") or None
+    site_id = parse_id(raw)
+    if raw is not None and site_id is None:
+        abort(404)
     site = get_for_tenant(Site, site_id) if site_id else None
     return site, listings.cameras_of(site.id if site is not None else None)
 
@@ -45,7 +49,7 @@ def trend():
     return response
 
 
-@bp.get("/capture/<int:camera_id>")
+@bp.get("/capture/<id:camera_id>")
 def capture(camera_id: int):
     """The camera tablet's page; the token comes in the URL fragment and is checked on connect."""
     return render_template("live/capture.html", camera_id=camera_id)

@@ -64,9 +64,18 @@ class PeriodError(ValueError):
     """A period that cannot be reported on: the message is the API's (English); ``reason``
     (format, range, order, too_long) lets a page say it in its own language."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, field: str = "from"):
         super().__init__(message)
         self.reason = reason
+        self.field = field  # the query value at fault: "from" or "to"
+
+
+def end_ok(end: str | None) -> bool:
+    """Whether ``to`` is absent or a date as written in the query (to name the wrong value)."""
+    try:
+        return end is None or end == "" or bool(date.fromisoformat(end))
+    except ValueError:
+        return False
 
 
 def parse_period(start: str | None, end: str | None, today: date) -> Period:
@@ -74,13 +83,17 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
     Raises PeriodError with a message fit for the user."""
     try:
         end_date = date.fromisoformat(end) if end else today
-        start_date = date.fromisoformat(start) if start else end_date - timedelta(days=6)
+        start_date = date.fromisoformat(start) if start else None
     except ValueError:
-        raise PeriodError("format", "Dates are written YYYY-MM-DD.") from None
-    if not (date(2000, 1, 1) <= start_date and end_date <= date(2100, 12, 31)):
-        raise PeriodError("range", "Dates must lie between 2000 and 2100.")
+        raise PeriodError("format", "Dates are written YYYY-MM-DD.", "from" if end_ok(end) else "to") from None
+    lowest, highest = date(2000, 1, 1), date(2100, 12, 31)
+    if not lowest <= end_date <= highest:  # first: the default start is counted back from it
+        raise PeriodError("range", "Dates must lie between 2000 and 2100.", "to")
+    start_date = start_date or end_date - timedelta(days=6)
+    if not lowest <= start_date <= highest:
+        raise PeriodError("range", "Dates must lie between 2000 and 2100.", "from")
     if start_date > end_date:
         raise PeriodError("order", "'from' is after 'to'.")
     if (end_date - start_date).days + 1 > MAX_DAYS:
-        raise PeriodError("too_long", f"A report covers at most {MAX_DAYS} days.")
+        raise PeriodError("too_long", f"A report covers at most {MAX_DAYS} days.", "to")
     return Period(start_date, end_date)

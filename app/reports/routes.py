@@ -10,6 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import get_locale, gettext
 
 from app.admin.forms import ConfirmForm
+from app.api.validation import parse_id
 from app.inference.labels import EMOTIONS
 from app.infra.pagination import paginate
 from app.labels import EMOTION_LABELS
@@ -48,9 +49,10 @@ def _scope_choices() -> list[tuple[str, str]]:
 
 def _parse_scope(value: str) -> tuple[int | None, int | None]:
     kind, _, raw = (value or "tenant").partition(":")
-    if kind not in ("tenant", "site", "camera") or kind != "tenant" and not raw.isdigit():
+    object_id = parse_id(raw)
+    if kind not in ("tenant", "site", "camera") or kind != "tenant" and object_id is None:
         abort(404)
-    return (int(raw), None) if kind == "site" else (None, int(raw)) if kind == "camera" else (None, None)
+    return (object_id, None) if kind == "site" else (None, object_id) if kind == "camera" else (None, None)
 
 
 def _requested() -> tuple[reports.Scope, object, dict]:
@@ -214,7 +216,7 @@ def schedules():
     ), 400 if form.errors else 200
 
 
-@bp.route("/schedules/<int:schedule_id>/delete", methods=["GET", "POST"])
+@bp.route("/schedules/<id:schedule_id>/delete", methods=["GET", "POST"])
 def schedule_delete(schedule_id: int):
     schedule = get_for_tenant(ReportSchedule, schedule_id)
     form = ConfirmForm()
@@ -231,7 +233,7 @@ def schedule_delete(schedule_id: int):
     )
 
 
-@bp.get("/files/<int:report_id>.<fmt>")
+@bp.get("/files/<id:report_id>.<fmt>")
 def stored_file(report_id: int, fmt: str):
     stored = get_for_tenant(GeneratedReport, report_id)
     if fmt not in ("csv", "pdf"):

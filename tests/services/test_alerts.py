@@ -407,3 +407,33 @@ def test_an_acknowledgement_reaches_every_screen(app, tenant_a):
     for screen in (wall, desk):
         events = [e["args"][0] for e in screen.get_received("/live") if e["name"] == "alert"]
         assert [(e["id"], e["status"], e["note"]) for e in events] == [(alert_id, "acknowledged", "seen")]
+
+
+def test_a_second_acknowledgement_keeps_the_first_and_adds_its_note(app, tenant_a):
+    """Two people tap the same alert on two tablets: both succeed, the first one's name and note stay,
+    a new note is added under it, and screens hear only of what changed."""
+    from datetime import UTC, datetime
+
+    site = tenant_a.site()
+    cam = tenant_a.camera(site["id"])
+    with app.app_context():
+        alert = Alert(tenant_id=tenant_a.id, site_id=site["id"], camera_id=cam["id"], emotion="fear", value=0.8, status="open")
+        alert.started_at = datetime.now(UTC)
+        db.session.add(alert)
+        db.session.commit()
+        alert_id = alert.id
+    staff, staff_token = tenant_a.user("staff")
+    wall = socketio.test_client(app, namespace="/live", auth={"token": tenant_a.token})
+    first = tenant_a.call("POST", f"/api/v1/alerts/{alert_id}/ack", json={"note": "I am going"}).get_json()
+    again = tenant_a.call("POST", f"/api/v1/alerts/{alert_id}/ack", json={"note": "on my way too"}, token=staff_token)
+    assert again.status_code == 200
+    body = again.get_json()
+    assert body["acknowledged_by"] == first["acknowledged_by"] != staff["id"]
+    assert body["acknowledged_at"] == first["acknowledged_at"] and body["note"] == "I am going\non my way too"
+    for repeat in ({"note": "on my way too"}, {}, {"note": "  "}):  # nothing new: nothing changes or goes out
+        same = tenant_a.call("POST", f"/api/v1/alerts/{alert_id}/ack", json=repeat, token=staff_token).get_json()
+        assert same == body
+    notes = [e["args"][0]["note"] for e in wall.get_received("/live") if e["name"] == "alert"]
+    assert notes == ["I am going", "I am going\non my way too"]
+    trail = tenant_a.call("GET", "/api/v1/audit").get_json()["items"]
+    assert [e["details"].get("note") for e in trail if e["action"] == "alert.acknowledged"] == ["I am going", "on my way too"]

@@ -22,7 +22,7 @@ def test_a_reserved_domain_is_refused_with_its_reason(client, lang, reason):
         headers={"Accept-Language": lang},
     )
     page = r.get_data(as_text=True)
-    assert r.status_code == 200 and reason in page and "tourshop.local" in page
+    assert r.status_code == 400 and reason in page and "tourshop.local" in page
     assert ".example" not in page and ".test" not in page  # the message names only what is refused
 
 
@@ -54,3 +54,16 @@ def test_declaration_starts_unchosen_and_export_has_observations_as_json(client,
     archive = zipfile.ZipFile(io.BytesIO(client.post("/admin/privacy/export").data))
     manifest = json.loads(archive.read("manifest.json"))
     assert json.loads(archive.read("observations.json")) == [] and manifest["files"]["observations.json"]["rows"] == 0
+
+
+def test_the_language_chosen_before_signing_up_is_the_new_account_s(client):
+    """An English browser, "Français" chosen on the home page, then sign-up: the account and the
+    pages after it speak French (the browser's language used to win, flash message aside)."""
+    en = {"Accept-Language": "en"}
+    assert client.post("/language", data={"locale": "fr", "next": "/auth/signup"}, headers=en).status_code == 302
+    form = {"organisation": "École du Port", "email": "direction@ecole-port.example", "password": "Correct-horse-42"}
+    landing = client.post("/auth/signup", data=form, headers=en, follow_redirects=True)
+    assert landing.status_code == 200 and "Ajouter un site" in landing.get_data(as_text=True)
+    token = client.post("/api/v1/tokens", json={"email": form["email"], "password": form["password"]}).get_json()["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["user"]["locale"] == "fr"

@@ -31,6 +31,8 @@ PUBLIC = "93.184.216.34"  # a public address; nothing here is sent to it (no rou
 _real_getaddrinfo = socket.getaddrinfo
 
 SSRF_CORPUS = [
+    "https://93.184.215.14:0/",  # a public address, but port 0: nothing can listen there
+    "https://hooks.example:0/",
     "http://127.0.0.1:6379/",
     "http://169.254.169.254/latest/meta-data/",
     "http://localhost/",

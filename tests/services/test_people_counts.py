@@ -250,7 +250,7 @@ def test_report_page_shows_people_seen_per_site_camera_and_hour(app, client, ten
     assert 'id="people-seen"' in page
     # 5 people; times in view 10, 20, 40, 60, 90 s -> median 40 s
     assert '<dd data-figure="people-seen">5</dd>' in page
-    assert '<dd data-figure="median-time-in-view">0 min 40 s</dd>' in page
+    assert '<dd data-figure="median-time-in-view"><span class="duration">0 min 40 s</span></dd>' in page
     assert _cells(page, "people-sites") == [["Gate", "4", "0 min 20 s"], ["Hall", "1", "1 min 00 s"]]
     assert _cells(page, "people-cameras") == [["Door (Gate)", "4", "0 min 20 s"], ["Desk (Hall)", "1", "1 min 00 s"]]
     assert _cells(page, "people-hours") == [

@@ -36,16 +36,27 @@ def alert_dict(alert: Alert) -> dict:
     }
 
 
-def acknowledge(alert: Alert, user: User, note: str | None) -> Alert:
+NOTE_MAX = 2000
+
+
+def acknowledge(alert: Alert, user: User, note: str | None) -> bool:
+    """Acknowledge an open alert, with an optional note. Two people tapping the same alert on two
+    tablets both succeed: the first acknowledges it; a later note is added under the earlier one
+    (never replacing it), and a later tap without a new note changes nothing. True when the alert
+    changed (then screens and webhooks are told)."""
+    note = (note or "").strip()
     if alert.status == "open":
         alert.status = "acknowledged"
         alert.acknowledged_at = utcnow()
         alert.acknowledged_by = user.id
-    if note:
-        alert.note = note[:2000]
-    audit.record(alert.tenant_id, user.id, "alert.acknowledged", "alert", alert.id, commit=False, note=alert.note)
+        alert.note = note[:NOTE_MAX] or alert.note
+    elif note and note not in (alert.note or "").split("\n"):
+        alert.note = (f"{alert.note}\n{note}" if alert.note else note)[:NOTE_MAX]
+    else:
+        return False
+    audit.record(alert.tenant_id, user.id, "alert.acknowledged", "alert", alert.id, commit=False, note=note or None)
     db.session.commit()
-    return alert
+    return True
 
 
 def escalate_overdue(now: datetime | None = None) -> list[Alert]:

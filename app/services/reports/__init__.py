@@ -315,4 +315,4 @@ def request_period(scope: Scope, start: str | None, end: str | None, now: dateti
     try:
         return parse_period(start, end, local_today(ZoneInfo(scope_time_zone(scope)), now))
     except PeriodError as exc:
-        raise ServiceError("validation_error", str(exc), fields={"from": "invalid"}) from exc  # pages read its reason
+        raise ServiceError("validation_error", str(exc), fields={exc.field: "invalid"}) from exc  # pages read its reason
