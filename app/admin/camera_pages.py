@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cryptography.fernet import InvalidToken
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
@@ -10,6 +12,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import CameraForm, ConfirmForm, StreamCameraForm, new_camera_form, with_site_choices
 from app.admin.routes import site_page
+from app.infra.state import store
 from app.models import Camera, Site
 from app.services import cameras, qr_sheet
 from app.services.errors import ServiceError
@@ -69,6 +72,33 @@ def _show_token(camera: Camera, token: str, title: str):
     )
 
 
+ONCE_TTL_S = 3600
+_ONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _claim_submission(once: str | None) -> tuple[bool, str | None]:
+    """Whether this is the first time this form (its ``once`` value) is sent, and its key. A form
+    without one (a script) is always new."""
+    if not once or not _ONCE.fullmatch(once):
+        return True, None
+    key = f"form_once:{current_user.tenant_id}:{once}"
+    return store().incr(key, ONCE_TTL_S) == 1, key
+
+
+def _already_created(once_key: str | None, site: Site):
+    """The same form sent again: the camera it added, whose link was shown once (kept only as a
+    hash since), or the site's page while the first sending is still being handled."""
+    created = store().get_json(once_key + ":camera") if once_key else None
+    camera = get_for_tenant(Camera, created["id"]) if created else None
+    if camera is None:
+        return redirect(url_for("admin.site_detail", site_id=site.id))
+    flash(
+        gettext("This camera was already added. Its capture link is shown only once: renew it below to get a new one."),
+        "warning",
+    )
+    return redirect(url_for("admin.camera_detail", camera_id=camera.id))
+
+
 def _refused(form: CameraForm, exc: ServiceError) -> None:
     field_name, message = camera_error(exc)
     target = getattr(form, field_name, None) if field_name else None
@@ -91,6 +121,9 @@ def camera_create():
         form.source_url.errors = [*form.source_url.errors, gettext("Give the camera's address.")]
         return site_page(site, camera_form=form, status=400)
     if form.validate_on_submit():
+        first, once_key = _claim_submission(form.once.data)
+        if not first:
+            return _already_created(once_key, site)
         try:
             camera, token = cameras.create_camera(
                 site,
@@ -103,8 +136,12 @@ def camera_create():
                 actor_id=current_user.id,
             )
         except ServiceError as exc:
+            if once_key:
+                store().delete([once_key])  # corrected and sent again, the form may still add it
             _refused(form, exc)
             return site_page(site, camera_form=form, status=400)
+        if once_key:
+            store().set_json(once_key + ":camera", {"id": camera.id}, ONCE_TTL_S)
         if stream:  # pulled by the server: no link to hand over
             flash(gettext("Camera “%(name)s” added: the server connects to it now.", name=camera.name), "success")
             return redirect(url_for("admin.camera_detail", camera_id=camera.id))

@@ -1,8 +1,11 @@
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectField,
@@ -44,6 +47,9 @@ class NewCameraForm(CameraForm):
     """Adding a camera; the stream fields count only for an IP camera (kind ``stream``)."""
 
     kind = RadioField(_l("What films"), choices=CAMERA_KINDS, default="browser")
+    # One form, one camera: sending the same form again (a reload of the page that shows the new
+    # camera's link) does not add a second one.
+    once = HiddenField()
     # Empty: the kind's own rate (5 for a tablet, 2 for an IP camera, whose scenes change slowly).
     fps = WholeNumberField(
         _l("Frames per second (empty: 5 for a tablet, 2 for an IP camera)"), validators=[Optional(), NumberRange(min=1, max=15)]
@@ -77,8 +83,10 @@ def with_site_choices(form: CameraForm) -> CameraForm:
 
 def new_camera_form(default_site: int | None = None) -> NewCameraForm:
     form = with_site_choices(NewCameraForm())
-    if default_site and not form.is_submitted():
-        form.site_id.data = default_site
+    if not form.is_submitted():
+        form.once.data = secrets.token_urlsafe(12)
+        if default_site:
+            form.site_id.data = default_site
     return form
 
 

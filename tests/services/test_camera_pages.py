@@ -190,3 +190,25 @@ def test_a_plan_limit_is_said_in_french_with_the_organisations_own_figures(app, 
     tenant_a.camera(admin["id"], "Two")  # 2 of 2 cameras
     r = client.post("/admin/cameras", data={"name": "Three", "site_id": admin["id"], "fps": 1}, headers=FR)
     assert r.status_code == 400 and "Votre formule permet 2 caméras." in r.get_data(as_text=True)
+
+
+def test_sending_the_add_camera_form_again_adds_no_second_camera(app, client, tenant_a, admin):
+    """The page that shows a new camera's link answers the form's POST: a reload sends it again.
+    The form's one-time value makes that second sending lead to the camera already added."""
+    page = client.get(f"/admin/sites/{admin['id']}", headers=FR).get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"name": "Caisse", "site_id": admin["id"], "fps": "", "kind": "browser", "once": once}
+    first = client.post("/admin/cameras", data=form, headers=FR)
+    assert first.status_code == 200 and 'id="capture-url"' in first.get_data(as_text=True)
+    again = client.post("/admin/cameras", data=form, headers=FR)
+    cameras = tenant_a.call("GET", "/api/v1/cameras").get_json()["items"]
+    assert [c["name"] for c in cameras] == ["Caisse"]
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/cameras/{cameras[0]['id']}")
+    shown = client.get(again.headers["Location"], headers=FR).get_data(as_text=True)
+    assert "Cette caméra a déjà été ajoutée" in shown
+    # A new form (a new value) adds a new camera, even with the same name.
+    page = client.get(f"/admin/sites/{admin['id']}", headers=FR).get_data(as_text=True)
+    fresh = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    assert fresh != once
+    assert client.post("/admin/cameras", data={**form, "once": fresh}, headers=FR).status_code == 200
+    assert len(tenant_a.call("GET", "/api/v1/cameras").get_json()["items"]) == 2
