@@ -195,8 +195,17 @@ def test_csv_and_pdf_carry_the_same_figures_in_french(tenant_a, october):
         "ne décrivent pas",
     ):
         assert expected in text, expected
+    # Shares as the page shows them, in the reader's notation: "80 %" in French, never "0.80".
+    assert re.search(r"\b\d{1,3} %", text) and not re.search(r"\b0\.\d\d\b", text)
     english = tenant_a.client.get(query + "&format=pdf", headers={**tenant_a.headers, "Accept-Language": "en"})
-    assert "Emotion report" in PdfReader(io.BytesIO(english.data)).pages[0].extract_text()
+    english_text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(english.data)).pages)
+    assert "Emotion report" in english_text and re.search(r"\b\d{1,3}%", english_text)
+
+
+def test_report_file_names_keep_the_letters_of_accented_names(tenant_a):
+    site = tenant_a.call("POST", "/api/v1/sites", json={"name": "École Jean-Jaurès", "timezone": "Europe/Paris"}).get_json()
+    r = tenant_a.call("GET", f"/api/v1/reports/emotions?site_id={site['id']}&from=2026-10-01&to=2026-10-31&format=csv")
+    assert r.headers["Content-Disposition"] == 'attachment; filename="emotiscan-ecole-jean-jaures-2026-10-01_2026-10-31.csv"'
 
 
 def test_days_when_clocks_change_have_23_and_25_hours(app, client, tenant_a):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 
 def report_filename(report: dict, fmt: str) -> str:
     """``emotiscan-<scope>-<from>_<to>.<fmt>``, ASCII only (safe in a Content-Disposition header)."""
-    name = re.sub(r"[^A-Za-z0-9]+", "-", report["scope"]["name"]).strip("-").lower()[:40] or report["scope"]["kind"]
+    # Accents dropped, not the letters they sit on: "École Jean-Jaurès" is ecole-jean-jaures.
+    plain = unicodedata.normalize("NFKD", report["scope"]["name"]).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").lower()[:40] or report["scope"]["kind"]
     return f"emotiscan-{name}-{report['period']['from']}_{report['period']['to']}.{fmt}"
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from app.inference.labels import EMOTION_COLOURS, EMOTIONS
 from app.labels import CAVEAT, EMOTION_LABELS, SEVERITY_LABELS
+from app.numformat import number, percent
 from app.timefmt import as_moment
 
 
@@ -218,8 +219,8 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
     line(_pair(_("Generated"), format_datetime(generated, "long", tzinfo=zone, locale=get_locale())))
     pdf.ln(2)
     line(
-        f"{_pair(_('Observations'), totals['observations'])}    {_pair(_('Faces counted'), totals['faces'])}    "
-        f"{_pair(_('Alerts'), report['alerts']['total'])}",
+        f"{_pair(_('Observations'), number(totals['observations']))}    {_pair(_('Faces counted'), number(totals['faces']))}    "
+        f"{_pair(_('Alerts'), number(report['alerts']['total']))}",
         bold=True,
     )
     if totals["dominant_emotion"]:
@@ -239,9 +240,10 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
         [
             [
                 s["name"],
-                s["observations"],
+                number(s["observations"]),
                 EMOTION_LABELS[s["dominant_emotion"]] if s["dominant_emotion"] else "—",
-                *((f"{s['scores'][e]:.2f}" if s["scores"] else "—") for e in EMOTIONS),
+                # shares of the period's faces, as the page shows them, in the reader's notation
+                *((percent(s["scores"][e]) if s["scores"] else "—") for e in EMOTIONS),
             ]
             for s in report["sites"]
         ]
@@ -292,7 +294,7 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
             r["name"] or EMOTION_LABELS.get(r["emotion"], r["emotion"]),
             EMOTION_LABELS.get(r["emotion"], r["emotion"]),
             SEVERITY_LABELS.get(r["severity"], r["severity"]),
-            r["count"],
+            number(r["count"]),
         ]
         for r in report["alerts"]["by_rule"]
     ]
@@ -305,7 +307,7 @@ def render_pdf(report: dict, chart_data: dict | None = None) -> bytes:
     heading(_("Data coverage"), 20)
     table(
         [_("Camera"), _("Time sending"), _("Share of the period")],
-        [[c["camera"], _duration(c["seconds_sending"]), f"{c['share'] * 100:.1f} %"] for c in report["coverage"]]
+        [[c["camera"], _duration(c["seconds_sending"]), percent(c["share"], 1)] for c in report["coverage"]]
         or [[_("No camera"), "", ""]],
         [80, 50, 50],
     )
