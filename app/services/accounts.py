@@ -250,10 +250,10 @@ def sign_out(user: User) -> None:
 
 
 def reset_password(user: User, password: str) -> User:
-    """A new password from an e-mailed link: also lifts a lock, as the owner proved the address."""
-    update_user(user, password=password)
-    audit.record(user.tenant_id, user.id, "user.password_reset", "user", user.id)
-    return user
+    """A new password from an e-mailed link: also lifts a lock, as the owner proved the address.
+    One entry in the trail, by the user: an invitation accepted, or a password reset."""
+    action = "user.invitation_accepted" if is_pending(user) else "user.password_reset"
+    return update_user(user, password=password, actor_id=user.id, password_action=action)
 
 
 def change_password(user: User, current: str, new: str) -> User:
@@ -317,8 +317,10 @@ def update_user(
     site_ids: Iterable[int] | None = None,
     email: str | None = None,
     actor_id: int | None = None,
+    password_action: str = "user.password_changed",
 ) -> User:
-    """Changes of role, e-mail, sites or password; a new password ends the user's sessions and API tokens."""
+    """Changes of role, e-mail, sites or password; a new password ends the user's sessions and API
+    tokens (audited as ``password_action``)."""
     old_scope = (user.role, user.all_sites, [s.id for s in user.sites])
     if role is not None and role != user.role:
         audit.record(
@@ -352,7 +354,7 @@ def update_user(
         db.session.execute(
             update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
         )
-        audit.record(user.tenant_id, actor_id, "user.password_changed", "user", user.id, commit=False)
+        audit.record(user.tenant_id, actor_id, password_action, "user", user.id, commit=False)
     if site_ids is not None:
         user.sites = _sites_of_tenant(user.tenant_id, site_ids)
         user.all_sites = not user.sites

@@ -43,6 +43,7 @@ _ACTIONS = {
     "user.locked": _l("Account locked after repeated failed sign-ins"),
     "user.unlocked": _l("Account unlocked"),
     "user.password_reset": _l("Password reset by e-mail link"),
+    "user.invitation_accepted": _l("Invitation accepted: password chosen"),
     "user.password_changed": _l("Password changed"),
     "user.password_change_refused": _l("Password change refused (wrong current password)"),
     "user.role_changed": _l("Role changed"),

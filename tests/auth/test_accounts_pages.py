@@ -51,6 +51,12 @@ def test_invitation_mail_lets_the_user_choose_a_password(client, tenant_a, smtp)
     assert "Alpha School" in email.message_from_string(body, policy=email.policy.default).get_content()
     path = link_from(body).split("://", 1)[1].split("/", 1)[1]
     assert client.post("/" + path, data={"password": "chosen-pass-1", "confirm": "chosen-pass-1"}).status_code == 302
+    # One entry in the trail, by the invited person, that says what happened.
+    trail = tenant_a.call("GET", "/api/v1/audit").get_json()["items"]
+    user_id = r.get_json()["id"]
+    mine = [(e["action"], e["actor_id"]) for e in trail if e.get("target_id") == user_id and e["action"].startswith("user.")]
+    assert ("user.invitation_accepted", user_id) in mine
+    assert not any(action in ("user.password_changed", "user.password_reset") for action, _ in mine), mine
 
 
 def test_pages_respect_roles_and_tenants(client, tenant_a, tenant_b):

@@ -92,8 +92,17 @@ def test_capture_page_streams_and_live_room_shows_the_expression(embedded, brows
     capture = context.new_page()
     capture.goto(camera["capture_url"])
     assert "aucune image n'est conservée" in capture.inner_text(".analysis-on")
+    # Before the camera starts, the notice does not claim that analysis is running.
+    assert "commence avec la caméra" in capture.inner_text("#analysis-banner")
+    assert "off" in capture.get_attribute("#analysis-banner", "class").split()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, (width, height) in WIDTHS.items():
+        capture.set_viewport_size({"width": width, "height": height})
+        capture.screenshot(path=str(SCREENSHOTS / f"capture-before-start-fr-{name}.png"), full_page=True)
     capture.click("#start")
     capture.wait_for_selector("#capture-status.online", timeout=45000)
+    assert "off" not in capture.get_attribute("#analysis-banner", "class").split()
+    assert "Analyse des expressions en cours" in capture.inner_text("#analysis-banner")
     tile = f"#camera-{camera['id']}"
     live.wait_for_selector(f"{tile}.online", timeout=60000)
     emotion = live.inner_text(f"{tile} .emotion")
