@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext, ngettext
 from flask_login import current_user, login_required, login_user
 
 from app.admin import bp
@@ -60,7 +60,8 @@ def site_create():
         flash(gettext("Site “%(name)s” created. Add a camera to it.", name=site.name), "success")
         return redirect(url_for("admin.site_detail", site_id=site.id))
     items, cursor = _page(listings.sites(), Site.id)
-    return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=form), 400
+    steps = onboarding.checklist(user.tenant_id)  # the same page as before, its checklist included
+    return render_template("admin/sites.html", sites=items, next_cursor=cursor, form=form, onboarding=steps), 400
 
 
 @bp.route("/sites/<id:site_id>", methods=["GET", "POST"])
@@ -118,7 +119,15 @@ def site_delete(site_id: int):
         "admin/confirm.html",
         form=form,
         title=gettext("Delete the site “%(name)s”?", name=site.name),
-        detail=gettext("Its %(n)d cameras and their stored observations are deleted too.", n=len(site.cameras)),
+        detail=(
+            ngettext(
+                "Its camera and its stored observations are deleted too.",
+                "Its %(num)d cameras and their stored observations are deleted too.",
+                len(site.cameras),
+            )
+            if site.cameras
+            else gettext("It has no camera; its stored observations, if any, are deleted too.")
+        ),
         back=url_for("admin.site_detail", site_id=site.id),
     )
 

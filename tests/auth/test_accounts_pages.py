@@ -89,8 +89,11 @@ def test_admin_pages_create_and_delete_with_confirmation(client, tenant_a):
     site_id = int(r.headers["Location"].rsplit("/", 1)[1])
     r = client.post("/admin/cameras", data={"name": "Desk", "site_id": site_id, "fps": 5})
     assert "data:image/svg+xml;base64," in r.get_data(as_text=True)
-    confirm = client.get(f"/admin/sites/{site_id}/delete").get_data(as_text=True)
-    assert "Hall" in confirm and "1" in confirm
+    confirm = client.get(f"/admin/sites/{site_id}/delete", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Hall" in confirm and "Its camera and its stored observations are deleted too." in confirm
+    empty = client.post("/admin/sites", data={"name": "Annexe", "timezone": "Europe/Paris"}).headers["Location"]
+    confirm = client.get(empty + "/delete", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Il n&#39;a aucune caméra" in confirm and "0 caméras" not in confirm
     assert client.post(f"/admin/sites/{site_id}/delete").status_code == 302
     assert client.get(f"/admin/sites/{site_id}").status_code == 404
 

@@ -95,3 +95,11 @@ def test_my_account_saves_language_and_alert_mails(app, client, tenant_a):
     me = tenant_a.call("GET", "/api/v1/me").get_json()["user"]
     assert me["locale"] == "en" and me["notify_alerts"] is False
     assert client.post("/account/preferences", data={"prefs-locale": "xx"}).status_code == 400
+
+
+def test_the_checklist_stays_when_the_site_form_comes_back_with_an_error(client, tenant_a):
+    client.post("/auth/login", data={"email": tenant_a.email, "password": "secret-pass-1"})
+    first = client.get("/admin/sites", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    refused = client.post("/admin/sites", data={"name": "", "timezone": "Europe/Paris"}, headers={"Accept-Language": "fr"})
+    assert refused.status_code == 400
+    assert "Pour commencer" in first and "Pour commencer" in refused.get_data(as_text=True)
