@@ -8,7 +8,9 @@ from app.labels import EMOTION_LABELS, SEVERITY_LABELS
 from app.rules.kinds import KINDS, Kind, Param
 from app.text_rules import PlainText
 
-EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key != "camera_offline"]
+# "happy" alone is the "joy" group (its one class): offered once, as the group; a rule stored with
+# "happy" (through the API) keeps it in its own form.
+EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key not in ("camera_offline", "happy")]
 SEVERITY_CHOICES = list(SEVERITY_LABELS.items())
 
 
@@ -98,6 +100,8 @@ class RuleForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = kind_choices()
+        if self.emotion.data == "happy":
+            self.emotion.choices = [*EMOTION_CHOICES, ("happy", EMOTION_LABELS["happy"])]
 
 
 def _param_field(param: Param):  # noqa: ANN202 - an unbound wtforms field

@@ -72,3 +72,20 @@ def test_time_zones_are_grouped_by_region_without_old_aliases(client, tenant_a, 
     assert '<option selected value="America/Atka">' in page
     privacy = client.get("/admin/privacy", headers=EN).get_data(as_text=True)
     assert 'value="UTC"' in privacy and '<optgroup label="Europe">' in privacy
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_rule_form_offers_each_expression_once(client, tenant_a, admin, lang):
+    """ "happy" alone and the "joy" group are the same class: French read "Joie" twice."""
+    page = client.get("/admin/rules", headers={"Accept-Language": lang}).get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="emotion".*?</select>', page, re.S).group(0)
+    labels = re.findall(r"<option[^>]*>([^<]+)</option>", select)
+    words = [label.split(" (")[0] for label in labels]
+    assert len(words) == len(set(words)) == 9, labels
+    # A rule stored with "happy" (the API takes it) keeps it, selected, in its own form.
+    camera = tenant_a.camera(admin["id"])
+    rule = tenant_a.call(
+        "POST", "/api/v1/alert-rules", json={"camera_id": camera["id"], "emotion": "happy", "threshold": 0.5, "duration_s": 5}
+    ).get_json()
+    own = client.get(f"/admin/rules/{rule['id']}", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert re.search(r'<option selected value="happy">|<option value="happy" selected>', own)
