@@ -235,6 +235,18 @@ def test_start_stop_one_at_a_time_and_stop_clears_the_boxes(embedded, browser): 
         w.page.click("#start")
         w.wait_state("online", timeout=20)
         assert not w.visible("#start") and w.visible("#stop")
+        # Changing the page's language while the camera runs: the page in the other language starts
+        # it again by itself (the tablet on the wall needs nobody to tap "Start").
+        other = "fr" if lang == "en" else "en"
+        with w.page.expect_navigation():
+            w.page.select_option("#locale", other)
+        w.wait_state("online", timeout=20)
+        assert CONNECTED[other] in w.page.inner_text("#capture-status") and w.visible("#stop")
         w.page.click("#stop")
+        w.wait_state("stopped", timeout=5)
+        with w.page.expect_navigation():  # stopped, it stays stopped in the other language
+            w.page.select_option("#locale", lang)
+        w.page.wait_for_timeout(1500)
+        assert w.state() == "idle" and w.visible("#start")
         w.close()
     assert "Traceback" not in proc.output()

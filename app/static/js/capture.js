@@ -26,7 +26,15 @@
   }
   // The language form comes back to this very page, its #token included.
   var next = document.querySelector("form.lang input[name=next]");
-  if (next) { next.value = location.pathname + location.search + location.hash; }
+  // While the camera runs, the page in the other language starts it again by itself (autostart).
+  function comeBack(running) {
+    if (!next) { return; }
+    var query = new URLSearchParams(location.search);
+    if (running) { query.set("autostart", "1"); } else { query.delete("autostart"); }
+    var search = query.toString();
+    next.value = location.pathname + (search ? "?" + search : "") + location.hash;
+  }
+  comeBack(false);
   if (!token) { say(i18n.no_token, "error final", "no_token"); panel.classList.add("final"); analysis(false); return; }
 
   function inFlight() {
@@ -148,7 +156,7 @@
     say(i18n.connecting, "", "connecting");
     navigator.mediaDevices.getUserMedia({ video: { facingMode: facing.value, width: { ideal: 1280 } }, audio: false })
       .then(function (s) {
-        stream = s; video.srcObject = s; running = true;
+        stream = s; video.srcObject = s; running = true; comeBack(true);
         if (finished) { stop(); return; }
         startBtn.hidden = true; stopBtn.hidden = false;
         requestWakeLock();
@@ -161,7 +169,7 @@
   }
 
   function stop() {
-    running = false; clearInterval(timer);
+    running = false; clearInterval(timer); comeBack(false);
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
     if (wakeLock) { wakeLock.release().catch(function () {}); wakeLock = null; }
     video.srcObject = null; inflight = {}; clearBoxes(); analysis(false);
