@@ -31,6 +31,12 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Change the password"))
 
 
+@bp.context_processor
+def _mail_state() -> dict:
+    """Whether e-mail leaves this server: without it, the alert e-mail option says so."""
+    return {"mail_configured": accounts.mail_configured()}
+
+
 def _forms() -> tuple[PreferencesForm, PasswordForm]:
     user = current_user
     prefs = PreferencesForm(

@@ -103,3 +103,12 @@ def test_the_checklist_stays_when_the_site_form_comes_back_with_an_error(client,
     refused = client.post("/admin/sites", data={"name": "", "timezone": "Europe/Paris"}, headers={"Accept-Language": "fr"})
     assert refused.status_code == 400
     assert "Pour commencer" in first and "Pour commencer" in refused.get_data(as_text=True)
+
+
+def test_the_alert_e_mail_option_says_when_this_server_sends_no_e_mail(app, client, tenant_a):
+    login(client, tenant_a.email)
+    app.config["MAIL_SERVER"] = ""
+    page = client.get("/account/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'id="no-mail"' in page and "aucun e-mail" in page
+    app.config["MAIL_SERVER"] = "smtp.example"
+    assert 'id="no-mail"' not in client.get("/account/").get_data(as_text=True)
