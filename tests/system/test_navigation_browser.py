@@ -69,6 +69,8 @@ def test_navigation_fits_every_width_and_pages_fit_a_phone(embedded, browser):  
                 page.wait_for_load_state("networkidle")
                 widest = page.evaluate(WIDEST)
                 assert widest <= width, f"{path} is {widest} px wide at {width} px ({lang}): {page.evaluate(CULPRIT)}"
+                slug = path.format(site="site").strip("/").replace("/", "-").split("?")[0] or "home"
+                page.screenshot(path=str(SCREENSHOTS / f"page-{slug}-{name}-{lang}.png"), full_page=True)
                 nav_height = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
                 if width >= 1000:  # one row: the bar is one 44 px target plus its padding
                     assert nav_height <= 56, f"{path}: the menu takes {nav_height} px at {width} px ({lang})"
