@@ -71,6 +71,9 @@ def test_site_page_shows_stream_kind_status_and_last_error(server, browser):  # 
             # All eight columns in view, without scrolling the table sideways: on a tablet held
             # upright and on a phone each camera is a card.
             assert max(_right_edge(cell) for cell in page.locator("tbody td").all()) <= width, name
+            # Links that act are finger-sized too: back to the list, the QR sheet, delete the site.
+            for link in ("a.back", "a.qr-sheet", "a.danger"):
+                assert page.locator(link).first.bounding_box()["height"] >= 44, (link, name)
             page.screenshot(path=str(SCREENSHOTS / f"site-stream-cameras-{lang}-{name}.png"), full_page=True)
             assert errors == [], errors
             context.close()
