@@ -4,13 +4,15 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.admin.decimal_field import LocalDecimalField, WholeNumberField
+from app.inference.labels import EMOTION_GROUPS
 from app.labels import EMOTION_LABELS, SEVERITY_LABELS
 from app.rules.kinds import KINDS, Kind, Param
 from app.text_rules import PlainText
 
-# "happy" alone is the "joy" group (its one class): offered once, as the group; a rule stored with
-# "happy" (through the API) keeps it in its own form.
-EMOTION_CHOICES = [(key, label) for key, label in EMOTION_LABELS.items() if key not in ("camera_offline", "happy")]
+# A class that is a group by itself ("joy" is "happy" alone) is offered once, as the group; a rule
+# stored with the class (through the API) keeps it in its own form.
+_SAME_AS_A_GROUP = {members[0] for members in EMOTION_GROUPS.values() if len(members) == 1}
+EMOTION_CHOICES = [(k, label) for k, label in EMOTION_LABELS.items() if k != "camera_offline" and k not in _SAME_AS_A_GROUP]
 SEVERITY_CHOICES = list(SEVERITY_LABELS.items())
 
 
@@ -100,8 +102,8 @@ class RuleForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = kind_choices()
-        if self.emotion.data == "happy":
-            self.emotion.choices = [*EMOTION_CHOICES, ("happy", EMOTION_LABELS["happy"])]
+        if self.emotion.data in _SAME_AS_A_GROUP:
+            self.emotion.choices = [*EMOTION_CHOICES, (self.emotion.data, EMOTION_LABELS[self.emotion.data])]
 
 
 def _param_field(param: Param):  # noqa: ANN202 - an unbound wtforms field
