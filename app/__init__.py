@@ -95,9 +95,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
-    from app.api.validation import IdConverter
     from app.auth import bp as auth_bp
     from app.cli import register_cli
+    from app.infra.ids import IdConverter
     from app.live import bp as live_bp
     from app.main import bp as main_bp
     from app.reports import bp as reports_bp

@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import ConfirmForm
 from app.admin.rule_forms import PRESETS, RuleForm, kind_help, kind_only_fields, rule_form_class, threshold_labels
-from app.api.validation import parse_id
+from app.infra.ids import parse_id
 from app.infra.pagination import paginate
 from app.models import Alert, AlertRule, Camera, Site
 from app.models.base import utcnow

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.inference.labels import EMOTIONS
+from app.infra.ids import MAX_ID
 from app.infra.pagination import CURSOR_PATTERN
 from app.models import ROLES
 from app.rules import RULE_TYPES
@@ -38,7 +39,6 @@ from app.services.privacy import PURPOSES, SETTINGS
 from app.text_rules import BIDI, CONTROL, INVISIBLE, NOTE_CONTROL, SPACE, SURROGATE, is_blank  # noqa: F401 - re-exported
 from config import Config
 
-MAX_ID = 2**31 - 1  # ids and counts live in 32-bit integer columns (PostgreSQL `integer`)
 MAX_ITEMS = 1000  # site_ids of one user
 
 # Character classes: one definition for the API and the pages (app/text_rules.py).

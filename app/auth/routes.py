@@ -5,11 +5,11 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.api.validation import parse_id
 from app.auth import bp
 from app.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm, password_message
 from app.extensions import limiter, login_manager
 from app.i18n import select_locale
+from app.infra.ids import parse_id
 from app.infra.mail import send_mail
 from app.models import User
 from app.security import account_key, failed_auth, known_device_for_account, known_device_token, remember_device, safe_next

@@ -4,7 +4,7 @@ from flask import abort, current_app, jsonify, render_template, request
 from flask_login import login_required
 
 from app.api.serializers import camera_dict, site_dict
-from app.api.validation import parse_id
+from app.infra.ids import parse_id
 from app.live import bp
 from app.models import Site
 from app.services import listings, live_trend

@@ -10,8 +10,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import get_locale, gettext
 
 from app.admin.forms import ConfirmForm
-from app.api.validation import parse_id
 from app.inference.labels import EMOTIONS
+from app.infra.ids import parse_id
 from app.infra.pagination import paginate
 from app.labels import EMOTION_LABELS
 from app.models import GeneratedReport, ReportSchedule

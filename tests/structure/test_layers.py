@@ -78,6 +78,7 @@ def test_lower_layers_import_nothing_above_them():
         "app.tenancy",
         "app.timefmt",
         "app.numformat",
+        "app.text_rules",
         "app.labels",
         "app.models",
         "app.inference",
