@@ -47,6 +47,8 @@ def client_timestamp(value: object) -> float | None:
     infinities and values past year 2286 would reach browsers as invalid JSON or overflow."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
+    if isinstance(value, int) and not 0 <= value < 10**13:
+        return None  # float() of an integer of hundreds of digits raises
     value = float(value)
     return value if math.isfinite(value) and 0 <= value < 1e13 else None
 

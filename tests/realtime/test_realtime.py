@@ -192,3 +192,12 @@ def test_a_batch_is_one_live_event_per_site_and_a_result_per_frame(app, tenant_a
     assert [o["frame_id"] for o in received[0]["args"][0]] == ["hall0", "hall1", "hall2"]
     assert received[1]["args"][0]["frame_id"] == "gate0"
     assert [e["frame_id"] for e in events(cap, "result", "/capture")] == ["hall0", "hall1", "hall2"]
+
+
+def test_a_client_timestamp_of_hundreds_of_digits_is_dropped_not_an_error():
+    """A JSON integer of 400 digits reaches the handler as a Python int: float() of it raised
+    OverflowError, and the connection closed without an answer."""
+    from app.realtime.capture import client_timestamp
+
+    assert client_timestamp(10**400) is None and client_timestamp(-(10**400)) is None
+    assert client_timestamp(1_796_656_964_000) == 1_796_656_964_000.0
