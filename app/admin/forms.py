@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.admin.decimal_field import WholeNumberField
+from app.admin.number_fields import WholeNumberField
 from app.auth.forms import ReadableEmail
 from app.labels import ROLE_LABELS
 from app.services.accounts import MIN_PASSWORD

@@ -12,7 +12,7 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.admin import bp
-from app.admin.decimal_field import WholeNumberField
+from app.admin.number_fields import WholeNumberField
 from app.labels import PURPOSE_LABELS, SETTING_LABELS
 from app.models import Site
 from app.services import privacy, sites

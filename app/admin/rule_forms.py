@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.admin.decimal_field import LocalDecimalField, WholeNumberField
+from app.admin.number_fields import LocalDecimalField, WholeNumberField
 from app.inference.labels import EMOTION_GROUPS
 from app.labels import EMOTION_LABELS, SEVERITY_LABELS
 from app.rules.kinds import KINDS, Kind, Param

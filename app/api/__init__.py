@@ -12,11 +12,10 @@ limiter.limit(lambda: current_app.config["API_LIMIT"], key_func=api_client_key, 
 
 @bp.record_once
 def _bounded_input(state) -> None:
-    """Before the routes are added: the ``<id:...>`` converter they use, and JSON parsing with bounded
-    depth for the whole app (the sign-in throttle reads JSON bodies before any view runs)."""
-    from app.api.validation import ApiJSONProvider, IdConverter
+    """JSON parsing with bounded depth for the whole app (the sign-in throttle reads JSON bodies
+    before any view runs). The ``<id:...>`` converter is the app's own (create_app)."""
+    from app.api.validation import ApiJSONProvider
 
-    state.app.url_map.converters["id"] = IdConverter
     state.app.json = ApiJSONProvider(state.app)
 
 

@@ -41,9 +41,6 @@ from config import Config
 
 MAX_ITEMS = 1000  # site_ids of one user
 
-# Character classes: one definition for the API and the pages (app/text_rules.py).
-_SURROGATE = SURROGATE
-
 
 class Doc:
     """Annotated metadata that adds keywords to a type's JSON schema (what a custom validator checks)."""
@@ -65,7 +62,7 @@ def refuse(reason: str, message: str) -> PydanticCustomError:
 def _text(max_len: int, forbidden: str, *, blank: bool, strip: bool = True, **keywords: Any) -> Any:
     """A string of at most ``max_len`` characters as sent, none of them in ``forbidden``; stripped
     unless ``strip`` is false; ``blank`` false: it must hold more than white space."""
-    bad = re.compile(f"[{forbidden}{_SURROGATE}]")
+    bad = re.compile(f"[{forbidden}{SURROGATE}]")
     pattern = f"^[^{forbidden}]*$" if blank else f"^[^{forbidden}]*[^{forbidden}{SPACE}{INVISIBLE}][^{forbidden}]*$"
 
     def clean(value: str) -> str:

@@ -12,7 +12,6 @@ from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
 
 from app.api.contract import current_operation
-from app.infra.ids import IdConverter, decimal_range, parse_id  # noqa: F401 - the API's too
 from app.services.errors import ServiceError
 
 MAX_JSON_DEPTH = 32

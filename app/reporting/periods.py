@@ -70,26 +70,20 @@ class PeriodError(ValueError):
         self.field = field  # the query value at fault: "from" or "to"
 
 
-def end_ok(end: str | None) -> bool:
-    """Whether ``to`` is absent or a date as written in the query (to name the wrong value)."""
-    try:
-        return end is None or end == "" or bool(date.fromisoformat(end))
-    except ValueError:
-        return False
-
-
 def parse_period(start: str | None, end: str | None, today: date) -> Period:
     """``from``/``to`` query values (YYYY-MM-DD, inclusive); defaults: the last 7 days.
     Raises PeriodError with a message fit for the user."""
-    try:
-        end_date = date.fromisoformat(end) if end else today
-        start_date = date.fromisoformat(start) if start else None
-    except ValueError:
-        raise PeriodError("format", "Dates are written YYYY-MM-DD.", "from" if end_ok(end) else "to") from None
+    dates = {}
+    for field, text in (("to", end), ("from", start)):
+        try:
+            dates[field] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise PeriodError("format", "Dates are written YYYY-MM-DD.", field) from None
+    end_date = dates["to"] or today
     lowest, highest = date(2000, 1, 1), date(2100, 12, 31)
     if not lowest <= end_date <= highest:  # first: the default start is counted back from it
         raise PeriodError("range", "Dates must lie between 2000 and 2100.", "to")
-    start_date = start_date or end_date - timedelta(days=6)
+    start_date = dates["from"] or end_date - timedelta(days=6)
     if not lowest <= start_date <= highest:
         raise PeriodError("range", "Dates must lie between 2000 and 2100.", "from")
     if start_date > end_date:

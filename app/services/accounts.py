@@ -170,9 +170,7 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
         User(password_hash=_dummy_hash(password_hash_method())).check_password(password)
         return None
     now = utcnow()
-    if user.locked_until is not None and user.locked_until <= now:
-        # The lock is over: a fresh series of attempts; ``lockouts`` stays, so the next lock is longer.
-        user.failed_logins, user.locked_until = 0, None
+    _end_past_lock(user, now)
     locked = user.is_locked(now)
     known = is_known_device(user, device_token)
     if locked and not known:
@@ -200,6 +198,12 @@ def authenticate(email: str, password: str, via: str = "form", device_token: str
         _count_failure(user, now, locked)
     db.session.commit()
     return user if ok else None
+
+
+def _end_past_lock(user: User, now: datetime) -> None:
+    """A lock that is over: a fresh series of attempts; ``lockouts`` stays, so the next lock is longer."""
+    if user.locked_until is not None and user.locked_until <= now:
+        user.failed_logins, user.locked_until = 0, None
 
 
 def _count_failure(user: User, now: datetime, locked: bool) -> None:
@@ -261,8 +265,7 @@ def change_password(user: User, current: str, new: str) -> User:
     token is not enough). Wrong ones count towards the account's lock, as at sign-in, so that a
     token cannot be used to guess the password either."""
     now = utcnow()
-    if user.locked_until is not None and user.locked_until <= now:
-        user.failed_logins, user.locked_until = 0, None
+    _end_past_lock(user, now)
     if user.is_locked(now):
         raise ServiceError(
             "account_locked", "This account is locked after too many wrong passwords. Try again later.", status=423
@@ -272,8 +275,7 @@ def change_password(user: User, current: str, new: str) -> User:
         _count_failure(user, now, locked=False)
         db.session.commit()
         raise ServiceError("wrong_password", "The current password is wrong.", status=403, fields={"current_password": "wrong"})
-    user.failed_logins = 0
-    return update_user(user, password=new, actor_id=user.id)
+    return update_user(user, password=new, actor_id=user.id)  # which clears the failures
 
 
 def _sites_of_tenant(tenant_id: int, site_ids: Iterable[int]) -> list[Site]:

@@ -21,7 +21,8 @@ from schemathesis.core.result import Ok
 from app.api import schemas
 from app.api.auth import PUBLIC_ENDPOINTS
 from app.api.openapi import api_operations, build_document
-from app.api.validation import decimal_range, nesting_exceeds, validate
+from app.api.validation import nesting_exceeds, validate
+from app.infra.ids import decimal_range
 from app.infra.pagination import CURSOR_PATTERN, decode_cursor, encode_cursor
 from app.services.errors import ServiceError
 

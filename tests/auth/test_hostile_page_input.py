@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.auth.test_sign_in_security import sign_in
+from tests.services.test_alerts import rule_form
 
 HUGE = "99999999999999999999"  # past 64 bits: SQLite's driver raised OverflowError
 PAST_INT32 = "2147483648"  # past PostgreSQL's integer
@@ -97,18 +98,7 @@ def test_page_forms_refuse_what_the_api_refuses_in_names(client, tenant_a):
 def test_a_rule_score_that_is_not_a_finite_number_is_refused_once(client, tenant_a, value):
     cam = tenant_a.camera(tenant_a.site()["id"])
     sign_in(client, tenant_a.email)
-    form = {
-        "name": "Scores",
-        "target": f"camera:{cam['id']}",
-        "emotion": "joy",
-        "threshold": value,
-        "duration_s": "10",
-        "min_share": "0.6",
-        "min_faces": "1",
-        "cooldown_s": "300",
-        "severity": "info",
-        "enabled": "y",
-    }
+    form = rule_form(cam["id"], name="Scores", threshold=value)
     page = client.post("/admin/rules", data=form, headers={"Accept-Language": "en"})
     assert page.status_code == 400
     assert page.get_data(as_text=True).count('class="error"') == 1 or "Not a valid decimal value" in page.get_data(as_text=True)

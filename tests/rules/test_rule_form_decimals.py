@@ -1,5 +1,5 @@
 """The rule form writes and reads decimals as the interface's language does: "0,60" in French,
-"0.60" in English, and a French admin's "0,75" is saved as 0.75 (app/admin/decimal_field.py)."""
+"0.60" in English, and a French admin's "0,75" is saved as 0.75 (app/admin/number_fields.py)."""
 
 from __future__ import annotations
 

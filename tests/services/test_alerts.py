@@ -258,23 +258,28 @@ def test_simulator_replays_stored_observations_without_storing_alerts(app, tenan
     assert tenant_b.call("POST", "/api/v1/alert-rules/simulate", json=body).status_code == 400
 
 
-def test_rule_page_simulates_before_saving(client, tenant_a):
-    site = tenant_a.site("Gate")
-    cam = tenant_a.camera(site["id"])
-    sign_in(client, tenant_a.email)
+def rule_form(camera_id: int, **fields: str) -> dict:
+    """The rule page's form for a joy rule on one camera, as a browser sends it, with ``fields`` changed."""
     form = {
-        "name": "Try",
-        "target": f"camera:{cam['id']}",
+        "name": "Rule",
+        "target": f"camera:{camera_id}",
         "emotion": "joy",
-        "threshold": "0.5",
+        "threshold": "0.6",
         "duration_s": "10",
         "min_share": "0.6",
         "min_faces": "1",
         "cooldown_s": "300",
         "severity": "info",
         "enabled": "y",
-        "simulate": "1",
     }
+    return {**form, **fields}
+
+
+def test_rule_page_simulates_before_saving(client, tenant_a):
+    site = tenant_a.site("Gate")
+    cam = tenant_a.camera(site["id"])
+    sign_in(client, tenant_a.email)
+    form = {**rule_form(cam["id"], name="Try", threshold="0.5"), "simulate": "1"}
     page = client.post("/admin/rules", data=form, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "It would not have fired." in page
     assert tenant_a.call("GET", "/api/v1/alert-rules").get_json()["items"] == []  # not saved

@@ -34,8 +34,8 @@ TRAP_HOST = "127.0.0.2"  # loopback too, but another address: what a redirect or
 class Trap:
     """A port on TRAP_HOST that counts the connections it gets (and answers none)."""
 
-    def __init__(self, port: int = 0):
-        self.sock = socket.create_server((TRAP_HOST, port))
+    def __init__(self, port: int = 0, host: str = TRAP_HOST):
+        self.sock = socket.create_server((host, port))
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
@@ -46,8 +46,11 @@ class Trap:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            self.connections += 1
-            conn.close()
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        self.connections += 1
+        conn.close()
 
     def close(self) -> None:
         self.sock.close()
@@ -209,7 +212,7 @@ def test_an_rtsp_redirect_is_refused_and_its_target_never_reached(trap):
     assert trap.connections == 0
 
 
-class TlsListener:
+class TlsListener(Trap):
     """A TLS port on 127.0.0.1 with a self-signed certificate for ``camera.example``: it counts
     the handshakes that complete (a client that checks the certificate completes none)."""
 
@@ -222,25 +225,15 @@ class TlsListener:
         )  # fmt: skip
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(self.cert, key)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.handshakes = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(host="127.0.0.1")
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                with self.context.wrap_socket(conn, server_side=True):
-                    self.handshakes += 1
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.sock.close()
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            with self.context.wrap_socket(conn, server_side=True):
+                self.handshakes += 1
+        except OSError:
+            conn.close()
 
 
 def test_a_pinned_rtsps_camera_must_show_a_certificate_valid_for_its_name(tmp_path, monkeypatch):

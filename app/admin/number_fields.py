@@ -1,4 +1,5 @@
-"""A decimal typed and shown as people of the interface's language write it.
+"""Numbers in forms: a decimal typed and shown as people of the interface's language write it,
+and whole numbers; either says once, alone, that a text is not a number.
 
 French writes 0,6 where English writes 0.6. A number input (WTForms' default for decimals)
 shows and accepts the browser's own convention, not the page's: a French page in a browser set to
